@@ -1,0 +1,3 @@
+//! The pure-Rust room: everything that can be computed without a browser.
+
+pub mod otp;
