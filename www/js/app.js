@@ -1,0 +1,282 @@
+// The wallet page: a thin shell around the wasm module, which generates,
+// draws, rotates and swipes the codes. This file wires the page together:
+// provisioning, the funding picker, digits, countdown and persistence.
+
+import { takeFragmentLink, fetchDemoLink } from './provision.js';
+import { t, applyTranslations, setLanguage, otherLanguage, errorMessage } from './i18n.js';
+import * as storage from './storage.js';
+import { installBridge, isEmbedded } from './bridge.js';
+import { installScanAids } from './scan-aids.js';
+import { registerServiceWorker } from './offline.js';
+import { createCodeCard } from './code-card.js';
+
+// First of all: a link in the fragment leaves the address bar before anything can leak it.
+const fragmentLink = takeFragmentLink();
+
+const $ = (id) => document.getElementById(id);
+const els = {
+  wallet: $('wallet'),
+  issuer: $('issuer'),
+  fundingLabel: $('funding-label'),
+  funding: $('funding'),
+  message: $('message'),
+  paste: $('paste'),
+  pasteAdd: $('paste-add'),
+  demo: $('demo'),
+  remove: $('remove'),
+  confirm: $('confirm-remove'),
+  lang: $('lang'),
+  provisionTitle: $('provision-title'),
+};
+
+let wasm = null; // the wasm module's exports once loaded
+let card = null; // the code card (view + digits + countdown) of the current card
+let info = null; // parseLink() of the current card: no secret in it
+let lastMessage = null; // {kind} or {key, args}: re-rendered on a language switch
+
+const emit = installBridge({
+  provision: (link) => enqueue(() => provision(link)),
+  setFunding: (index) => chooseFunding(index),
+  refresh: () => card?.refresh(),
+});
+
+const scanAids = installScanAids({
+  emit,
+  embedded: isEmbedded(),
+  fullscreenButton: $('fullscreen'),
+  fullscreenTarget: els.wallet,
+  labels: { enter: () => t('fullscreen'), exit: () => t('exitFullscreen') },
+});
+
+// Provisioning steps run one at a time (fragment, paste, demo and host may race).
+let queue = Promise.resolve();
+function enqueue(step) {
+  const run = queue.then(step);
+  queue = run.catch(() => {});
+  return run;
+}
+
+function showMessage(message, isError) {
+  lastMessage = message;
+  els.message.textContent = message.kind ? errorMessage(message.kind) : t(message.key, ...(message.args ?? []));
+  els.message.classList.toggle('error', Boolean(isError));
+  els.message.hidden = false;
+}
+
+function clearMessage() {
+  lastMessage = null;
+  els.message.hidden = true;
+  els.message.textContent = '';
+}
+
+/** Report a failure on the page and to the host; returns the error to reject with. */
+function fail(kind) {
+  showMessage({ kind }, true);
+  const message = errorMessage(kind);
+  emit({ type: 'error', kind, message });
+  const error = new Error(message);
+  error.kind = kind;
+  return error;
+}
+
+/** The stable kind of an error thrown by the wasm API (LinkError::kind) or by this page. */
+function kindOf(error) {
+  return typeof error?.kind === 'string' && error.kind ? error.kind : 'unknown';
+}
+
+function fundingText(source) {
+  if (source.kind === 'balance') return t('balance');
+  if (source.bank && source.last4) return `${source.bank} •••• ${source.last4}`;
+  return source.label ?? '';
+}
+
+function renderFunding() {
+  els.funding.replaceChildren(
+    ...info.funding.map((source) => new Option(fundingText(source), String(source.index))),
+  );
+  const index = card.fundingIndex;
+  els.funding.value = String(index);
+  const chosen = info.funding.find((source) => source.index === index);
+  els.fundingLabel.textContent = chosen ? fundingText(chosen) : '';
+}
+
+function renderCard() {
+  const hasCard = Boolean(card);
+  els.wallet.hidden = !hasCard;
+  els.remove.hidden = !hasCard;
+  els.provisionTitle.textContent = t(hasCard ? 'replaceCard' : 'addCard');
+  if (hasCard) {
+    els.issuer.textContent = info.issuer;
+    renderFunding();
+  }
+  scanAids.codeShown(hasCard);
+}
+
+/** Make the code card for `link`; throws (kind set) without touching the current card. */
+function openCard(link, { fundingIndex, clockOffsetMs }) {
+  const parsed = wasm.parseLink(link);
+  const wasHidden = els.wallet.hidden;
+  els.wallet.hidden = false; // the canvases need a laid-out size before the first draw
+  try {
+    const next = createCodeCard(wasm, link, {
+      fundingIndex: fundingIndex < parsed.funding.length ? fundingIndex : 0,
+      clockOffsetMs,
+      periodMs: parsed.period * 1000,
+      onRotate: (masked) => emit({ type: 'rotated', masked }),
+    });
+    return { next, parsed };
+  } catch (error) {
+    els.wallet.hidden = wasHidden;
+    throw error;
+  }
+}
+
+function swapIn({ next, parsed }) {
+  card?.destroy();
+  card = next;
+  info = parsed;
+  card.render();
+  renderCard();
+}
+
+async function provision(rawLink) {
+  const link = String(rawLink ?? '').trim();
+  if (!wasm) throw fail('wasm_failed');
+  if (!link) throw fail('empty_link');
+  let opened;
+  try {
+    opened = openCard(link, { fundingIndex: 0 });
+  } catch (error) {
+    throw fail(kindOf(error)); // a bad link never removes the existing card
+  }
+  swapIn(opened);
+  showMessage({ key: 'added', args: [info.issuer] }, false);
+  try {
+    await storage.saveCard({ link, fundingIndex: card.fundingIndex, clockOffsetMs: card.clockOffsetMs });
+    navigator.storage?.persist?.().catch(() => {});
+  } catch {
+    showMessage({ kind: storage.canSeal() ? 'storage_failed' : 'no_crypto' }, true);
+  }
+  const summary = { issuer: info.issuer, funding: info.funding.map(({ index, kind, label }) => ({ index, kind, label })) };
+  emit({ type: 'provisioned', ...summary });
+  return summary;
+}
+
+function chooseFunding(index) {
+  if (!card || !info || !Number.isInteger(index) || index < 0 || index >= info.funding.length) return false;
+  card.setFunding(index);
+  renderFunding();
+  storage.updateCard({ fundingIndex: index }).catch(() => {});
+  return true;
+}
+
+async function removeCurrentCard() {
+  card?.destroy();
+  card = null;
+  info = null;
+  renderCard();
+  try {
+    await storage.removeCard();
+  } catch {
+    // The card is gone from the page either way; a stale record fails to load next time.
+  }
+  showMessage({ key: 'removed' }, false);
+  emit({ type: 'removed' });
+}
+
+async function restoreStoredCard() {
+  let stored;
+  try {
+    stored = await storage.loadCard();
+  } catch {
+    showMessage({ kind: 'stored_unreadable' }, true);
+    return;
+  }
+  if (!stored) return;
+  try {
+    swapIn(openCard(stored.link, stored));
+  } catch (error) {
+    showMessage({ kind: kindOf(error) }, true);
+  }
+}
+
+function wireControls() {
+  els.lang.addEventListener('click', () => {
+    setLanguage(otherLanguage());
+    relabel();
+  });
+  els.funding.addEventListener('change', () => chooseFunding(Number(els.funding.value)));
+  els.pasteAdd.addEventListener('click', () => {
+    const link = els.paste.value;
+    // The pasted text holds a secret: out of the DOM whatever happens next.
+    els.paste.value = '';
+    enqueue(() => provision(link)).then(() => {}, () => {});
+  });
+  els.demo.addEventListener('click', async () => {
+    els.demo.disabled = true;
+    showMessage({ key: 'demoWait' }, false);
+    try {
+      const link = await fetchDemoLink();
+      await enqueue(() => provision(link));
+    } catch (error) {
+      // provision() has reported link errors itself; only the request's own failures are left.
+      if (error?.kind === 'no_demo_server' || error?.kind === 'demo_failed') fail(error.kind);
+    } finally {
+      els.demo.disabled = false;
+    }
+  });
+  els.remove.addEventListener('click', () => els.confirm.showModal());
+  $('confirm-cancel').addEventListener('click', () => els.confirm.close());
+  $('confirm-ok').addEventListener('click', () => {
+    els.confirm.close();
+    removeCurrentCard();
+  });
+  window.addEventListener('hashchange', () => {
+    const link = takeFragmentLink();
+    if (link !== null) enqueue(() => provision(link)).then(() => {}, () => {});
+  });
+  document.addEventListener('keydown', (event) => {
+    if (!card || event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (els.confirm.open) return;
+    // Keys typed into a control, or activating a focused button, are theirs.
+    if (event.target.closest?.('button, select, textarea, input, a[href], [contenteditable]')) return;
+    if (event.key === ' ' || event.key === 'Enter' || event.key === 'r' || event.key === 'R') {
+      event.preventDefault();
+      card.refresh();
+    }
+  });
+}
+
+function relabel() {
+  applyTranslations();
+  els.lang.textContent = t('langButton');
+  scanAids.relabel();
+  if (card) {
+    renderCard();
+    card.render();
+  } else {
+    els.provisionTitle.textContent = t('addCard');
+  }
+  if (lastMessage) showMessage(lastMessage, els.message.classList.contains('error'));
+}
+
+async function start() {
+  relabel();
+  wireControls();
+  registerServiceWorker();
+  try {
+    wasm = await import('../pkg/paycode_wallet.js');
+    await wasm.default();
+  } catch {
+    wasm = null;
+    showMessage({ kind: 'wasm_failed' }, true);
+    return;
+  }
+  await restoreStoredCard();
+  if (fragmentLink !== null) {
+    await enqueue(() => provision(fragmentLink)).catch(() => {});
+  }
+  document.documentElement.dataset.ready = 'true'; // for hosts and tests: the wallet has settled
+}
+
+start();

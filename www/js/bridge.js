@@ -1,0 +1,112 @@
+// The wallet as a component of a host app: `window.PayCodeWallet` for hosts
+// that run script in the page, a postMessage bridge for iframe hosts, and the
+// React Native / WKWebView message channels for native shells.
+// Events carry no secret and no full code: only masked digits, a brightness
+// wish and error kinds. See docs/EMBEDDING.md.
+
+const EVENTS = ['rotated', 'brightness', 'error', 'provisioned', 'removed'];
+
+const embeddedInFrame = window.parent !== window;
+
+/** Origin of the page that frames us, when the browser tells (Chromium/Safari, else the referrer). */
+function parentOrigin() {
+  if (!embeddedInFrame) return null;
+  const ancestors = window.location.ancestorOrigins;
+  if (ancestors?.length) return ancestors[0];
+  try {
+    return document.referrer ? new URL(document.referrer).origin : null;
+  } catch {
+    return null;
+  }
+}
+
+const hostOrigin = parentOrigin();
+
+function nativeChannels() {
+  const channels = [];
+  if (window.ReactNativeWebView?.postMessage) {
+    channels.push((event) => window.ReactNativeWebView.postMessage(JSON.stringify(event)));
+  }
+  const webkitHandler = window.webkit?.messageHandlers?.paycode;
+  if (webkitHandler?.postMessage) channels.push((event) => webkitHandler.postMessage(event));
+  return channels;
+}
+
+/** True when a host app (frame parent or native shell) may act on our events. */
+export function isEmbedded() {
+  return embeddedInFrame || nativeChannels().length > 0;
+}
+
+/**
+ * Install the API and the bridge. `actions` = {provision(link) → Promise,
+ * setFunding(i), refresh()}; returns emit(event) for the page to send events.
+ */
+export function installBridge(actions) {
+  const listeners = new Map(EVENTS.map((name) => [name, new Set()]));
+
+  function emit(event) {
+    for (const fn of listeners.get(event.type) ?? []) {
+      try {
+        fn(event);
+      } catch {
+        // A host's listener must not break the wallet.
+      }
+    }
+    if (embeddedInFrame) {
+      // Events hold no secret; still, address them to the framing origin when known.
+      window.parent.postMessage(event, hostOrigin ?? '*');
+    }
+    for (const send of nativeChannels()) {
+      try {
+        send(event);
+      } catch {
+        // A broken native channel must not break the wallet.
+      }
+    }
+  }
+
+  const api = Object.freeze({
+    provision: (link) => actions.provision(String(link)),
+    setFunding: (index) => actions.setFunding(Number(index)),
+    refresh: () => actions.refresh(),
+    on(type, fn) {
+      const set = listeners.get(type);
+      if (!set || typeof fn !== 'function') throw new TypeError(`Unknown event "${type}" or listener not a function`);
+      set.add(fn);
+      return () => set.delete(fn);
+    },
+  });
+  Object.defineProperty(window, 'PayCodeWallet', { value: api, enumerable: true });
+
+  window.addEventListener('message', (event) => {
+    // Only the framing page (or a native shell injecting into this window) may drive the wallet.
+    const fromParent = embeddedInFrame && event.source === window.parent &&
+      (hostOrigin === null || event.origin === hostOrigin);
+    const fromNative = !embeddedInFrame && (event.source === null || event.source === window) && nativeChannels().length > 0;
+    if (!fromParent && !fromNative) return;
+    let data = event.data;
+    if (typeof data === 'string') {
+      try {
+        data = JSON.parse(data);
+      } catch {
+        return;
+      }
+    }
+    if (!data || typeof data !== 'object') return;
+    switch (data.type) {
+      case 'provision':
+        if (typeof data.link === 'string') actions.provision(data.link).catch(() => {}); // failures are emitted as 'error'
+        break;
+      case 'setFunding':
+        if (Number.isInteger(data.index)) actions.setFunding(data.index);
+        break;
+      case 'refresh':
+        actions.refresh();
+        break;
+      default:
+        break;
+    }
+  });
+
+  return emit;
+}

@@ -1,0 +1,150 @@
+// The code card on screen: the wasm view (it draws, rotates and handles the
+// swipe) plus what the page adds around it: masked digits with a 5 s reveal,
+// the countdown, the swipe animation, and the polite "new code" announcement.
+
+import { t } from './i18n.js';
+
+const REVEAL_MS = 5000;
+const COUNTDOWN_MS = 250;
+
+const $ = (id) => document.getElementById(id);
+
+/**
+ * Create the view for `link` on the page's canvases. Throws what
+ * PaymentCode.fromLink throws (an Error with .kind); nothing on screen changes then.
+ */
+export function createCodeCard(wasm, link, { fundingIndex, clockOffsetMs, periodMs, onRotate }) {
+  const cardEl = $('card');
+  const digitsEl = $('digits');
+  const countdownEl = $('countdown');
+  const meterEl = $('meter-fill');
+  const announceEl = $('announce');
+
+  let view = null;
+  let revealTimer = 0;
+  let shownSeconds = null;
+
+  function showDigits() {
+    if (!view) return;
+    const revealed = revealTimer !== 0;
+    digitsEl.textContent = revealed ? view.digits : view.maskedDigits;
+    digitsEl.setAttribute('aria-pressed', String(revealed));
+  }
+
+  function announce() {
+    // Re-setting the same text is not re-announced by some readers: clear, then set.
+    announceEl.textContent = '';
+    requestAnimationFrame(() => {
+      announceEl.textContent = t('announceNew');
+    });
+  }
+
+  function animate() {
+    cardEl.classList.remove('fresh');
+    void cardEl.offsetWidth; // restart the animation when swipes come quickly
+    cardEl.classList.add('fresh');
+  }
+
+  function rotated({ masked, reason }) {
+    showDigits();
+    updateCountdown();
+    if (reason === 'swipe') animate();
+    if (reason !== 'funding') announce();
+    onRotate(masked);
+  }
+
+  function updateCountdown() {
+    if (!view) return;
+    const ms = view.msUntilRotate;
+    if (ms <= 0) {
+      view.tick(); // the view's own timer was late (throttled): catch up now
+      return;
+    }
+    const seconds = Math.ceil(ms / 1000);
+    if (seconds !== shownSeconds) {
+      shownSeconds = seconds;
+      countdownEl.textContent = t('countdown', seconds);
+    }
+    meterEl.style.transform = `scaleX(${Math.min(1, ms / periodMs)})`;
+  }
+
+  function catchUp() {
+    // Background tabs throttle timers: the code on screen may be stale by now.
+    view?.tick();
+    updateCountdown();
+  }
+
+  function onVisibility() {
+    if (document.visibilityState === 'visible') catchUp();
+  }
+
+  function toggleReveal() {
+    if (revealTimer) {
+      clearTimeout(revealTimer);
+      revealTimer = 0;
+    } else {
+      revealTimer = setTimeout(() => {
+        revealTimer = 0;
+        showDigits();
+      }, REVEAL_MS);
+    }
+    showDigits();
+  }
+
+  const options = {
+    barcode: $('barcode'),
+    qr: $('qr'),
+    funding: fundingIndex,
+    swipeArea: cardEl,
+    onRotate: rotated,
+  };
+  if (Number.isFinite(clockOffsetMs)) options.clockOffsetMs = clockOffsetMs;
+  view = wasm.PaymentCode.fromLink(link, options);
+
+  const onAnimationEnd = () => cardEl.classList.remove('fresh');
+  cardEl.addEventListener('animationend', onAnimationEnd);
+  digitsEl.addEventListener('click', toggleReveal);
+  document.addEventListener('visibilitychange', onVisibility);
+  window.addEventListener('pageshow', catchUp);
+  window.addEventListener('focus', catchUp);
+  const onFullscreen = () => view?.redraw(); // the canvases' CSS size changes
+  document.addEventListener('fullscreenchange', onFullscreen);
+  const countdownTimer = setInterval(updateCountdown, COUNTDOWN_MS);
+  showDigits();
+  updateCountdown();
+
+  return {
+    get fundingIndex() {
+      return view.fundingIndex;
+    },
+    get clockOffsetMs() {
+      return view.clockOffsetMs;
+    },
+    refresh() {
+      view.refresh();
+    },
+    setFunding(index) {
+      view.setFunding(index);
+    },
+    /** Draw everything again (after another card's view let go of the same canvases). */
+    render() {
+      view.redraw();
+      showDigits();
+      shownSeconds = null;
+      updateCountdown();
+    },
+    destroy() {
+      clearInterval(countdownTimer);
+      clearTimeout(revealTimer);
+      revealTimer = 0;
+      cardEl.removeEventListener('animationend', onAnimationEnd);
+      digitsEl.removeEventListener('click', toggleReveal);
+      document.removeEventListener('visibilitychange', onVisibility);
+      window.removeEventListener('pageshow', catchUp);
+      window.removeEventListener('focus', catchUp);
+      document.removeEventListener('fullscreenchange', onFullscreen);
+      view.destroy();
+      view = null;
+    },
+  };
+}

@@ -1,0 +1,190 @@
+// Page text in English and Simplified Chinese. The language comes from the
+// browser unless the user picked one (kept in localStorage: not a secret).
+
+const STRINGS = {
+  en: {
+    title: 'PayCode Wallet',
+    langButton: '中文',
+    langHint: 'Switch language to Chinese',
+    barcodeLabel: 'Payment barcode',
+    qrLabel: 'Payment QR code',
+    revealHint: 'Show the digits for 5 seconds',
+    swipeHint: 'Swipe the card for a new code',
+    refresh: 'New code',
+    fullscreen: 'Full screen',
+    exitFullscreen: 'Exit full screen',
+    fundingLabel: 'Pay with',
+    balance: 'Balance',
+    addCard: 'Add a card',
+    replaceCard: 'Replace the card',
+    pasteLabel: 'Paste the provisioning link from your bank',
+    pastePlaceholder: 'paycode://provision?…',
+    pasteAdd: 'Add card',
+    demo: 'Get a demo card',
+    remove: 'Remove card',
+    removeTitle: 'Remove this card?',
+    removeBody: 'The card is deleted from this device. You need a new link from your bank to add it again.',
+    cancel: 'Keep card',
+    removeConfirm: 'Remove',
+    countdown: (s) => `New code in ${s} s`,
+    announceNew: 'New code ready',
+    added: (issuer) => `Card from ${issuer} added.`,
+    removed: 'Card removed.',
+    demoWait: 'Asking the demo bank…',
+    noCardYet: 'No card yet. Add one below.',
+    errors: {
+      no_demo_server: 'No demo bank is answering here. Paste a link from your bank instead.',
+      demo_failed: 'The demo bank did not give a card. Try again later.',
+      empty_link: 'Paste a link first.',
+      storage_failed: 'This browser would not store the card safely, so it will be gone after a reload.',
+      no_crypto: 'This browser cannot encrypt the card (it needs a secure https page).',
+      wasm_failed: 'The wallet could not start in this browser.',
+      not_a_link: 'This is not a payment-code provisioning link.',
+      wrong_scheme: 'This link is not a payment-code provisioning link.',
+      unsupported_version: 'This link is for a newer wallet version. Ask your bank for a new link.',
+      missing_field: 'Part of the link is missing. Copy the whole link again.',
+      duplicate_field: 'The link repeats a part that may appear only once. Ask your bank for a new link.',
+      unknown_field: 'The link contains something this wallet does not understand.',
+      bad_issuer: 'The bank name in the link is missing or too long.',
+      bad_secret: 'The card key in the link is damaged. Copy the whole link again.',
+      secret_length: 'The card key in the link has the wrong length. Ask your bank for a new link.',
+      bad_layout: 'The code format in the link is not supported.',
+      bad_prefix: 'The code prefix in the link is not supported (it must be 10 to 15).',
+      bad_length: 'The code length in the link is not supported (it must be 16 to 24 digits).',
+      bad_token: 'The card number in the link is not valid.',
+      bad_algorithm: 'The link asks for an unsupported security algorithm.',
+      bad_period: 'The code refresh time in the link is not valid.',
+      bad_time: 'The bank time in the link is not valid.',
+      bad_funding: 'A funding source in the link is not valid.',
+      no_funding: 'The link names no way to pay (no balance or card).',
+      too_many_funding: 'The link names more than 8 ways to pay.',
+      credit_refused: 'Credit cards cannot be used for payment codes. Use your balance or a debit card.',
+      bad_encoding: 'The link is damaged (bad characters). Copy the whole link again.',
+      too_long: 'The link is far too long to be a provisioning link.',
+    },
+    unknownLinkError: 'This link cannot be used. Ask your bank for a new link.',
+  },
+  'zh-CN': {
+    title: '付款码钱包',
+    langButton: 'English',
+    langHint: '切换为英文',
+    barcodeLabel: '付款条形码',
+    qrLabel: '付款二维码',
+    revealHint: '显示数字 5 秒',
+    swipeHint: '滑动卡片可换新码',
+    refresh: '换一个码',
+    fullscreen: '全屏',
+    exitFullscreen: '退出全屏',
+    fundingLabel: '付款方式',
+    balance: '余额',
+    addCard: '添加卡片',
+    replaceCard: '更换卡片',
+    pasteLabel: '粘贴银行发给您的开通链接',
+    pastePlaceholder: 'paycode://provision?…',
+    pasteAdd: '添加卡片',
+    demo: '领取演示卡',
+    remove: '删除卡片',
+    removeTitle: '删除这张卡片？',
+    removeBody: '卡片将从本设备删除。要再次添加，需要银行重新发送链接。',
+    cancel: '保留卡片',
+    removeConfirm: '删除',
+    countdown: (s) => `${s} 秒后更新`,
+    announceNew: '新付款码已生成',
+    added: (issuer) => `已添加 ${issuer} 的卡片。`,
+    removed: '卡片已删除。',
+    demoWait: '正在向演示银行申请…',
+    noCardYet: '还没有卡片，请在下方添加。',
+    errors: {
+      no_demo_server: '这里没有可用的演示银行。请粘贴银行发给您的链接。',
+      demo_failed: '演示银行没有发卡，请稍后再试。',
+      empty_link: '请先粘贴链接。',
+      storage_failed: '此浏览器无法安全保存卡片，刷新后卡片将消失。',
+      no_crypto: '此浏览器无法加密卡片（需要安全的 https 页面）。',
+      wasm_failed: '钱包无法在此浏览器中启动。',
+      not_a_link: '这不是付款码开通链接。',
+      wrong_scheme: '此链接不是付款码开通链接。',
+      unsupported_version: '此链接需要更新版本的钱包，请向银行索取新链接。',
+      missing_field: '链接不完整，请重新复制完整链接。',
+      duplicate_field: '链接中有只能出现一次的内容重复了，请向银行索取新链接。',
+      unknown_field: '链接中有本钱包无法识别的内容。',
+      bad_issuer: '链接中的银行名称缺失或过长。',
+      bad_secret: '链接中的卡片密钥已损坏，请重新复制完整链接。',
+      secret_length: '链接中的卡片密钥长度不对，请向银行索取新链接。',
+      bad_layout: '不支持链接中的付款码格式。',
+      bad_prefix: '不支持链接中的付款码前缀（应为 10 到 15）。',
+      bad_length: '不支持链接中的付款码长度（应为 16 到 24 位）。',
+      bad_token: '链接中的卡号无效。',
+      bad_algorithm: '链接要求的安全算法不受支持。',
+      bad_period: '链接中的刷新时间无效。',
+      bad_time: '链接中的银行时间无效。',
+      bad_funding: '链接中的付款方式无效。',
+      no_funding: '链接中没有付款方式（余额或银行卡）。',
+      too_many_funding: '链接中的付款方式超过 8 个。',
+      credit_refused: '信用卡不能用于付款码，请使用余额或借记卡。',
+      bad_encoding: '链接已损坏（含有错误字符），请重新复制完整链接。',
+      too_long: '链接太长，不可能是开通链接。',
+    },
+    unknownLinkError: '此链接无法使用，请向银行索取新链接。',
+  },
+};
+
+const LANG_KEY = 'paycode.lang';
+const SUPPORTED = Object.keys(STRINGS);
+
+function browserLanguage() {
+  const wanted = navigator.languages?.length ? navigator.languages : [navigator.language || 'en'];
+  for (const tag of wanted) {
+    if (/^zh\b/i.test(tag)) return 'zh-CN';
+    if (/^en\b/i.test(tag)) return 'en';
+  }
+  return 'en';
+}
+
+function storedLanguage() {
+  try {
+    const lang = localStorage.getItem(LANG_KEY);
+    return SUPPORTED.includes(lang) ? lang : null;
+  } catch {
+    return null; // storage blocked (private mode, sandboxed frame): fall back to the browser
+  }
+}
+
+let current = storedLanguage() || browserLanguage();
+
+export function language() {
+  return current;
+}
+
+/** The text for `key`; functions are called with `args`. */
+export function t(key, ...args) {
+  const value = STRINGS[current][key] ?? STRINGS.en[key] ?? key;
+  return typeof value === 'function' ? value(...args) : value;
+}
+
+/** A plain-words message for a LinkError kind or a page-level error kind. */
+export function errorMessage(kind) {
+  return STRINGS[current].errors[kind] ?? t('unknownLinkError');
+}
+
+/** Fill every element marked data-i18n / data-i18n-label / data-i18n-placeholder. */
+export function applyTranslations(root = document) {
+  document.documentElement.lang = current;
+  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll('[data-i18n-label]')) el.setAttribute('aria-label', t(el.dataset.i18nLabel));
+  for (const el of root.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = t(el.dataset.i18nPlaceholder);
+  document.title = t('title');
+}
+
+export function setLanguage(lang) {
+  if (!SUPPORTED.includes(lang)) return;
+  current = lang;
+  try {
+    localStorage.setItem(LANG_KEY, lang);
+  } catch {
+    // Not fatal: the choice lasts until the page closes.
+  }
+}
+
+export function otherLanguage() {
+  return current === 'en' ? 'zh-CN' : 'en';
+}
