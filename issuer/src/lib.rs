@@ -1,1 +1,12 @@
-//! Reference issuer.
+//! Reference issuer for paycode: verifies payment codes, keeps card state
+//! in SQLite and drives both from the `paycode` command line.
+//!
+//! - [`money`]: amounts in integer fen, parsed exactly.
+//! - [`allowance`], [`lockout`]: the no-PIN limits and failure lockout.
+//! - [`store`]: the [`store::Store`] trait, SQLite and in-memory stores.
+
+pub mod allowance;
+pub mod lockout;
+pub mod money;
+pub mod secret;
+pub mod store;
