@@ -7,6 +7,7 @@
 mod bitmap;
 mod code128;
 mod qr;
+pub mod raster;
 
 pub use bitmap::Bitmap;
 pub use code128::{code128, CODE128_QUIET_ZONE};

@@ -1,0 +1,117 @@
+//! Symbol → RGBA pixels, every module a whole number of device pixels.
+//!
+//! Scanners read edges: a module that straddles two pixels is drawn grey by
+//! the browser and can blur a narrow bar into a wide one. So the scale is an
+//! integer, the offset is an integer, and the pixels are only pure black and
+//! pure white. The browser layer gets a finished buffer and does one copy.
+
+use super::Bitmap;
+
+/// Largest canvas side produced, in device pixels. A 4096 × 4096 RGBA buffer
+/// is 64 MiB; anything larger is a layout mistake, not a bigger symbol.
+pub const MAX_SIDE: u32 = 4096;
+
+/// ISO/IEC 15417 §5.4.2 (via ISO/IEC 15416): bars at least 15 % of the symbol width.
+const MIN_BAR_HEIGHT_PERCENT: u32 = 15;
+
+/// How the symbol sits in the canvas, all in device pixels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Placement {
+    /// Canvas backing-store size.
+    pub canvas_width: u32,
+    pub canvas_height: u32,
+    /// Device pixels per module (both directions for QR, horizontal for Code 128).
+    pub module: u32,
+    /// Top-left corner of the symbol (quiet zones included) in the canvas.
+    pub x: u32,
+    pub y: u32,
+    /// Size of the symbol, quiet zones included.
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Square modules, as large as fit in `avail_width` × `avail_height`,
+/// centred. If even one pixel per module does not fit, the canvas grows to
+/// the symbol rather than shrink it below readability.
+pub fn place_matrix(bitmap: &Bitmap, avail_width: u32, avail_height: u32) -> Placement {
+    let (aw, ah) = (avail_width.min(MAX_SIDE), avail_height.min(MAX_SIDE));
+    let module = (aw / bitmap.width.max(1))
+        .min(ah / bitmap.height.max(1))
+        .max(1);
+    centre(
+        aw,
+        ah,
+        module,
+        bitmap.width * module,
+        bitmap.height * module,
+    )
+}
+
+/// Bars fill the canvas height; modules as wide as fit the width, narrowed
+/// if needed so the height stays at least 15 % of the symbol width. When
+/// even one-pixel modules break that rule, the canvas height is used as is.
+pub fn place_linear(bitmap: &Bitmap, avail_width: u32, avail_height: u32) -> Placement {
+    let (aw, ah) = (avail_width.min(MAX_SIDE), avail_height.min(MAX_SIDE));
+    let modules = bitmap.width.max(1);
+    let widest = aw / modules;
+    // Largest m with 15 % of (modules × m) ≤ ah.
+    let tallest_allowed = (ah * 100) / (MIN_BAR_HEIGHT_PERCENT * modules);
+    let module = widest.min(tallest_allowed).max(1);
+    centre(aw, ah.max(1), module, modules * module, ah.max(1))
+}
+
+fn centre(aw: u32, ah: u32, module: u32, width: u32, height: u32) -> Placement {
+    let canvas_width = aw.max(width);
+    let canvas_height = ah.max(height);
+    Placement {
+        canvas_width,
+        canvas_height,
+        module,
+        x: (canvas_width - width) / 2,
+        y: (canvas_height - height) / 2,
+        width,
+        height,
+    }
+}
+
+/// RGBA bytes for the whole canvas: white everywhere, black for dark
+/// modules. `bitmap.height` of 1 is stretched to the full placement height
+/// (a linear symbol); otherwise rows are `placement.module` pixels tall.
+pub fn rgba(bitmap: &Bitmap, placement: &Placement) -> Vec<u8> {
+    let stride = placement.canvas_width as usize * 4;
+    let mut pixels = vec![0xff; stride * placement.canvas_height as usize];
+    let row_height = if bitmap.height == 1 {
+        placement.height
+    } else {
+        placement.module
+    };
+    for my in 0..bitmap.height {
+        let top = (placement.y + my * row_height) as usize;
+        let Some(first) = pixels.get_mut(top * stride..(top + 1) * stride) else {
+            continue;
+        };
+        paint_row(bitmap.row(my), placement, first);
+        // The other pixel rows of this module row are copies of the first.
+        for dy in 1..row_height as usize {
+            let (done, rest) = pixels.split_at_mut((top + dy) * stride);
+            let src = done.get(top * stride..(top + 1) * stride);
+            if let (Some(src), Some(dst)) = (src, rest.get_mut(..stride)) {
+                dst.copy_from_slice(src);
+            }
+        }
+    }
+    pixels
+}
+
+/// Paints dark modules black in one pixel row (already white).
+fn paint_row(modules: &[bool], placement: &Placement, row: &mut [u8]) {
+    let module = placement.module as usize;
+    for (mx, _) in modules.iter().enumerate().filter(|(_, &dark)| dark) {
+        let start = (placement.x as usize + mx * module) * 4;
+        if let Some(span) = row.get_mut(start..start + module * 4) {
+            for pixel in span.chunks_exact_mut(4) {
+                pixel.copy_from_slice(&[0, 0, 0, 0xff]);
+            }
+        }
+    }
+}

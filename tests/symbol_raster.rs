@@ -1,0 +1,124 @@
+//! Pixels: whole device pixels per module, centred, pure black and white,
+//! bars tall enough, and still readable by foreign decoders.
+
+use paycode_wallet::core::symbol::raster::{place_linear, place_matrix, rgba, Placement, MAX_SIDE};
+use paycode_wallet::core::symbol::{code128, qr, Bitmap};
+use rxing::BarcodeFormat;
+
+const DIGITS: &str = "134512345678901268";
+
+/// Asserts every pixel is opaque pure black or pure white, and that the
+/// symbol area matches the bitmap module by module.
+fn check_pixels(bitmap: &Bitmap, p: &Placement, pixels: &[u8]) {
+    assert_eq!(
+        pixels.len(),
+        (p.canvas_width * p.canvas_height * 4) as usize
+    );
+    for (i, px) in pixels.chunks_exact(4).enumerate() {
+        assert!(
+            px == [0, 0, 0, 255] || px == [255, 255, 255, 255],
+            "pixel {i} is {px:?}"
+        );
+        let (x, y) = (i as u32 % p.canvas_width, i as u32 / p.canvas_width);
+        let inside = x >= p.x && x < p.x + p.width && y >= p.y && y < p.y + p.height;
+        let expected_dark = inside && {
+            let my = if bitmap.height == 1 {
+                0
+            } else {
+                (y - p.y) / p.module
+            };
+            bitmap.get((x - p.x) / p.module, my)
+        };
+        assert_eq!(px[0] == 0, expected_dark, "pixel ({x}, {y})");
+    }
+}
+
+fn luma(pixels: &[u8]) -> Vec<u8> {
+    pixels.chunks_exact(4).map(|px| px[0]).collect()
+}
+
+#[test]
+fn qr_modules_are_whole_pixels_and_centred_at_each_dpr() {
+    let bitmap = qr(DIGITS).expect("valid digits");
+    assert_eq!(bitmap.width, 29);
+    for dpr in 1..=3 {
+        // A 200 × 180 CSS-pixel canvas.
+        let (w, h) = (200 * dpr, 180 * dpr);
+        let p = place_matrix(&bitmap, w, h);
+        assert_eq!((p.canvas_width, p.canvas_height), (w, h));
+        assert_eq!(p.module, h / 29, "largest integer scale that fits");
+        assert_eq!((p.width, p.height), (29 * p.module, 29 * p.module));
+        assert!(p.x.abs_diff(w - p.x - p.width) <= 1, "centred horizontally");
+        assert!(p.y.abs_diff(h - p.y - p.height) <= 1, "centred vertically");
+        let pixels = rgba(&bitmap, &p);
+        check_pixels(&bitmap, &p, &pixels);
+        let luma = luma(&pixels);
+        let mut image =
+            rqrr::PreparedImage::prepare_from_greyscale(w as usize, h as usize, |x, y| {
+                luma[y * w as usize + x]
+            });
+        let grids = image.detect_grids();
+        assert_eq!(grids.len(), 1);
+        assert_eq!(grids[0].decode().expect("rqrr decodes").1, DIGITS);
+    }
+}
+
+#[test]
+fn code128_fills_the_width_with_whole_pixel_modules_at_each_dpr() {
+    let bitmap = code128(DIGITS).expect("valid digits");
+    assert_eq!(bitmap.width, 154);
+    for dpr in 1..=3 {
+        let (w, h) = (320 * dpr, 90 * dpr);
+        let p = place_linear(&bitmap, w, h);
+        assert_eq!((p.canvas_width, p.canvas_height), (w, h));
+        assert_eq!(p.module, 2 * dpr, "320 / 154 = 2 CSS px per module");
+        assert_eq!((p.y, p.height), (0, h), "bars fill the height");
+        assert!(p.height * 100 >= 15 * p.width, "bars ≥ 15 % of the width");
+        assert!(p.x.abs_diff(w - p.x - p.width) <= 1, "centred");
+        let pixels = rgba(&bitmap, &p);
+        check_pixels(&bitmap, &p, &pixels);
+        let text =
+            rxing::helpers::detect_in_luma(luma(&pixels), w, h, Some(BarcodeFormat::CODE_128))
+                .expect("rxing decodes")
+                .getText()
+                .to_string();
+        assert_eq!(text, DIGITS);
+    }
+}
+
+#[test]
+fn short_canvas_narrows_code128_modules_to_keep_bars_15_percent() {
+    let bitmap = code128(DIGITS).expect("valid digits");
+    // 600 px wide allows 3 px modules (462 px), but 60 px of height only
+    // covers 15 % of 400 px: modules drop to 2 px (308 px, 15 % = 46.2).
+    let p = place_linear(&bitmap, 600, 60);
+    assert_eq!(p.module, 2);
+    assert_eq!(p.height, 60);
+    assert!(p.height * 100 >= 15 * p.width);
+    // Too short for even 1 px modules: the canvas height is used as is.
+    let p = place_linear(&bitmap, 600, 10);
+    assert_eq!((p.module, p.height, p.canvas_height), (1, 10, 10));
+}
+
+#[test]
+fn tiny_or_empty_canvas_grows_to_one_pixel_per_module() {
+    let bitmap = qr(DIGITS).expect("valid digits");
+    let p = place_matrix(&bitmap, 10, 0);
+    assert_eq!((p.module, p.canvas_width, p.canvas_height), (1, 29, 29));
+    let pixels = rgba(&bitmap, &p);
+    check_pixels(&bitmap, &p, &pixels);
+    let bars = code128(DIGITS).expect("valid digits");
+    let p = place_linear(&bars, 0, 0);
+    assert_eq!((p.module, p.canvas_width, p.canvas_height), (1, 154, 1));
+    check_pixels(&bars, &p, &rgba(&bars, &p));
+}
+
+#[test]
+fn huge_canvas_is_capped() {
+    let bitmap = qr(DIGITS).expect("valid digits");
+    let p = place_matrix(&bitmap, u32::MAX, u32::MAX);
+    assert_eq!((p.canvas_width, p.canvas_height), (MAX_SIDE, MAX_SIDE));
+    assert_eq!(p.module, MAX_SIDE / 29);
+    let p = place_linear(&code128(DIGITS).expect("valid digits"), u32::MAX, u32::MAX);
+    assert!(p.canvas_width <= MAX_SIDE && p.canvas_height <= MAX_SIDE);
+}
