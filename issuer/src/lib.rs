@@ -6,7 +6,10 @@
 //! - [`store`]: the [`store::Store`] trait, SQLite and in-memory stores.
 
 pub mod allowance;
+pub mod funding;
 pub mod lockout;
 pub mod money;
+pub mod provision;
 pub mod secret;
 pub mod store;
+pub mod verifier;

@@ -1,0 +1,525 @@
+//! The reference verifier: from the digits a till scanned to a decision.
+//!
+//! parse → find the card (prefix + token) → refuse locked tokens → check
+//! the MAC across the window in constant time → refuse replayed and older
+//! codes → apply the no-PIN allowance → record the charge. Each charge is
+//! one store transaction, so a code is accepted at most once even when many
+//! tills (or processes) present it at the same moment.
+//!
+//! Time is always an argument ("now", issuer unix seconds), never read from
+//! the system clock here, so every rule can be tested at any instant.
+
+use std::fmt;
+
+use paycode_wallet::core::code::{CodeError, ParsedCode, MAX_WINDOW, STEP_RESIDUES};
+
+use crate::allowance::{AllowancePolicy, PinReason};
+use crate::funding::funding_label;
+use crate::lockout::LockoutPolicy;
+use crate::money::Fen;
+use crate::store::{
+    CardKey, CardRecord, CardState, ChargeRecord, ChargeStatus, Store, StoreError, StoreTx, TxMode,
+};
+
+/// The rules a verifier applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VerifierConfig {
+    /// Steps either side of now in which a code is accepted (at most 3,
+    /// where the step residue modulo 8 stops naming a single step).
+    pub window: u64,
+    pub allowance: AllowancePolicy,
+    pub lockout: LockoutPolicy,
+}
+
+impl Default for VerifierConfig {
+    fn default() -> Self {
+        VerifierConfig {
+            window: 1,
+            allowance: AllowancePolicy::default(),
+            lockout: LockoutPolicy::default(),
+        }
+    }
+}
+
+/// Why a code was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RejectReason {
+    Malformed,
+    UnknownPrefix,
+    UnknownCard,
+    BadMac,
+    Expired,
+    Replayed,
+    Superseded,
+    Locked,
+}
+
+impl RejectReason {
+    pub const ALL: [RejectReason; 8] = [
+        Self::Malformed,
+        Self::UnknownPrefix,
+        Self::UnknownCard,
+        Self::BadMac,
+        Self::Expired,
+        Self::Replayed,
+        Self::Superseded,
+        Self::Locked,
+    ];
+
+    /// Stable snake_case name used in JSON output.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Self::Malformed => "malformed",
+            Self::UnknownPrefix => "unknown_prefix",
+            Self::UnknownCard => "unknown_card",
+            Self::BadMac => "bad_mac",
+            Self::Expired => "expired",
+            Self::Replayed => "replayed",
+            Self::Superseded => "superseded",
+            Self::Locked => "locked",
+        }
+    }
+
+    /// Whether this refusal counts towards locking the token.
+    fn counts_as_failure(self) -> bool {
+        matches!(
+            self,
+            Self::BadMac | Self::Expired | Self::Replayed | Self::Superseded
+        )
+    }
+}
+
+/// A refusal with a plain-words explanation (never containing key material).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    pub reason: RejectReason,
+    pub message: String,
+}
+
+impl Rejection {
+    fn new(reason: RejectReason, message: impl Into<String>) -> Rejection {
+        Rejection {
+            reason,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.reason.kind(), self.message)
+    }
+}
+
+/// The funding source a code named.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FundingUsed {
+    pub index: u8,
+    /// Link form: "balance", "debit:ICBC:1234".
+    pub source: String,
+    /// For people: "Balance", "ICBC ••1234".
+    pub label: String,
+}
+
+/// A code that passed every check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidCode {
+    pub card: CardKey,
+    /// The full time step the code was made for.
+    pub step: u64,
+    pub counter: u8,
+    pub funding: FundingUsed,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChargeOutcome {
+    Approved {
+        charge_id: String,
+        code: ValidCode,
+    },
+    /// The code is consumed; the charge waits for the payer's PIN.
+    PinRequired {
+        reason: PinReason,
+        charge_id: String,
+        code: ValidCode,
+    },
+    Rejected(Rejection),
+}
+
+/// Result of [`Verifier::verify`]: what is known without consuming the code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VerifyOutcome {
+    Valid(ValidCode),
+    Rejected(Rejection),
+}
+
+/// Why [`Verifier::complete_with_pin`] could not complete a charge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PinError {
+    UnknownCharge,
+    NotPending,
+}
+
+impl PinError {
+    pub fn kind(self) -> &'static str {
+        match self {
+            Self::UnknownCharge => "unknown_charge",
+            Self::NotPending => "not_pending",
+        }
+    }
+}
+
+impl fmt::Display for PinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::UnknownCharge => "there is no charge with this id",
+            Self::NotPending => "this charge is not waiting for a PIN",
+        })
+    }
+}
+
+/// A charge to decide.
+#[derive(Clone, Copy, Debug)]
+pub struct ChargeRequest<'a> {
+    pub code: &'a str,
+    pub amount: Fen,
+    /// Issuer unix seconds.
+    pub now: u64,
+    pub merchant: Option<&'a str>,
+}
+
+/// Checks codes against a [`Store`] under a [`VerifierConfig`].
+#[derive(Debug)]
+pub struct Verifier<S> {
+    store: S,
+    config: VerifierConfig,
+}
+
+/// What the checks shared by charge and verify found.
+struct Checked {
+    card: CardRecord,
+    state: CardState,
+    valid: ValidCode,
+}
+
+/// A refusal plus, for failures that count, the card state to write back.
+struct Refused {
+    rejection: Rejection,
+    failed: Option<(CardKey, CardState)>,
+}
+
+impl From<Rejection> for Refused {
+    fn from(rejection: Rejection) -> Refused {
+        Refused {
+            rejection,
+            failed: None,
+        }
+    }
+}
+
+impl<S: Store> Verifier<S> {
+    pub fn new(store: S, config: VerifierConfig) -> Verifier<S> {
+        Verifier { store, config }
+    }
+
+    pub fn config(&self) -> &VerifierConfig {
+        &self.config
+    }
+
+    pub fn store_mut(&mut self) -> &mut S {
+        &mut self.store
+    }
+
+    pub fn into_store(self) -> S {
+        self.store
+    }
+
+    /// Decides a charge and records it: approved (the code is consumed and
+    /// the day's allowance used), PIN required (the code is consumed and a
+    /// pending charge recorded) or rejected (counted towards the lockout
+    /// when the code was bad, replayed or expired).
+    pub fn charge(&mut self, request: &ChargeRequest<'_>) -> Result<ChargeOutcome, StoreError> {
+        let parsed = match parse(request.code) {
+            Ok(p) => p,
+            Err(r) => return Ok(ChargeOutcome::Rejected(r)),
+        };
+        let config = self.config;
+        let mut tx = self.store.begin(TxMode::Write)?;
+        let checked = match check(tx.as_mut(), &config, &parsed, request.now)? {
+            Ok(c) => c,
+            Err(refused) => {
+                if let Some((key, state)) = refused.failed {
+                    tx.set_state(key, &state)?;
+                    tx.commit()?;
+                }
+                return Ok(ChargeOutcome::Rejected(refused.rejection));
+            }
+        };
+        let Checked {
+            card,
+            mut state,
+            valid,
+        } = checked;
+
+        let day = config.allowance.offset.day_of(request.now);
+        let approvals = tx.approvals_on(card.key, day)?;
+        let decision = config.allowance.check(approvals, request.amount);
+        let charge_id = new_charge_id();
+        let status = match decision {
+            Ok(()) => {
+                tx.add_approval(card.key, day)?;
+                ChargeStatus::Approved
+            }
+            Err(_) => ChargeStatus::PinRequired,
+        };
+        tx.insert_charge(&ChargeRecord {
+            id: charge_id.clone(),
+            card: card.key,
+            code: request.code.to_owned(),
+            amount: request.amount,
+            status,
+            funding: valid.funding.index,
+            merchant: request.merchant.map(str::to_owned),
+            at: request.now,
+        })?;
+        state.last_accepted = Some((valid.step, valid.counter));
+        state.failures.record_success();
+        tx.set_state(card.key, &state)?;
+        tx.commit()?;
+        Ok(match decision {
+            Ok(()) => ChargeOutcome::Approved {
+                charge_id,
+                code: valid,
+            },
+            Err(reason) => ChargeOutcome::PinRequired {
+                reason,
+                charge_id,
+                code: valid,
+            },
+        })
+    }
+
+    /// Runs every code check a charge would, at `now`, and changes nothing:
+    /// the code stays usable and no failure is counted.
+    pub fn verify(&mut self, code: &str, now: u64) -> Result<VerifyOutcome, StoreError> {
+        let parsed = match parse(code) {
+            Ok(p) => p,
+            Err(r) => return Ok(VerifyOutcome::Rejected(r)),
+        };
+        let config = self.config;
+        let mut tx = self.store.begin(TxMode::Read)?;
+        // Dropping the transaction uncommitted discards nothing: it wrote nothing.
+        Ok(match check(tx.as_mut(), &config, &parsed, now)? {
+            Ok(checked) => VerifyOutcome::Valid(checked.valid),
+            Err(refused) => VerifyOutcome::Rejected(refused.rejection),
+        })
+    }
+
+    /// Turns a charge waiting for the PIN into an approved one, once the
+    /// payer's PIN has been checked (PIN checking itself is outside this
+    /// reference issuer).
+    pub fn complete_with_pin(
+        &mut self,
+        charge_id: &str,
+    ) -> Result<Result<ChargeRecord, PinError>, StoreError> {
+        let mut tx = self.store.begin(TxMode::Write)?;
+        let Some(mut charge) = tx.charge(charge_id)? else {
+            return Ok(Err(PinError::UnknownCharge));
+        };
+        if charge.status != ChargeStatus::PinRequired {
+            return Ok(Err(PinError::NotPending));
+        }
+        tx.set_charge_status(charge_id, ChargeStatus::PinApproved)?;
+        tx.commit()?;
+        charge.status = ChargeStatus::PinApproved;
+        Ok(Ok(charge))
+    }
+}
+
+fn parse(code: &str) -> Result<ParsedCode, Rejection> {
+    ParsedCode::parse(code).map_err(|e| match e {
+        CodeError::BadPrefix => Rejection::new(
+            RejectReason::UnknownPrefix,
+            "this is not a payment code of this issuer: its first two digits are not 10 to 15",
+        ),
+        other => Rejection::new(RejectReason::Malformed, other.to_string()),
+    })
+}
+
+/// The checks that do not depend on the amount.
+fn check(
+    tx: &mut dyn StoreTx,
+    config: &VerifierConfig,
+    parsed: &ParsedCode,
+    now: u64,
+) -> Result<Result<Checked, Refused>, StoreError> {
+    let key = CardKey {
+        prefix: parsed.layout.prefix,
+        token: parsed.token,
+    };
+    let card = match tx.card(key)? {
+        Some(card) if card.length == parsed.layout.length => card,
+        Some(_) => {
+            return Ok(Err(Rejection::new(
+                RejectReason::UnknownCard,
+                format!(
+                    "no card uses {}-digit codes with this token",
+                    parsed.layout.length
+                ),
+            )
+            .into()))
+        }
+        None if !tx.has_prefix(key.prefix)? => {
+            return Ok(Err(Rejection::new(
+                RejectReason::UnknownPrefix,
+                format!("this issuer has no cards with prefix {}", key.prefix),
+            )
+            .into()))
+        }
+        None => {
+            return Ok(Err(Rejection::new(
+                RejectReason::UnknownCard,
+                "no card has this token; it may have been mistyped or removed",
+            )
+            .into()))
+        }
+    };
+    let mut state = tx.state(key)?;
+    if state.failures.is_locked(now) {
+        let wait = state.failures.locked_until - now;
+        return Ok(Err(Rejection::new(
+            RejectReason::Locked,
+            format!("too many failed codes for this card; try again in {wait} s"),
+        )
+        .into()));
+    }
+
+    let fail = |state: &mut CardState, reason: RejectReason, message: String| {
+        debug_assert!(reason.counts_as_failure());
+        state.failures.record_failure(&config.lockout, now);
+        Refused {
+            rejection: Rejection::new(reason, message),
+            failed: Some((key, *state)),
+        }
+    };
+
+    let period = u64::from(card.period);
+    let Some(now_step) = now.checked_div(period) else {
+        return Err(StoreError::Corrupt("a card has a period of 0 s".into()));
+    };
+    let secret = card.secret.as_bytes();
+    let step = match parsed.step_near(now_step, config.window.min(MAX_WINDOW)) {
+        Some(step) if parsed.mac_matches(secret, step) => step,
+        Some(_) => {
+            return Ok(Err(fail(
+                &mut state,
+                RejectReason::BadMac,
+                "the code's check digits are wrong: it was mistyped, misread or forged".into(),
+            )))
+        }
+        None => {
+            let (reason, message) = outside_window(parsed, secret, now_step, period);
+            return Ok(Err(fail(&mut state, reason, message)));
+        }
+    };
+
+    if let Some(last) = state.last_accepted {
+        let this = (step, parsed.counter);
+        if this == last {
+            return Ok(Err(fail(
+                &mut state,
+                RejectReason::Replayed,
+                "this code was already used".into(),
+            )));
+        }
+        if this < last {
+            return Ok(Err(fail(
+                &mut state,
+                RejectReason::Superseded,
+                "a newer code of this card was already used; ask for a fresh code".into(),
+            )));
+        }
+    }
+
+    let Some(source) = card.funding.get(usize::from(parsed.funding)) else {
+        return Ok(Err(Rejection::new(
+            RejectReason::Malformed,
+            format!(
+                "the code names funding source {} but the card has {}",
+                parsed.funding,
+                card.funding.len()
+            ),
+        )
+        .into()));
+    };
+    let funding = FundingUsed {
+        index: parsed.funding,
+        source: source.clone(),
+        label: funding_label(source),
+    };
+    Ok(Ok(Checked {
+        valid: ValidCode {
+            card: key,
+            step,
+            counter: parsed.counter,
+            funding,
+        },
+        card,
+        state,
+    }))
+}
+
+/// Tells an expired (or future) genuine code from a forged one: the residue
+/// names one step before the window and one after it; if the MAC is right
+/// for either, the code is genuine but used at the wrong time.
+fn outside_window(
+    parsed: &ParsedCode,
+    secret: &[u8],
+    now_step: u64,
+    period: u64,
+) -> (RejectReason, String) {
+    let ahead =
+        (u64::from(parsed.step_residue) + STEP_RESIDUES - now_step % STEP_RESIDUES) % STEP_RESIDUES;
+    let behind = (STEP_RESIDUES - ahead) % STEP_RESIDUES;
+    if let Some(past) = now_step.checked_sub(behind) {
+        if parsed.mac_matches(secret, past) {
+            return (
+                RejectReason::Expired,
+                format!(
+                    "the code expired: it was made about {} s ago; ask for a fresh code",
+                    behind * period
+                ),
+            );
+        }
+    }
+    if let Some(future) = now_step.checked_add(ahead) {
+        if parsed.mac_matches(secret, future) {
+            return (
+                RejectReason::Expired,
+                format!(
+                    "the code is not valid yet: it is for about {} s from now; \
+                     the wallet's clock may be wrong",
+                    ahead * period
+                ),
+            );
+        }
+    }
+    (
+        RejectReason::BadMac,
+        "the code's check digits are wrong: it was mistyped, misread or forged".into(),
+    )
+}
+
+/// A random charge id: "ch_" and 24 hex digits (96 bits), so ids from many
+/// processes never need coordinating.
+fn new_charge_id() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 12];
+    rand::rng().fill_bytes(&mut bytes);
+    let mut id = String::with_capacity(27);
+    id.push_str("ch_");
+    for b in bytes {
+        id.push_str(&format!("{b:02x}"));
+    }
+    id
+}
