@@ -1,5 +1,8 @@
 //! The pure-Rust room: everything that can be computed without a browser.
 
 pub mod code;
+pub mod funding;
+pub mod link;
 pub mod otp;
+pub mod secret;
 pub mod symbol;

@@ -1,0 +1,341 @@
+//! Provisioning links (docs/FORMAT.md §6): how a card reaches the wallet.
+//!
+//! `paycode://provision?v=1&issuer=…&prefix=13&length=18&token=…&secret=…`
+//! `&algorithm=SHA256&period=60&time=…&funding=balance&funding=debit%3AICBC%3A1234`
+
+use std::borrow::Cow;
+
+use zeroize::Zeroizing;
+
+use super::code::{encode, CodeError, Fields, Layout, PaymentCode, TOKEN_LIMIT};
+use super::funding::Funding;
+use super::secret::Secret;
+
+/// Scheme and host every v1 link starts with (matched in any letter case).
+pub const LINK_START: &str = "paycode://provision?";
+/// Longer links are refused before they are read: a QR code holds less.
+pub const MAX_LINK_CHARS: usize = 2048;
+pub const DEFAULT_PERIOD: u32 = 60;
+pub const PERIODS: core::ops::RangeInclusive<u32> = 15..=300;
+pub const MAX_FUNDING: usize = 8;
+pub const MAX_ISSUER_CHARS: usize = 64;
+/// 2020-01-01T00:00:00Z: an issuer clock before this is broken.
+pub const EARLIEST_TIME: u64 = 1_577_836_800;
+/// 2100-01-01T00:00:00Z (exclusive).
+pub const LATEST_TIME: u64 = 4_102_444_800;
+
+/// One provisioned card, as the wallet keeps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Card {
+    pub issuer: String,
+    pub layout: Layout,
+    /// Opaque id the issuer finds the card by; not an account number.
+    pub token: u32,
+    /// Debug prints `Secret(redacted)`.
+    pub secret: Secret,
+    /// Seconds per time step.
+    pub period: u32,
+    /// The issuer's unix time when the link was made; the wallet keeps its
+    /// offset from the device clock.
+    pub issued_at: u64,
+    /// 1..=8 sources; a code's funding index points into this list.
+    pub funding: Vec<Funding>,
+}
+
+impl Card {
+    pub fn from_link(link: &str) -> Result<Card, LinkError> {
+        if link.len() > MAX_LINK_CHARS {
+            return Err(LinkError::TooLong);
+        }
+        let query = link
+            .get(..LINK_START.len())
+            .filter(|start| start.eq_ignore_ascii_case(LINK_START))
+            .and_then(|_| link.get(LINK_START.len()..))
+            .ok_or(LinkError::WrongScheme)?;
+        let query = query.split_once('#').map_or(query, |(q, _)| q);
+        let raw = RawLink::collect(query)?;
+
+        match raw.v.as_deref() {
+            None => return Err(LinkError::MissingField { field: "v" }),
+            Some("1") => {}
+            Some(_) => return Err(LinkError::UnsupportedVersion),
+        }
+        let issuer = required(raw.issuer, "issuer")?.into_owned();
+        if issuer.trim().is_empty()
+            || issuer.chars().count() > MAX_ISSUER_CHARS
+            || issuer.chars().any(char::is_control)
+        {
+            return Err(LinkError::BadIssuer);
+        }
+        let prefix = required(raw.prefix, "prefix")?;
+        let prefix = number(&prefix)
+            .filter(|_| prefix.len() == 2)
+            .and_then(|p| u8::try_from(p).ok())
+            .ok_or(LinkError::BadPrefix)?;
+        let length = number(&required(raw.length, "length")?)
+            .and_then(|l| u8::try_from(l).ok())
+            .ok_or(LinkError::BadLength)?;
+        let layout = Layout::new(prefix, length).map_err(|e| match e {
+            CodeError::BadPrefix => LinkError::BadPrefix,
+            _ => LinkError::BadLength,
+        })?;
+        let token = number(&required(raw.token, "token")?)
+            .and_then(|t| u32::try_from(t).ok())
+            .filter(|t| *t < TOKEN_LIMIT)
+            .ok_or(LinkError::BadToken)?;
+        // The decoded text is a copy of the key: zero it when done.
+        let secret_text = Zeroizing::new(required(raw.secret, "secret")?.into_owned());
+        let secret = Secret::from_base32(&secret_text)?;
+        if let Some(algorithm) = raw.algorithm {
+            if !algorithm.eq_ignore_ascii_case("SHA256") {
+                return Err(LinkError::UnsupportedAlgorithm);
+            }
+        }
+        let period = match raw.period {
+            None => DEFAULT_PERIOD,
+            Some(p) => number(&p)
+                .and_then(|p| u32::try_from(p).ok())
+                .filter(|p| PERIODS.contains(p))
+                .ok_or(LinkError::BadPeriod)?,
+        };
+        let issued_at = number(&required(raw.time, "time")?)
+            .filter(|t| (EARLIEST_TIME..LATEST_TIME).contains(t))
+            .ok_or(LinkError::BadTime)?;
+        if raw.funding.is_empty() {
+            return Err(LinkError::NoFunding);
+        }
+        let funding = raw
+            .funding
+            .iter()
+            .map(|f| Funding::parse(f))
+            .collect::<Result<Vec<_>, _>>()?;
+
+        Ok(Card {
+            issuer,
+            layout,
+            token,
+            secret,
+            period,
+            issued_at,
+            funding,
+        })
+    }
+
+    /// The link [`Card::from_link`] reads back. It holds the secret: it is
+    /// for the provisioning QR code or hand-over only, never for a server.
+    pub fn to_link(&self) -> String {
+        let secret = Zeroizing::new(self.secret.to_base32());
+        let mut query = form_urlencoded::Serializer::new(String::from(LINK_START));
+        query
+            .append_pair("v", "1")
+            .append_pair("issuer", &self.issuer)
+            .append_pair("prefix", &self.layout.prefix.to_string())
+            .append_pair("length", &self.layout.length.to_string())
+            .append_pair("token", &self.token.to_string())
+            .append_pair("secret", &secret)
+            .append_pair("algorithm", "SHA256")
+            .append_pair("period", &self.period.to_string())
+            .append_pair("time", &self.issued_at.to_string());
+        for f in &self.funding {
+            query.append_pair("funding", &f.to_link_value());
+        }
+        query.finish()
+    }
+
+    /// The time step at `issuer_unix` seconds (issuer clock). A period of 0
+    /// is read as 1 so that a hand-built card cannot divide by zero.
+    pub fn step_at(&self, issuer_unix: u64) -> u64 {
+        issuer_unix / u64::from(self.period.max(1))
+    }
+
+    /// The code for swipe `counter` within the step at `issuer_unix`, paid
+    /// from funding source `funding` (an index into [`Card::funding`]).
+    pub fn code_at(
+        &self,
+        issuer_unix: u64,
+        counter: u8,
+        funding: u8,
+    ) -> Result<PaymentCode, CodeError> {
+        if usize::from(funding) >= self.funding.len() {
+            return Err(CodeError::FundingOutOfRange);
+        }
+        let fields = Fields {
+            token: self.token,
+            step: self.step_at(issuer_unix),
+            counter,
+            funding,
+        };
+        encode(self.layout, self.secret.as_bytes(), &fields)
+    }
+}
+
+/// The query fields as they were found, before any is interpreted.
+#[derive(Default)]
+struct RawLink<'a> {
+    v: Option<Cow<'a, str>>,
+    issuer: Option<Cow<'a, str>>,
+    prefix: Option<Cow<'a, str>>,
+    length: Option<Cow<'a, str>>,
+    token: Option<Cow<'a, str>>,
+    secret: Option<Cow<'a, str>>,
+    algorithm: Option<Cow<'a, str>>,
+    period: Option<Cow<'a, str>>,
+    time: Option<Cow<'a, str>>,
+    funding: Vec<Cow<'a, str>>,
+}
+
+impl<'a> RawLink<'a> {
+    fn collect(query: &'a str) -> Result<RawLink<'a>, LinkError> {
+        let mut raw = RawLink::default();
+        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+            let (field, slot) = match key.as_ref() {
+                "v" => ("v", &mut raw.v),
+                "issuer" => ("issuer", &mut raw.issuer),
+                "prefix" => ("prefix", &mut raw.prefix),
+                "length" => ("length", &mut raw.length),
+                "token" => ("token", &mut raw.token),
+                "secret" => ("secret", &mut raw.secret),
+                "algorithm" => ("algorithm", &mut raw.algorithm),
+                "period" => ("period", &mut raw.period),
+                "time" => ("time", &mut raw.time),
+                "funding" => {
+                    if raw.funding.len() == MAX_FUNDING {
+                        return Err(LinkError::TooManyFunding);
+                    }
+                    raw.funding.push(value);
+                    continue;
+                }
+                // Later versions may add fields; v1 readers skip them.
+                _ => continue,
+            };
+            if slot.replace(value).is_some() {
+                return Err(LinkError::DuplicateField { field });
+            }
+        }
+        Ok(raw)
+    }
+}
+
+fn required<'a>(
+    value: Option<Cow<'a, str>>,
+    field: &'static str,
+) -> Result<Cow<'a, str>, LinkError> {
+    value.ok_or(LinkError::MissingField { field })
+}
+
+/// Plain decimal digits only (no sign, no spaces), at most 20 of them.
+fn number(text: &str) -> Option<u64> {
+    if text.is_empty() || text.len() > 20 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+/// Why a provisioning link was refused. Messages never quote the link: it
+/// may hold the secret.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkError {
+    TooLong,
+    WrongScheme,
+    UnsupportedVersion,
+    MissingField { field: &'static str },
+    DuplicateField { field: &'static str },
+    BadIssuer,
+    BadPrefix,
+    BadLength,
+    BadToken,
+    BadBase32,
+    SecretLength { len: usize },
+    UnsupportedAlgorithm,
+    BadPeriod,
+    BadTime,
+    NoFunding,
+    TooManyFunding,
+    CreditRefused,
+    BadFunding,
+    BadBank,
+    BadLast4,
+}
+
+impl LinkError {
+    /// Stable snake_case name; the page picks its zh-CN/en message by it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::TooLong => "too_long",
+            Self::WrongScheme => "wrong_scheme",
+            Self::UnsupportedVersion => "unsupported_version",
+            Self::MissingField { .. } => "missing_field",
+            Self::DuplicateField { .. } => "duplicate_field",
+            Self::BadIssuer => "bad_issuer",
+            Self::BadPrefix => "bad_prefix",
+            Self::BadLength => "bad_length",
+            Self::BadToken => "bad_token",
+            Self::BadBase32 => "bad_base32",
+            Self::SecretLength { .. } => "secret_length",
+            Self::UnsupportedAlgorithm => "unsupported_algorithm",
+            Self::BadPeriod => "bad_period",
+            Self::BadTime => "bad_time",
+            Self::NoFunding => "no_funding",
+            Self::TooManyFunding => "too_many_funding",
+            Self::CreditRefused => "credit_refused",
+            Self::BadFunding => "bad_funding",
+            Self::BadBank => "bad_bank",
+            Self::BadLast4 => "bad_last4",
+        }
+    }
+}
+
+impl core::fmt::Display for LinkError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::TooLong => write!(f, "the link is longer than {MAX_LINK_CHARS} characters"),
+            Self::WrongScheme => write!(
+                f,
+                "this is not a payment-card link (it must start with {LINK_START})"
+            ),
+            Self::UnsupportedVersion => {
+                f.write_str("this card link is from a newer version; only version 1 is understood")
+            }
+            Self::MissingField { field } => write!(f, "the link has no \"{field}\""),
+            Self::DuplicateField { field } => {
+                write!(f, "the link gives \"{field}\" more than once")
+            }
+            Self::BadIssuer => write!(
+                f,
+                "the issuer name must be 1 to {MAX_ISSUER_CHARS} printable characters"
+            ),
+            Self::BadPrefix => f.write_str("the code prefix must be two digits from 10 to 15"),
+            Self::BadLength => f.write_str("the code length must be from 16 to 24 digits"),
+            Self::BadToken => f.write_str("the card's token id must be a number below 1048576"),
+            Self::BadBase32 => f.write_str("the card's secret is not valid base32"),
+            Self::SecretLength { len } => {
+                write!(f, "the card's secret is {len} bytes; it must be 16 to 64")
+            }
+            Self::UnsupportedAlgorithm => f.write_str("only the SHA256 algorithm is supported"),
+            Self::BadPeriod => f.write_str("the code period must be 15 to 300 seconds"),
+            Self::BadTime => {
+                f.write_str("the issuer's time must be unix seconds between 2020 and 2100")
+            }
+            Self::NoFunding => f.write_str("the link offers no funding source"),
+            Self::TooManyFunding => {
+                write!(f, "the link offers more than {MAX_FUNDING} funding sources")
+            }
+            Self::CreditRefused => f.write_str(
+                "credit cards cannot pay by payment code; use the balance or a debit card",
+            ),
+            Self::BadFunding => {
+                f.write_str("a funding source must be \"balance\" or \"debit:BANK:LAST4\"")
+            }
+            Self::BadBank => write!(
+                f,
+                "a debit card's bank name must be 1 to {MAX_BANK} printable characters",
+                MAX_BANK = super::funding::MAX_BANK_CHARS
+            ),
+            Self::BadLast4 => {
+                f.write_str("a debit card needs exactly the last 4 digits of its number")
+            }
+        }
+    }
+}
+
+impl std::error::Error for LinkError {}
