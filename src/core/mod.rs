@@ -6,3 +6,4 @@ pub mod link;
 pub mod otp;
 pub mod secret;
 pub mod symbol;
+pub mod rotation;
