@@ -205,6 +205,7 @@ function wireControls() {
     setLanguage(otherLanguage());
     relabel();
   });
+  $('refresh').addEventListener('click', () => card?.refresh());
   els.funding.addEventListener('change', () => chooseFunding(Number(els.funding.value)));
   els.pasteAdd.addEventListener('click', () => {
     const link = els.paste.value;

@@ -1,0 +1,52 @@
+// Issue #4/#5: a card provisioned from a link in the URL fragment shows a
+// code whose Code 128 and QR both decode (zxing-cpp, from a 360×740 @3x
+// screenshot) to the digits the page reveals, and the issuer approves it.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { startFixture, openWallet, waitForCode, revealDigits } from './lib/fixture.mjs';
+import { charge } from './lib/issuer.mjs';
+import { decodeImages } from './lib/decoders.mjs';
+
+let fx;
+before(async () => {
+  fx = await startFixture();
+});
+after(() => fx?.close());
+
+test('fragment link → code on screen → both symbols decode to the shown digits → charge approved', async () => {
+  const context = await fx.newContext();
+  const page = await context.newPage();
+  const link = await fx.newLink();
+  await openWallet(page, fx.server, link);
+
+  // The link left the address bar at once.
+  assert.ok(!page.url().includes('#'), `fragment still in the URL: ${page.url()}`);
+  assert.ok(!page.url().includes('provision'), 'link still in the URL');
+
+  const masked = await waitForCode(page);
+  assert.match(masked, /^\d{4} •••• •••• ••\d{2}$/);
+  const digits = await revealDigits(page);
+  assert.equal(digits.slice(0, 4), masked.slice(0, 4));
+  assert.equal(digits.slice(-2), masked.slice(-2));
+
+  // What a scanner sees: the whole phone screen.
+  const shot = path.join(fx.shots, 'screen.png');
+  await page.screenshot({ path: shot });
+  const found = (await decodeImages([shot]))[shot];
+  const code128 = found.filter((b) => /128/.test(b.format)).map((b) => b.text);
+  const qr = found.filter((b) => /QR/i.test(b.format)).map((b) => b.text);
+  assert.deepEqual(code128, [digits], `Code 128 decoded: ${JSON.stringify(found)}`);
+  assert.deepEqual(qr, [digits], `QR decoded: ${JSON.stringify(found)}`);
+
+  const approved = await charge(fx.db, digits, '12.50');
+  assert.equal(approved.status, 0, `charge not approved: ${approved.stdout} ${approved.stderr}`);
+
+  // The same code cannot pay twice.
+  const replay = await charge(fx.db, digits, '12.50');
+  assert.equal(replay.status, 3, `replayed code not rejected: ${replay.stdout}`);
+
+  assert.deepEqual(context.log.filter((line) => line.startsWith('pageerror')), []);
+  await context.close();
+});
