@@ -125,7 +125,8 @@ impl Card {
     /// for the provisioning QR code or hand-over only, never for a server.
     pub fn to_link(&self) -> String {
         let secret = Zeroizing::new(self.secret.to_base32());
-        let mut query = form_urlencoded::Serializer::new(String::from(LINK_START));
+        let mut query =
+            form_urlencoded::Serializer::for_suffix(String::from(LINK_START), LINK_START.len());
         query
             .append_pair("v", "1")
             .append_pair("issuer", &self.issuer)
