@@ -6,7 +6,7 @@
 //! - [`store`]: the [`store::Store`] trait, SQLite and in-memory stores.
 
 pub mod allowance;
-pub mod funding;
+pub mod cli;
 pub mod lockout;
 pub mod money;
 pub mod provision;

@@ -12,9 +12,9 @@
 use std::fmt;
 
 use paycode_wallet::core::code::{CodeError, ParsedCode, MAX_WINDOW, STEP_RESIDUES};
+use paycode_wallet::core::funding::Funding;
 
 use crate::allowance::{AllowancePolicy, PinReason};
-use crate::funding::funding_label;
 use crate::lockout::LockoutPolicy;
 use crate::money::Fen;
 use crate::store::{
@@ -455,7 +455,8 @@ fn check(
     let funding = FundingUsed {
         index: parsed.funding,
         source: source.clone(),
-        label: funding_label(source),
+        // Stored sources were parsed at provisioning; show an unreadable one as is.
+        label: Funding::parse(source).map_or_else(|_| source.clone(), |f| f.label()),
     };
     Ok(Ok(Checked {
         valid: ValidCode {
