@@ -78,7 +78,7 @@ export function installBridge(actions) {
   });
   Object.defineProperty(window, 'PayCodeWallet', { value: api, enumerable: true });
 
-  window.addEventListener('message', (event) => {
+  function onMessage(event) {
     // Only the framing page (or a native shell injecting into this window) may drive the wallet.
     const fromParent = embeddedInFrame && event.source === window.parent &&
       (hostOrigin === null || event.origin === hostOrigin);
@@ -106,7 +106,10 @@ export function installBridge(actions) {
       default:
         break;
     }
-  });
+  }
+  window.addEventListener('message', onMessage);
+  // React Native's WebView on Android delivers host messages on document, not window.
+  document.addEventListener('message', onMessage);
 
   return emit;
 }

@@ -26,7 +26,8 @@ export async function startFixture({ demoIssuer = true } = {}) {
     server,
     browser,
     shots,
-    newLink: () => provision(db),
+    // Two funding sources, so the picker has a real choice.
+    newLink: () => provision(db, ['--issuer', 'Demo Bank', '--funding', 'balance,debit:ICBC:1234']),
     newContext: (options) => phoneContext(browser, options),
     async close() {
       await browser.close();
