@@ -123,6 +123,7 @@ function openCard(link, { fundingIndex, clockOffsetMs }) {
       clockOffsetMs,
       periodMs: parsed.period * 1000,
       onRotate: (masked) => emit({ type: 'rotated', masked }),
+      onError: (kind) => fail(kind),
     });
     return { next, parsed };
   } catch (error) {
@@ -164,7 +165,7 @@ async function provision(rawLink) {
 
 function chooseFunding(index) {
   if (!card || !info || !Number.isInteger(index) || index < 0 || index >= info.funding.length) return false;
-  card.setFunding(index);
+  if (!card.setFunding(index)) return false;
   renderFunding();
   storage.updateCard({ fundingIndex: index }).catch(() => {});
   return true;

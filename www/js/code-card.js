@@ -13,7 +13,7 @@ const $ = (id) => document.getElementById(id);
  * Create the view for `link` on the page's canvases. Throws what
  * PaymentCode.fromLink throws (an Error with .kind); nothing on screen changes then.
  */
-export function createCodeCard(wasm, link, { fundingIndex, clockOffsetMs, periodMs, onRotate }) {
+export function createCodeCard(wasm, link, { fundingIndex, clockOffsetMs, periodMs, onRotate, onError }) {
   const cardEl = $('card');
   const digitsEl = $('digits');
   const countdownEl = $('countdown');
@@ -53,11 +53,22 @@ export function createCodeCard(wasm, link, { fundingIndex, clockOffsetMs, period
     onRotate(masked);
   }
 
+  /** Run a view call; its failures (an Error with .kind) go to the page, never uncaught. */
+  function guarded(call) {
+    try {
+      call();
+      return true;
+    } catch (error) {
+      onError(typeof error?.kind === 'string' ? error.kind : 'unknown');
+      return false;
+    }
+  }
+
   function updateCountdown() {
     if (!view) return;
     const ms = view.msUntilRotate;
     if (ms <= 0) {
-      view.tick(); // the view's own timer was late (throttled): catch up now
+      guarded(() => view.tick()); // the view's own timer was late (throttled): catch up now
       return;
     }
     const seconds = Math.ceil(ms / 1000);
@@ -70,7 +81,7 @@ export function createCodeCard(wasm, link, { fundingIndex, clockOffsetMs, period
 
   function catchUp() {
     // Background tabs throttle timers: the code on screen may be stale by now.
-    view?.tick();
+    if (view) guarded(() => view.tick());
     updateCountdown();
   }
 
@@ -107,7 +118,7 @@ export function createCodeCard(wasm, link, { fundingIndex, clockOffsetMs, period
   document.addEventListener('visibilitychange', onVisibility);
   window.addEventListener('pageshow', catchUp);
   window.addEventListener('focus', catchUp);
-  const onFullscreen = () => view?.redraw(); // the canvases' CSS size changes
+  const onFullscreen = () => view && guarded(() => view.redraw()); // the canvases' CSS size changes
   document.addEventListener('fullscreenchange', onFullscreen);
   const countdownTimer = setInterval(updateCountdown, COUNTDOWN_MS);
   showDigits();
@@ -121,14 +132,14 @@ export function createCodeCard(wasm, link, { fundingIndex, clockOffsetMs, period
       return view.clockOffsetMs;
     },
     refresh() {
-      view.refresh();
+      return guarded(() => view.refresh());
     },
     setFunding(index) {
-      view.setFunding(index);
+      return guarded(() => view.setFunding(index));
     },
     /** Draw everything again (after another card's view let go of the same canvases). */
     render() {
-      view.redraw();
+      guarded(() => view.redraw());
       showDigits();
       shownSeconds = null;
       updateCountdown();
