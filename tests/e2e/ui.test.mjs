@@ -215,3 +215,36 @@ test('embedded in the example host: provision, refresh and setFunding by postMes
   assert.ok(await frame.locator('#wallet').isVisible(), 'a bad link from the host removed the card');
   await context.close();
 });
+
+test('digits are masked; a tap shows them for 5 s, then they are masked again', async () => {
+  const context = await fx.newContext();
+  const page = await context.newPage();
+  await page.clock.install({ time: new Date() });
+  await openWallet(page, fx.server, await fx.newLink());
+  const masked = await waitForCode(page);
+  assert.match(masked, /^\d{4} •••• •••• ••\d{2}$/);
+  await page.tap('#digits');
+  const shown = await page.textContent('#digits');
+  assert.match(shown.replace(/\s/g, ''), /^\d{16,24}$/);
+  assert.equal(await page.getAttribute('#digits', 'aria-pressed'), 'true');
+  await page.clock.runFor(4_800);
+  assert.equal(await page.textContent('#digits'), shown, 'masked again before 5 s');
+  await page.clock.runFor(400);
+  assert.match(await page.textContent('#digits'), /^\d{4} •••• •••• ••\d{2}$/, 'still revealed after 5 s');
+  assert.equal(await page.getAttribute('#digits', 'aria-pressed'), 'false');
+  await context.close();
+});
+
+test('installable: Chromium reports no installability errors once the service worker runs', async () => {
+  const context = await fx.newContext();
+  const page = await context.newPage();
+  await openWallet(page, fx.server);
+  await page.waitForFunction(() => navigator.serviceWorker?.controller !== null, null, { timeout: 15_000 });
+  const cdp = await context.newCDPSession(page);
+  const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+  // Playwright's contexts are incognito profiles, which Chromium never installs from: that one is ours, not the app's.
+  assert.deepEqual(installabilityErrors.filter((e) => e.errorId !== 'in-incognito'), []);
+  const manifest = await cdp.send('Page.getAppManifest');
+  assert.deepEqual(manifest.errors, []);
+  await context.close();
+});
