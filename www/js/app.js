@@ -122,7 +122,11 @@ function openCard(link, { fundingIndex, clockOffsetMs }) {
       fundingIndex: fundingIndex < parsed.funding.length ? fundingIndex : 0,
       clockOffsetMs,
       periodMs: parsed.period * 1000,
-      onRotate: (masked) => emit({ type: 'rotated', masked }),
+      onRotate: (masked) => {
+        // A new step brings new codes: the "no more codes for now" notice is over.
+        if (lastMessage?.kind === 'counter_exhausted') clearMessage();
+        emit({ type: 'rotated', masked });
+      },
       onError: (kind) => fail(kind),
     });
     return { next, parsed };
@@ -262,20 +266,28 @@ function relabel() {
   if (lastMessage) showMessage(lastMessage, els.message.classList.contains('error'));
 }
 
+async function loadWasm() {
+  try {
+    const module = await import('../pkg/paycode_wallet.js');
+    await module.default();
+    return module;
+  } catch {
+    showMessage({ kind: 'wasm_failed' }, true);
+    return null;
+  }
+}
+
 async function start() {
   relabel();
   wireControls();
   registerServiceWorker();
-  try {
-    wasm = await import('../pkg/paycode_wallet.js');
-    await wasm.default();
-  } catch {
-    wasm = null;
-    showMessage({ kind: 'wasm_failed' }, true);
-    return;
-  }
-  await restoreStoredCard();
-  if (fragmentLink !== null) {
+  // Queued first (synchronously, before any host message can arrive), so every
+  // provisioning request waits for the module and the stored card.
+  await enqueue(async () => {
+    wasm = await loadWasm();
+    if (wasm) await restoreStoredCard();
+  });
+  if (wasm && fragmentLink !== null) {
     await enqueue(() => provision(fragmentLink)).catch(() => {});
   }
   document.documentElement.dataset.ready = 'true'; // for hosts and tests: the wallet has settled
