@@ -147,7 +147,7 @@ proptest! {
         let secret = Secret::from_bytes(key.clone());
         let mut text = secret.to_base32().to_lowercase();
         if pad {
-            while text.len() % 8 != 0 {
+            while !text.len().is_multiple_of(8) {
                 text.push('=');
             }
         }
