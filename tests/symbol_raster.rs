@@ -122,3 +122,44 @@ fn huge_canvas_is_capped() {
     let p = place_linear(&code128(DIGITS).expect("valid digits"), u32::MAX, u32::MAX);
     assert!(p.canvas_width <= MAX_SIDE && p.canvas_height <= MAX_SIDE);
 }
+
+#[test]
+fn device_pixels_are_whole_and_forgive_float_error() {
+    use paycode_wallet::core::symbol::raster::device_pixels;
+    assert_eq!(device_pixels(320.0, 1.0), 320);
+    assert_eq!(device_pixels(320.0, 2.0), 640);
+    // 1000 device px would be 333.333 CSS px, which layout rounds.
+    assert_eq!(device_pixels(333.333_333, 3.0), 999);
+    assert_eq!(device_pixels(334.0, 3.0), 1002);
+    assert_eq!(device_pixels(101.0, 1.5), 150);
+    assert_eq!(device_pixels(100.0, 2.625), 252);
+    assert_eq!(device_pixels(99.999_999, 2.0), 200);
+    assert_eq!(device_pixels(100.4, 1.0), 100);
+    assert_eq!(device_pixels(100.0, 1.5), 150);
+    assert_eq!(device_pixels(0.0, 2.0), 0);
+    assert_eq!(device_pixels(-5.0, 2.0), 0);
+    assert_eq!(device_pixels(f64::NAN, 2.0), 0);
+    assert_eq!(device_pixels(10.0, f64::NAN), 0);
+    assert_eq!(device_pixels(1e9, 2.0), MAX_SIDE);
+    assert_eq!(
+        device_pixels(1e9, 3.0),
+        4095,
+        "the largest multiple of 3 under the cap"
+    );
+}
+
+#[test]
+fn css_px_maps_device_pixels_back_exactly_enough() {
+    use paycode_wallet::core::symbol::raster::css_px;
+    assert_eq!(css_px(320, 1.0), "320px");
+    assert_eq!(css_px(640, 2.0), "320px");
+    assert_eq!(css_px(1000, 3.0), "333.3333px");
+    assert_eq!(css_px(999, 2.0), "499.5px");
+    assert_eq!(css_px(301, 4.0), "75.25px");
+    assert_eq!(css_px(1, 3.0), "0.3333px");
+    assert_eq!(css_px(3, 1.5), "2px");
+    assert_eq!(css_px(100, 1.25), "80px");
+    assert_eq!(css_px(1, 16.0), "0.0625px");
+    assert_eq!(css_px(2, f64::NAN), "2px");
+    assert_eq!(css_px(0, 2.0), "0px");
+}

@@ -1,0 +1,171 @@
+//! Drawing a symbol bitmap on a host canvas, sharp at any devicePixelRatio.
+//!
+//! The host sizes the canvas with CSS. Each draw measures that CSS box,
+//! multiplies by the device pixel ratio, lets `core::symbol::raster` choose
+//! a whole number of device pixels per module, sets the backing store to
+//! exactly that many device pixels and the CSS size to match (so one canvas
+//! pixel is one screen pixel), and copies one RGBA buffer with one
+//! `putImageData`.
+
+use crate::core::symbol::raster::{self, css_px, device_pixels, Placement};
+use crate::core::symbol::Bitmap;
+use wasm_bindgen::{Clamped, JsCast, JsValue};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
+
+use super::error::{browser, js_error};
+
+/// Where the host's own inline size is kept while the canvas wears ours,
+/// on the element itself so that every view drawing on it agrees.
+const HOST_SIZE_ATTR: &str = "data-paycode-host-size";
+
+/// How modules are laid out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// Square modules (QR).
+    Matrix,
+    /// One row of bars stretched to the canvas height (Code 128).
+    Linear,
+}
+
+/// Draws `bitmap` on `canvas` for a screen of `dpr` device pixels per CSS
+/// pixel, and returns where it landed (in device pixels).
+pub fn draw(
+    canvas: &HtmlCanvasElement,
+    bitmap: &Bitmap,
+    shape: Shape,
+    dpr: f64,
+) -> Result<Placement, JsValue> {
+    let dpr = if dpr.is_finite() && dpr > 0.0 {
+        dpr
+    } else {
+        1.0
+    };
+    let (css_width, css_height) = measure(canvas)?;
+    let avail_width = device_pixels(css_width, dpr);
+    let avail_height = device_pixels(css_height, dpr);
+    let placement = match shape {
+        Shape::Matrix => raster::place_matrix(bitmap, avail_width, avail_height),
+        Shape::Linear => raster::place_linear(bitmap, avail_width, avail_height),
+    };
+    let pixels = raster::rgba(bitmap, &placement);
+
+    canvas.set_width(placement.canvas_width);
+    canvas.set_height(placement.canvas_height);
+    let style = canvas.style();
+    let set = |name: &str, device: u32| style.set_property(name, &css_px(device, dpr));
+    set("width", placement.canvas_width).map_err(|e| browser("canvas_style", e))?;
+    set("height", placement.canvas_height).map_err(|e| browser("canvas_style", e))?;
+    // If layout still scales the canvas a little, keep edges hard.
+    let _ = style.set_property("image-rendering", "pixelated");
+
+    let context = context(canvas)?;
+    context.set_image_smoothing_enabled(false);
+    let image = ImageData::new_with_u8_clamped_array_and_sh(
+        Clamped(&pixels),
+        placement.canvas_width,
+        placement.canvas_height,
+    )
+    .map_err(|e| browser("canvas_draw", e))?;
+    context
+        .put_image_data(&image, 0.0, 0.0)
+        .map_err(|e| browser("canvas_draw", e))?;
+    Ok(placement)
+}
+
+/// The CSS size the host gives the canvas, measured with the host's own
+/// inline size and backing store in place (ours from a previous draw would
+/// otherwise feed back into the measurement).
+fn measure(canvas: &HtmlCanvasElement) -> Result<(f64, f64), JsValue> {
+    let style = canvas.style();
+    let saved = canvas.get_attribute(HOST_SIZE_ATTR);
+    let host = match &saved {
+        Some(saved) => HostSize::parse(saved),
+        None => {
+            let host = HostSize {
+                width: style.get_property_value("width").unwrap_or_default(),
+                height: style.get_property_value("height").unwrap_or_default(),
+                attr_width: canvas.width(),
+                attr_height: canvas.height(),
+            };
+            canvas
+                .set_attribute(HOST_SIZE_ATTR, &host.to_attr())
+                .map_err(|e| browser("canvas_style", e))?;
+            host
+        }
+    };
+    if saved.is_some() {
+        canvas.set_width(host.attr_width);
+        canvas.set_height(host.attr_height);
+        restore(&style, "width", &host.width)?;
+        restore(&style, "height", &host.height)?;
+    }
+    let rect = canvas.get_bounding_client_rect();
+    // The content box: the bounding box less borders and padding, which
+    // are not painted by the canvas.
+    let css_width = f64::from(canvas.client_width()).min(rect.width());
+    let css_height = f64::from(canvas.client_height()).min(rect.height());
+    Ok((css_width.max(0.0), css_height.max(0.0)))
+}
+
+fn restore(style: &web_sys::CssStyleDeclaration, name: &str, value: &str) -> Result<(), JsValue> {
+    if value.is_empty() {
+        style.remove_property(name).map(drop)
+    } else {
+        style.set_property(name, value)
+    }
+    .map_err(|e| browser("canvas_style", e))
+}
+
+fn context(canvas: &HtmlCanvasElement) -> Result<CanvasRenderingContext2d, JsValue> {
+    canvas
+        .get_context("2d")
+        .map_err(|e| browser("canvas_context", e))?
+        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
+        .ok_or_else(|| {
+            js_error(
+                "canvas_context",
+                "the canvas has no 2D context (is it already used for WebGL?)",
+            )
+        })
+}
+
+/// The host's inline size and backing-store size, saved in an attribute as
+/// `attr_width attr_height|css width|css height`.
+struct HostSize {
+    width: String,
+    height: String,
+    attr_width: u32,
+    attr_height: u32,
+}
+
+impl HostSize {
+    fn to_attr(&self) -> String {
+        let mut out = self.attr_width.to_string();
+        out.push(' ');
+        out.push_str(&self.attr_height.to_string());
+        for part in [&self.width, &self.height] {
+            out.push('|');
+            out.push_str(part);
+        }
+        out
+    }
+
+    fn parse(text: &str) -> HostSize {
+        let mut parts = text.split('|');
+        let mut attrs = parts.next().unwrap_or("").split(' ');
+        // The canvas defaults (300 × 150) if the attribute was tampered with.
+        let attr_width = attrs.next().and_then(|w| w.parse().ok()).unwrap_or(300);
+        let attr_height = attrs.next().and_then(|h| h.parse().ok()).unwrap_or(150);
+        HostSize {
+            attr_width,
+            attr_height,
+            width: parts.next().unwrap_or("").to_owned(),
+            height: parts.next().unwrap_or("").to_owned(),
+        }
+    }
+}
+
+/// The screen's device pixel ratio (1 if the browser gives none).
+pub fn device_pixel_ratio() -> f64 {
+    web_sys::window().map_or(1.0, |w| w.device_pixel_ratio())
+}

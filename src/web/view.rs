@@ -1,0 +1,335 @@
+//! `PaymentCode`: the JS class that shows a card's current code on two
+//! canvases, rotates it at every time-step boundary of the issuer's clock,
+//! refreshes it on a swipe, and redraws on resize.
+//!
+//! The state machine is `core::rotation::Rotation`; this file adds the
+//! browser: canvases, one timer to the next boundary, listeners. The
+//! secret stays inside the card inside the rotation: no getter reaches it.
+
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+
+use gloo_timers::callback::Timeout;
+use js_sys::{Date, Function, Object};
+use wasm_bindgen::prelude::*;
+use web_sys::{Element, HtmlCanvasElement};
+
+use super::canvas::{device_pixel_ratio, draw, Shape};
+use super::error::{js_error, to_js};
+use super::swipe::Swipe;
+use super::types::{get, set, PaymentCodeOptions};
+use crate::core::link::Card;
+use crate::core::rotation::{Rotation, RotationError};
+use crate::core::symbol::{code128, qr};
+
+/// setTimeout fires at once for delays above 2^31 − 1 ms.
+const MAX_TIMEOUT_MS: u64 = i32::MAX as u64;
+
+#[wasm_bindgen(js_name = PaymentCode)]
+pub struct PaymentCodeView {
+    state: Rc<RefCell<State>>,
+}
+
+struct State {
+    rotation: Rotation,
+    barcode: HtmlCanvasElement,
+    qr: HtmlCanvasElement,
+    on_rotate: Option<Function>,
+    /// Fires at the next step boundary; replaced at every rotation.
+    timer: Option<Timeout>,
+    swipe: Option<Swipe>,
+    resize: Option<Closure<dyn FnMut()>>,
+    destroyed: bool,
+}
+
+#[derive(Clone, Copy)]
+enum Reason {
+    Time,
+    Swipe,
+    Funding,
+    Tick,
+}
+
+impl Reason {
+    fn as_str(self) -> &'static str {
+        match self {
+            Reason::Time => "time",
+            Reason::Swipe => "swipe",
+            Reason::Funding => "funding",
+            Reason::Tick => "tick",
+        }
+    }
+}
+
+#[wasm_bindgen(js_class = PaymentCode)]
+impl PaymentCodeView {
+    /// Reads the link, draws the current code on `options.barcode` and
+    /// `options.qr`, and starts rotating. Throws an `Error` with `.kind`.
+    #[wasm_bindgen(js_name = fromLink)]
+    pub fn from_link(link: &str, options: &PaymentCodeOptions) -> Result<PaymentCodeView, JsValue> {
+        let card = Card::from_link(link).map_err(to_js)?;
+        let options: &JsValue = options.as_ref();
+        let barcode = canvas_option(options, "barcode")?;
+        let qr = canvas_option(options, "qr")?;
+        let now = Date::now();
+        let clock_offset_ms = match get(options, "clockOffsetMs") {
+            None => Rotation::offset_from_link(&card, now),
+            Some(v) => v.as_f64().ok_or_else(|| bad_option("clockOffsetMs"))?,
+        };
+        let funding = match get(options, "funding") {
+            None => 0,
+            Some(v) => v
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(f))
+                .ok_or_else(|| bad_option("funding"))? as u32,
+        };
+        let on_rotate = match get(options, "onRotate") {
+            None => None,
+            Some(f) => Some(
+                f.dyn_into::<Function>()
+                    .map_err(|_| bad_option("onRotate"))?,
+            ),
+        };
+        let swipe_area = match get(options, "swipeArea") {
+            None => None,
+            Some(el) => Some(
+                el.dyn_into::<Element>()
+                    .map_err(|_| bad_option("swipeArea"))?,
+            ),
+        };
+        let rotation = Rotation::new(card, clock_offset_ms, funding, now).map_err(to_js)?;
+
+        let state = Rc::new(RefCell::new(State {
+            rotation,
+            barcode,
+            qr,
+            on_rotate,
+            timer: None,
+            swipe: None,
+            resize: None,
+            destroyed: false,
+        }));
+        {
+            let mut s = state.borrow_mut();
+            s.draw(device_pixel_ratio())?;
+            arm(&state, &mut s);
+            let weak = Rc::downgrade(&state);
+            s.swipe = swipe_area.map(|area| {
+                Swipe::listen(area, move || {
+                    // A swipe past the 16th code of a step changes nothing;
+                    // the countdown already shows when the next one comes.
+                    let _ = act(&weak, Reason::Swipe, |r, now| r.refresh(now).map(|()| true));
+                })
+            });
+            s.resize = listen_resize(Rc::downgrade(&state));
+        }
+        Ok(PaymentCodeView { state })
+    }
+
+    /// A fresh code within the step (counter + 1), as a swipe does.
+    pub fn refresh(&self) -> Result<(), JsValue> {
+        act(&Rc::downgrade(&self.state), Reason::Swipe, |r, now| {
+            r.refresh(now).map(|()| true)
+        })
+    }
+
+    /// Catches up with the clock (call on visibilitychange, pageshow,
+    /// focus: background tabs delay timers).
+    pub fn tick(&self) -> Result<(), JsValue> {
+        act(&Rc::downgrade(&self.state), Reason::Tick, |r, now| {
+            r.tick(now)
+        })
+    }
+
+    /// Shows the code for another funding source.
+    #[wasm_bindgen(js_name = setFunding)]
+    pub fn set_funding(&self, index: u32) -> Result<(), JsValue> {
+        act(&Rc::downgrade(&self.state), Reason::Funding, |r, now| {
+            r.set_funding(index, now).map(|()| true)
+        })
+    }
+
+    /// Draws both symbols again for the canvases' current CSS size and the
+    /// screen's device pixel ratio.
+    pub fn redraw(&self) -> Result<(), JsValue> {
+        let s = self.state.try_borrow().map_err(|_| busy())?;
+        if s.destroyed {
+            return Err(destroyed());
+        }
+        s.draw(device_pixel_ratio())
+    }
+
+    /// "1345 •••• •••• ••68"
+    #[wasm_bindgen(getter, js_name = maskedDigits)]
+    pub fn masked_digits(&self) -> String {
+        self.read(|r| r.code().masked())
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn digits(&self) -> String {
+        self.read(|r| r.code().as_str().to_owned())
+    }
+
+    /// Milliseconds until the next code (0: overdue, call `tick()`).
+    #[wasm_bindgen(getter, js_name = msUntilRotate)]
+    pub fn ms_until_rotate(&self) -> f64 {
+        self.read(|r| r.ms_until_rotate(Date::now()) as f64)
+    }
+
+    #[wasm_bindgen(getter, js_name = clockOffsetMs)]
+    pub fn clock_offset_ms(&self) -> f64 {
+        self.read(|r| r.clock_offset_ms() as f64)
+    }
+
+    #[wasm_bindgen(getter, js_name = fundingIndex)]
+    pub fn funding_index(&self) -> u32 {
+        self.read(|r| u32::from(r.funding()))
+    }
+
+    /// The time step of the shown code (exact as a JS number).
+    #[wasm_bindgen(getter)]
+    pub fn step(&self) -> f64 {
+        self.read(|r| r.step() as f64)
+    }
+
+    /// The swipe counter of the shown code, 0..=15.
+    #[wasm_bindgen(getter)]
+    pub fn counter(&self) -> u32 {
+        self.read(|r| u32::from(r.counter()))
+    }
+
+    /// Stops the timer and removes the listeners. The canvases keep their
+    /// last drawing; later calls throw (`kind: "destroyed"`).
+    pub fn destroy(&self) {
+        if let Ok(mut s) = self.state.try_borrow_mut() {
+            s.stop();
+        }
+    }
+}
+
+impl PaymentCodeView {
+    fn read<T: Default>(&self, f: impl FnOnce(&Rotation) -> T) -> T {
+        self.state
+            .try_borrow()
+            .map(|s| f(&s.rotation))
+            .unwrap_or_default()
+    }
+}
+
+impl State {
+    fn draw(&self, dpr: f64) -> Result<(), JsValue> {
+        let digits = self.rotation.code().as_str();
+        let bars = code128(digits).map_err(to_js)?;
+        let square = qr(digits).map_err(to_js)?;
+        draw(&self.barcode, &bars, Shape::Linear, dpr)?;
+        draw(&self.qr, &square, Shape::Matrix, dpr)?;
+        Ok(())
+    }
+
+    fn stop(&mut self) {
+        self.destroyed = true;
+        self.timer = None;
+        self.swipe = None;
+        if let (Some(listener), Some(window)) = (self.resize.take(), web_sys::window()) {
+            let _ = window
+                .remove_event_listener_with_callback("resize", listener.as_ref().unchecked_ref());
+        }
+    }
+}
+
+impl Drop for State {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Runs one state change; if the code changed, redraws and tells the page.
+/// The state is released before `onRotate` runs, so the page may call back
+/// into the view from it.
+fn act(
+    state: &Weak<RefCell<State>>,
+    reason: Reason,
+    change: impl FnOnce(&mut Rotation, f64) -> Result<bool, RotationError>,
+) -> Result<(), JsValue> {
+    let Some(rc) = state.upgrade() else {
+        return Err(destroyed());
+    };
+    let notify = {
+        let mut s = rc.try_borrow_mut().map_err(|_| busy())?;
+        if s.destroyed {
+            return Err(destroyed());
+        }
+        let changed = change(&mut s.rotation, Date::now());
+        // Whatever happened, the timer must point at the next boundary.
+        arm(&rc, &mut s);
+        if !changed.map_err(to_js)? {
+            return Ok(());
+        }
+        s.draw(device_pixel_ratio())?;
+        s.on_rotate.clone().map(|f| (f, s.rotation.code().masked()))
+    };
+    if let Some((on_rotate, masked)) = notify {
+        let event = Object::new();
+        set(&event, "masked", masked);
+        set(&event, "reason", reason.as_str());
+        // An exception in the page's callback is the page's; the view is fine.
+        let _ = on_rotate.call1(&JsValue::UNDEFINED, &event);
+    }
+    Ok(())
+}
+
+/// (Re)starts the timer for the next step boundary of the issuer clock.
+fn arm(rc: &Rc<RefCell<State>>, s: &mut State) {
+    if s.destroyed {
+        return;
+    }
+    let delay = s.rotation.ms_until_rotate(Date::now()).min(MAX_TIMEOUT_MS) as u32;
+    let weak = Rc::downgrade(rc);
+    s.timer = Some(Timeout::new(delay, move || {
+        let _ = act(&weak, Reason::Time, |r, now| r.tick(now));
+    }));
+}
+
+fn listen_resize(state: Weak<RefCell<State>>) -> Option<Closure<dyn FnMut()>> {
+    let window = web_sys::window()?;
+    let listener = Closure::<dyn FnMut()>::new(move || {
+        if let Some(rc) = state.upgrade() {
+            if let Ok(s) = rc.try_borrow() {
+                let _ = s.draw(device_pixel_ratio());
+            }
+        }
+    });
+    window
+        .add_event_listener_with_callback("resize", listener.as_ref().unchecked_ref())
+        .ok()?;
+    Some(listener)
+}
+
+fn canvas_option(options: &JsValue, name: &str) -> Result<HtmlCanvasElement, JsValue> {
+    get(options, name)
+        .and_then(|v| v.dyn_into::<HtmlCanvasElement>().ok())
+        .ok_or_else(|| bad_option(name))
+}
+
+fn bad_option(name: &str) -> JsValue {
+    let message = match name {
+        "barcode" => "options.barcode must be a canvas element",
+        "qr" => "options.qr must be a canvas element",
+        "clockOffsetMs" => "options.clockOffsetMs must be a number of milliseconds",
+        "funding" => "options.funding must be a funding source index (0, 1, …)",
+        "onRotate" => "options.onRotate must be a function",
+        _ => "options.swipeArea must be an element",
+    };
+    js_error("bad_options", message)
+}
+
+fn busy() -> JsValue {
+    js_error(
+        "busy",
+        "the payment code is being updated; call again from outside onRotate's caller",
+    )
+}
+
+fn destroyed() -> JsValue {
+    js_error("destroyed", "this payment code view was destroyed")
+}
