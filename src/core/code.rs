@@ -492,6 +492,25 @@ mod tests {
     }
 
     #[test]
+    fn every_error_has_its_own_kind_and_a_message() {
+        let all = [
+            CodeError::NotDigits,
+            CodeError::BadLength { len: 3 },
+            CodeError::BadPrefix,
+            CodeError::PayloadOutOfRange,
+            CodeError::TokenOutOfRange,
+            CodeError::CounterOutOfRange,
+            CodeError::FundingOutOfRange,
+            CodeError::KeyTooShort,
+        ];
+        let mut kinds: Vec<_> = all.iter().map(CodeError::kind).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        assert_eq!(kinds.len(), all.len());
+        assert!(all.iter().all(|e| !e.to_string().is_empty()));
+    }
+
+    #[test]
     fn bad_digits_are_named() {
         let kind = |s: &str| ParsedCode::parse(s).unwrap_err().kind();
         assert_eq!(kind(""), "not_digits");

@@ -340,3 +340,75 @@ impl core::fmt::Display for LinkError {
 }
 
 impl std::error::Error for LinkError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LINK: &str = "paycode://provision?v=1&issuer=Demo%20Bank&prefix=13&length=18\
+        &token=482913&secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&time=1764100000\
+        &funding=balance&funding=debit%3AICBC%3A1234";
+
+    #[test]
+    fn codes_use_the_card_and_refuse_missing_sources() {
+        let card = Card::from_link(LINK).unwrap();
+        assert_eq!(card.period, DEFAULT_PERIOD);
+        assert_eq!(card.step_at(1_764_100_000), 29_401_666);
+        // Same inputs as the "default layout, debit source" vector.
+        let code = card.code_at(1_764_100_000, 0, 1).unwrap();
+        assert_eq!(code.as_str(), "134605419283506171");
+        assert_eq!(
+            card.code_at(1_764_100_000, 0, 2),
+            Err(CodeError::FundingOutOfRange)
+        );
+        assert_eq!(
+            card.code_at(1_764_100_000, 16, 0),
+            Err(CodeError::CounterOutOfRange)
+        );
+    }
+
+    #[test]
+    fn a_hand_built_card_with_period_zero_does_not_divide_by_zero() {
+        let mut card = Card::from_link(LINK).unwrap();
+        card.period = 0;
+        assert_eq!(card.step_at(1_000), 1_000);
+        card.funding.clear();
+        assert!(card.code_at(1_000, 0, 0).is_err());
+    }
+
+    #[test]
+    fn every_error_has_its_own_kind_and_a_message() {
+        let all = [
+            LinkError::TooLong,
+            LinkError::WrongScheme,
+            LinkError::UnsupportedVersion,
+            LinkError::MissingField { field: "v" },
+            LinkError::DuplicateField { field: "v" },
+            LinkError::BadIssuer,
+            LinkError::BadPrefix,
+            LinkError::BadLength,
+            LinkError::BadToken,
+            LinkError::BadBase32,
+            LinkError::SecretLength { len: 3 },
+            LinkError::UnsupportedAlgorithm,
+            LinkError::BadPeriod,
+            LinkError::BadTime,
+            LinkError::NoFunding,
+            LinkError::TooManyFunding,
+            LinkError::CreditRefused,
+            LinkError::BadFunding,
+            LinkError::BadBank,
+            LinkError::BadLast4,
+        ];
+        let mut kinds: Vec<_> = all.iter().map(LinkError::kind).collect();
+        for kind in &kinds {
+            assert!(kind
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit()));
+        }
+        kinds.sort_unstable();
+        kinds.dedup();
+        assert_eq!(kinds.len(), all.len());
+        assert!(all.iter().all(|e| !e.to_string().is_empty()));
+    }
+}
