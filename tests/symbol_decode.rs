@@ -1,5 +1,7 @@
 //! Every symbol is read back by a decoder not written here: `rqrr` for QR,
 //! `rxing` (a port of ZXing) for Code 128.
+// proptest is a native-only dev-dependency.
+#![cfg(not(target_arch = "wasm32"))]
 
 use paycode_wallet::core::symbol::{code128, qr, Bitmap};
 use proptest::prelude::*;

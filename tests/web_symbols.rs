@@ -1,0 +1,222 @@
+//! In a real browser: symbols drawn on canvases at DPR 1, 2 and 3 are pure
+//! black and white at whole device pixels, and foreign decoders (rqrr for
+//! QR, rxing for Code 128) read the exact digits back from the pixels.
+#![cfg(target_arch = "wasm32")]
+
+use paycode_wallet::core::symbol::raster::{css_px, Placement};
+use paycode_wallet::core::symbol::{code128, qr, Bitmap};
+use paycode_wallet::web::canvas::{draw, Shape};
+use rxing::BarcodeFormat;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// Codes computed by an independent implementation (tests/vectors).
+fn vector_codes() -> Vec<String> {
+    let json: serde_json::Value =
+        serde_json::from_str(include_str!("vectors/codes.json")).expect("codes.json");
+    json["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .map(|case| case["code"].as_str().expect("code").to_owned())
+        .collect()
+}
+
+fn canvas(css: &str) -> HtmlCanvasElement {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let canvas: HtmlCanvasElement = document
+        .create_element("canvas")
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    canvas.set_attribute("style", css).unwrap();
+    document.body().unwrap().append_child(&canvas).unwrap();
+    canvas
+}
+
+/// The canvas's pixels as drawn, checked to be only opaque black or white.
+fn read_back(canvas: &HtmlCanvasElement, p: &Placement) -> Vec<u8> {
+    assert_eq!(canvas.width(), p.canvas_width);
+    assert_eq!(canvas.height(), p.canvas_height);
+    let context: CanvasRenderingContext2d = canvas
+        .get_context("2d")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    let data = context
+        .get_image_data(0.0, 0.0, p.canvas_width.into(), p.canvas_height.into())
+        .unwrap()
+        .data()
+        .0;
+    let mut luma = Vec::with_capacity(data.len() / 4);
+    for (i, px) in data.chunks_exact(4).enumerate() {
+        assert!(
+            px == [0, 0, 0, 255] || px == [255, 255, 255, 255],
+            "pixel {i} of {}×{} is {px:?}",
+            p.canvas_width,
+            p.canvas_height
+        );
+        luma.push(px[0]);
+    }
+    luma
+}
+
+/// Every module is a solid square (or bar) of `module` device pixels.
+fn assert_modules(bitmap: &Bitmap, p: &Placement, luma: &[u8]) {
+    let w = p.canvas_width as usize;
+    for y in 0..p.canvas_height {
+        for x in 0..p.canvas_width {
+            let inside = x >= p.x && x < p.x + p.width && y >= p.y && y < p.y + p.height;
+            let dark = inside && {
+                let my = if bitmap.height == 1 {
+                    0
+                } else {
+                    (y - p.y) / p.module
+                };
+                bitmap.get((x - p.x) / p.module, my)
+            };
+            let px = luma[y as usize * w + x as usize];
+            assert_eq!(px == 0, dark, "device pixel ({x}, {y})");
+        }
+    }
+}
+
+fn check_css_size(canvas: &HtmlCanvasElement, p: &Placement, dpr: f64) {
+    let style = canvas.style();
+    assert_eq!(
+        style.get_property_value("width").unwrap(),
+        css_px(p.canvas_width, dpr)
+    );
+    assert_eq!(
+        style.get_property_value("height").unwrap(),
+        css_px(p.canvas_height, dpr)
+    );
+}
+
+fn decode_qr(luma: &[u8], p: &Placement) -> String {
+    let w = p.canvas_width as usize;
+    let mut image =
+        rqrr::PreparedImage::prepare_from_greyscale(w, p.canvas_height as usize, |x, y| {
+            luma[y * w + x]
+        });
+    let grids = image.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR symbol");
+    grids[0].decode().expect("rqrr decodes").1
+}
+
+fn decode_code128(luma: Vec<u8>, p: &Placement) -> String {
+    let result = rxing::helpers::detect_in_luma(
+        luma,
+        p.canvas_width,
+        p.canvas_height,
+        Some(BarcodeFormat::CODE_128),
+    )
+    .expect("rxing decodes");
+    assert_eq!(*result.getBarcodeFormat(), BarcodeFormat::CODE_128);
+    result.getText().to_owned()
+}
+
+#[wasm_bindgen_test]
+fn qr_at_dpr_1_2_3_decodes_to_the_exact_code() {
+    let canvas = canvas("width: 180px; height: 180px");
+    for code in vector_codes() {
+        let bitmap = qr(&code).unwrap();
+        for dpr in [1.0, 2.0, 3.0] {
+            let p = draw(&canvas, &bitmap, Shape::Matrix, dpr).unwrap();
+            assert_eq!(
+                p.canvas_width,
+                180 * dpr as u32,
+                "whole canvas at DPR {dpr}"
+            );
+            assert_eq!(p.module, p.canvas_width / bitmap.width);
+            check_css_size(&canvas, &p, dpr);
+            let luma = read_back(&canvas, &p);
+            assert_modules(&bitmap, &p, &luma);
+            assert_eq!(decode_qr(&luma, &p), code, "QR at DPR {dpr}");
+        }
+    }
+    canvas.remove();
+}
+
+#[wasm_bindgen_test]
+fn code128_at_dpr_1_2_3_decodes_to_the_exact_code() {
+    let canvas = canvas("width: 330px; height: 80px");
+    for code in vector_codes() {
+        let bitmap = code128(&code).unwrap();
+        for dpr in [1.0, 2.0, 3.0] {
+            let p = draw(&canvas, &bitmap, Shape::Linear, dpr).unwrap();
+            assert_eq!(p.canvas_height, 80 * dpr as u32);
+            assert_eq!(p.height, p.canvas_height, "bars fill the height");
+            assert!(p.module >= 1);
+            assert!(p.height * 100 >= 15 * p.width, "bars ≥ 15 % of the width");
+            check_css_size(&canvas, &p, dpr);
+            let luma = read_back(&canvas, &p);
+            assert_modules(&bitmap, &p, &luma);
+            assert_eq!(decode_code128(luma, &p), code, "Code 128 at DPR {dpr}");
+        }
+    }
+    canvas.remove();
+}
+
+#[wasm_bindgen_test]
+fn redrawing_does_not_feed_our_size_back_into_the_measurement() {
+    // Sized by CSS, by percentage of a parent, and not at all (300 × 150).
+    let document = web_sys::window().unwrap().document().unwrap();
+    let parent = document.create_element("div").unwrap();
+    parent.set_attribute("style", "width: 333.5px").unwrap();
+    document.body().unwrap().append_child(&parent).unwrap();
+    for css in [
+        "width: 250px; height: 70px",
+        "width: 100%; height: 60px",
+        "",
+    ] {
+        let canvas = canvas(css);
+        if css.contains('%') {
+            parent.append_child(&canvas).unwrap();
+        }
+        let bitmap = code128("134605419269801054").unwrap();
+        for dpr in [3.0, 2.0, 1.0, 3.0] {
+            let first = draw(&canvas, &bitmap, Shape::Linear, dpr).unwrap();
+            for _ in 0..3 {
+                assert_eq!(
+                    draw(&canvas, &bitmap, Shape::Linear, dpr).unwrap(),
+                    first,
+                    "{css}"
+                );
+            }
+            let rect = canvas.get_bounding_client_rect();
+            let expected_width = f64::from(first.canvas_width) / dpr;
+            assert!(
+                (rect.width() - expected_width).abs() < 0.02,
+                "{css}: {}",
+                rect.width()
+            );
+        }
+        // The host's own inline size is back in charge after each measure.
+        let p = draw(&canvas, &bitmap, Shape::Linear, 1.0).unwrap();
+        match css {
+            "width: 250px; height: 70px" => {
+                assert_eq!((p.canvas_width, p.canvas_height), (250, 70))
+            }
+            "" => assert_eq!((p.canvas_width, p.canvas_height), (300, 150)),
+            _ => assert_eq!(p.canvas_width, 333),
+        }
+        canvas.remove();
+    }
+    parent.remove();
+}
+
+#[wasm_bindgen_test]
+fn a_hidden_canvas_still_gets_a_readable_symbol() {
+    let canvas = canvas("display: none");
+    let bitmap = qr("134605419269801054").unwrap();
+    let p = draw(&canvas, &bitmap, Shape::Matrix, 2.0).unwrap();
+    assert_eq!((p.module, p.canvas_width), (1, bitmap.width));
+    let luma = read_back(&canvas, &p);
+    assert_modules(&bitmap, &p, &luma);
+    canvas.remove();
+}

@@ -1,0 +1,415 @@
+//! In a real browser: the `PaymentCode` JS API — codes against vectors from
+//! an independent implementation, swipe counter, funding, the rotation
+//! timer at the issuer's step boundary, swipe gestures and destroy().
+#![cfg(target_arch = "wasm32")]
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Function, Object, Reflect, JSON};
+use paycode_wallet::core::link::Card;
+use paycode_wallet::web::{parse_link, PaymentCodeOptions, PaymentCodeView};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+use web_sys::{Element, HtmlCanvasElement, PointerEvent, PointerEventInit};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const LINK: &str = "paycode://provision?v=1&issuer=Demo%20Bank&prefix=13&length=18\
+    &token=482913&secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&algorithm=SHA256&period=60\
+    &time=1764100000&funding=balance&funding=debit%3AICBC%3A1234";
+const SECRET: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+/// From tests/vectors/codes.json (an independent implementation): issuer
+/// time 1764100000 s is step 29401666, which ends at 1764100020 s.
+const T0_MS: f64 = 1_764_100_000_000.0;
+const STEP0: f64 = 29_401_666.0;
+const CODE_C0_F0: &str = "134605419269801054";
+const CODE_C1_F0: &str = "134605419344285305";
+const CODE_C0_F1: &str = "134605419283506171";
+const CODE_NEXT_STEP: &str = "134605420459271769";
+
+type Events = Rc<RefCell<Vec<(String, String)>>>;
+
+struct Fixture {
+    barcode: HtmlCanvasElement,
+    qr: HtmlCanvasElement,
+    area: Element,
+    events: Events,
+    /// Keeps the onRotate callback alive.
+    _on_rotate: Closure<dyn FnMut(JsValue)>,
+    options: Object,
+}
+
+impl Fixture {
+    /// Canvases and a swipe area in the page; the issuer clock reads
+    /// `issuer_ms` now.
+    fn new(issuer_ms: f64) -> Fixture {
+        let document = web_sys::window().unwrap().document().unwrap();
+        let body = document.body().unwrap();
+        let make = |tag: &str, css: &str| {
+            let el = document.create_element(tag).unwrap();
+            el.set_attribute("style", css).unwrap();
+            body.append_child(&el).unwrap();
+            el
+        };
+        let barcode: HtmlCanvasElement = make("canvas", "width: 320px; height: 90px")
+            .dyn_into()
+            .unwrap();
+        let qr: HtmlCanvasElement = make("canvas", "width: 200px; height: 200px")
+            .dyn_into()
+            .unwrap();
+        let area = make(
+            "div",
+            "width: 300px; height: 200px; position: fixed; left: 0; top: 0",
+        );
+        let events: Events = Rc::default();
+        let sink = events.clone();
+        let on_rotate = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+            let field = |k: &str| {
+                Reflect::get(&event, &k.into())
+                    .unwrap()
+                    .as_string()
+                    .unwrap_or_default()
+            };
+            sink.borrow_mut().push((field("reason"), field("masked")));
+        });
+        let options = Object::new();
+        let set = |k: &str, v: &JsValue| {
+            Reflect::set(&options, &k.into(), v).unwrap();
+        };
+        set("barcode", &barcode);
+        set("qr", &qr);
+        set("swipeArea", &area);
+        set("onRotate", on_rotate.as_ref());
+        set("clockOffsetMs", &(issuer_ms - js_sys::Date::now()).into());
+        Fixture {
+            barcode,
+            qr,
+            area,
+            events,
+            _on_rotate: on_rotate,
+            options,
+        }
+    }
+
+    fn set(&self, key: &str, value: JsValue) {
+        Reflect::set(&self.options, &key.into(), &value).unwrap();
+    }
+
+    fn view(&self) -> PaymentCodeView {
+        PaymentCodeView::from_link(LINK, self.options.unchecked_ref::<PaymentCodeOptions>())
+            .unwrap_or_else(|e| panic!("fromLink: {}", kind(&e)))
+    }
+
+    fn reasons(&self) -> Vec<String> {
+        self.events
+            .borrow()
+            .iter()
+            .map(|(r, _)| r.clone())
+            .collect()
+    }
+
+    fn swipe(&self, from: (i32, i32), to: (i32, i32), cancel: bool) {
+        let fire = |name: &str, (x, y): (i32, i32)| {
+            let init = PointerEventInit::new();
+            init.set_pointer_id(7);
+            init.set_is_primary(true);
+            init.set_pointer_type("touch");
+            init.set_client_x(x);
+            init.set_client_y(y);
+            init.set_bubbles(true);
+            let event = PointerEvent::new_with_event_init_dict(name, &init).unwrap();
+            self.area.dispatch_event(&event).unwrap();
+        };
+        fire("pointerdown", from);
+        if cancel {
+            fire("pointercancel", to);
+        }
+        fire("pointerup", to);
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        self.barcode.remove();
+        self.qr.remove();
+        self.area.remove();
+    }
+}
+
+fn kind(error: &JsValue) -> String {
+    assert!(error.is_instance_of::<js_sys::Error>(), "an Error object");
+    Reflect::get(error, &"kind".into())
+        .unwrap()
+        .as_string()
+        .unwrap_or_default()
+}
+
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve: Function, _| {
+        web_sys::window()
+            .unwrap()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+            .unwrap();
+    });
+    JsFuture::from(promise).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+fn parse_link_describes_the_card_without_its_secret() {
+    let info: JsValue = parse_link(LINK).unwrap().into();
+    let text = String::from(JSON::stringify(&info).unwrap());
+    assert!(!text.contains(SECRET) && !text.contains("482913"), "{text}");
+    let get = |k: &str| Reflect::get(&info, &k.into()).unwrap();
+    assert_eq!(get("issuer").as_string().unwrap(), "Demo Bank");
+    assert_eq!(get("prefix").as_f64(), Some(13.0));
+    assert_eq!(get("length").as_f64(), Some(18.0));
+    assert_eq!(get("period").as_f64(), Some(60.0));
+    assert_eq!(get("issuerTime").as_f64(), Some(1_764_100_000.0));
+    assert_eq!(
+        text.split("\"funding\":").nth(1).unwrap(),
+        "[{\"index\":0,\"label\":\"Balance\",\"kind\":\"balance\"},\
+         {\"index\":1,\"label\":\"ICBC ••1234\",\"kind\":\"debit\",\"bank\":\"ICBC\",\"last4\":\"1234\"}]}"
+    );
+}
+
+#[wasm_bindgen_test]
+fn parse_link_errors_are_errors_with_a_kind() {
+    for (link, expected) in [
+        ("https://example.com/", "wrong_scheme"),
+        ("paycode://provision?v=1", "missing_field"),
+        (
+            &LINK.replace("funding=balance", "funding=credit%3AX%3A1234"),
+            "credit_refused",
+        ),
+    ] {
+        let error = parse_link(link).map(drop).unwrap_err();
+        assert_eq!(kind(&error), expected);
+        let message = js_sys::Error::from(error).message();
+        assert!(!String::from(message).contains(SECRET));
+    }
+}
+
+#[wasm_bindgen_test]
+fn from_link_shows_the_code_for_the_issuer_clock_now() {
+    let f = Fixture::new(T0_MS);
+    let view = f.view();
+    assert_eq!(view.digits(), CODE_C0_F0);
+    let card = Card::from_link(LINK).unwrap();
+    let now_issuer = ((js_sys::Date::now() + view.clock_offset_ms()) / 1000.0) as u64;
+    assert_eq!(
+        view.digits(),
+        card.code_at(now_issuer, 0, 0).unwrap().as_str()
+    );
+    assert_eq!(view.masked_digits(), "1346 •••• •••• •••• 54");
+    assert_eq!(
+        (view.step(), view.counter(), view.funding_index()),
+        (STEP0, 0, 0)
+    );
+    let ms = view.ms_until_rotate();
+    assert!(ms > 19_000.0 && ms <= 20_000.0, "{ms}");
+    assert!(
+        f.barcode.width() >= 154 && f.qr.width() >= 29,
+        "both canvases drawn"
+    );
+    view.destroy();
+}
+
+#[wasm_bindgen_test]
+fn refresh_counts_up_and_stops_after_15() {
+    let f = Fixture::new(T0_MS);
+    let view = f.view();
+    view.refresh().unwrap();
+    assert_eq!((view.counter(), view.digits().as_str()), (1, CODE_C1_F0));
+    assert_eq!(
+        f.events.borrow().as_slice(),
+        [("swipe".to_owned(), "1346 •••• •••• •••• 05".to_owned())]
+    );
+    let card = Card::from_link(LINK).unwrap();
+    for counter in 2..=15 {
+        view.refresh().unwrap();
+        assert_eq!(view.counter(), counter);
+        let expected = card.code_at(1_764_100_000, counter as u8, 0).unwrap();
+        assert_eq!(view.digits(), expected.as_str());
+    }
+    let error = view.refresh().unwrap_err();
+    assert_eq!(kind(&error), "counter_exhausted");
+    assert_eq!(view.counter(), 15, "the shown code stays");
+    assert_eq!(f.events.borrow().len(), 15);
+    view.destroy();
+}
+
+#[wasm_bindgen_test]
+fn set_funding_changes_the_code() {
+    let f = Fixture::new(T0_MS);
+    let view = f.view();
+    view.set_funding(1).unwrap();
+    assert_eq!(
+        (view.funding_index(), view.digits().as_str()),
+        (1, CODE_C0_F1)
+    );
+    assert_eq!(f.reasons(), ["funding"]);
+    assert_eq!(
+        kind(&view.set_funding(2).unwrap_err()),
+        "funding_out_of_range"
+    );
+    assert_eq!(view.funding_index(), 1);
+    view.destroy();
+
+    f.set("funding", 1.into());
+    let view = f.view();
+    assert_eq!(view.digits(), CODE_C0_F1);
+    view.destroy();
+}
+
+#[wasm_bindgen_test]
+fn tick_changes_nothing_within_the_step() {
+    let f = Fixture::new(T0_MS);
+    let view = f.view();
+    view.tick().unwrap();
+    assert_eq!(view.digits(), CODE_C0_F0);
+    assert!(f.events.borrow().is_empty(), "no rotation, no event");
+    view.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn the_timer_rotates_at_the_issuer_step_boundary() {
+    // 300 ms before the boundary at 1764100020 s.
+    let f = Fixture::new(T0_MS + 20_000.0 - 300.0);
+    let view = f.view();
+    view.refresh().unwrap();
+    assert_eq!(view.counter(), 1);
+    assert!(view.ms_until_rotate() <= 300.0);
+    sleep(800).await;
+    assert_eq!(f.reasons(), ["swipe", "time"]);
+    assert_eq!(view.digits(), CODE_NEXT_STEP, "counter restarted at 0");
+    assert_eq!((view.step(), view.counter()), (STEP0 + 1.0, 0));
+    let ms = view.ms_until_rotate();
+    assert!(
+        ms > 58_000.0 && ms <= 60_000.0,
+        "re-armed for the next boundary: {ms}"
+    );
+    view.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn destroy_stops_the_timer_and_the_listeners() {
+    let f = Fixture::new(T0_MS + 20_000.0 - 300.0);
+    let view = f.view();
+    view.destroy();
+    sleep(800).await;
+    assert!(f.events.borrow().is_empty(), "no rotation after destroy");
+    assert_eq!(view.digits(), CODE_C0_F0);
+    f.swipe((10, 100), (200, 100), false);
+    assert_eq!(view.counter(), 0, "swipes ignored after destroy");
+    assert_eq!(kind(&view.refresh().unwrap_err()), "destroyed");
+    assert_eq!(kind(&view.redraw().unwrap_err()), "destroyed");
+    let style = f.area.unchecked_ref::<web_sys::HtmlElement>().style();
+    assert_eq!(style.get_property_value("touch-action").unwrap(), "");
+}
+
+#[wasm_bindgen_test]
+fn horizontal_swipes_refresh_and_vertical_ones_do_not() {
+    let f = Fixture::new(T0_MS);
+    let view = f.view();
+    let style = f.area.unchecked_ref::<web_sys::HtmlElement>().style();
+    assert_eq!(style.get_property_value("touch-action").unwrap(), "pan-y");
+
+    f.swipe((100, 100), (105, 170), false); // a vertical scroll
+    f.swipe((100, 100), (139, 100), false); // 39 px: too short
+    f.swipe((100, 100), (150, 160), false); // more vertical than horizontal
+    f.swipe((100, 100), (200, 100), true); // cancelled by the browser
+    assert_eq!(view.counter(), 0);
+    assert!(f.events.borrow().is_empty());
+
+    f.swipe((200, 100), (160, 110), false); // 40 px to the left
+    assert_eq!(view.counter(), 1);
+    f.swipe((10, 100), (250, 60), false);
+    assert_eq!(
+        (view.counter(), view.digits().as_str()),
+        (2, {
+            let card = Card::from_link(LINK).unwrap();
+            &*card.code_at(1_764_100_000, 2, 0).unwrap().to_string()
+        })
+    );
+    assert_eq!(f.reasons(), ["swipe", "swipe"]);
+    view.destroy();
+}
+
+#[wasm_bindgen_test]
+fn on_rotate_may_call_back_into_the_view() {
+    let f = Fixture::new(T0_MS);
+    let view = Rc::new(RefCell::new(None::<PaymentCodeView>));
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let (v, s) = (view.clone(), seen.clone());
+    let callback = Closure::<dyn FnMut(JsValue)>::new(move |_| {
+        if let Some(view) = v.borrow().as_ref() {
+            s.borrow_mut().push((view.counter(), view.tick().is_ok()));
+        }
+    });
+    f.set("onRotate", callback.as_ref().clone());
+    *view.borrow_mut() = Some(f.view());
+    view.borrow().as_ref().unwrap().refresh().unwrap();
+    assert_eq!(seen.borrow().as_slice(), [(1, true)]);
+    view.borrow().as_ref().unwrap().destroy();
+}
+
+#[wasm_bindgen_test]
+fn bad_options_are_errors_with_a_kind() {
+    let f = Fixture::new(T0_MS);
+    let try_view = |options: &Object| {
+        PaymentCodeView::from_link(LINK, options.unchecked_ref())
+            .map(|v| v.destroy())
+            .map_err(|e| kind(&e))
+    };
+    let without = |key: &str| {
+        let o = Object::assign(&Object::new(), &f.options);
+        Reflect::delete_property(&o, &key.into()).unwrap();
+        o
+    };
+    let with = |key: &str, value: JsValue| {
+        let o = Object::assign(&Object::new(), &f.options);
+        Reflect::set(&o, &key.into(), &value).unwrap();
+        o
+    };
+    assert_eq!(try_view(&without("qr")), Err("bad_options".into()));
+    assert_eq!(
+        try_view(&with("barcode", f.area.clone().into())),
+        Err("bad_options".into())
+    );
+    assert_eq!(
+        try_view(&with("funding", 2.into())),
+        Err("funding_out_of_range".into())
+    );
+    assert_eq!(
+        try_view(&with("funding", (-1).into())),
+        Err("bad_options".into())
+    );
+    assert_eq!(
+        try_view(&with("funding", 0.5.into())),
+        Err("bad_options".into())
+    );
+    assert_eq!(
+        try_view(&with("clockOffsetMs", "soon".into())),
+        Err("bad_options".into())
+    );
+    assert_eq!(
+        try_view(&with("clockOffsetMs", f64::NAN.into())),
+        Err("bad_clock".into())
+    );
+    assert_eq!(
+        try_view(&with("onRotate", 3.into())),
+        Err("bad_options".into())
+    );
+    let error = PaymentCodeView::from_link("nonsense", f.options.unchecked_ref())
+        .map(drop)
+        .unwrap_err();
+    assert_eq!(kind(&error), "wrong_scheme");
+    assert_eq!(try_view(&without("swipeArea")), Ok(()));
+    assert_eq!(try_view(&without("onRotate")), Ok(()));
+    // No clockOffsetMs: the link time is taken as now.
+    let view = PaymentCodeView::from_link(LINK, without("clockOffsetMs").unchecked_ref()).unwrap();
+    assert_eq!(view.digits(), CODE_C0_F0);
+    view.destroy();
+}
