@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# `make test`: every check, each reported by name, then one summary line.
+# A section that fails does not stop the others, so one run shows everything;
+# the exit status is non-zero if anything failed. A missing browser or driver
+# is a failure, never a skip.
+#   .ci/test.sh [native|browsers|e2e]...   (default: all sections)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+passed=0
+failed=0
+failures=()
+check() { # name command...
+    local name=$1
+    shift
+    printf '\n=== %s\n' "$name"
+    local start=$SECONDS
+    if "$@"; then
+        passed=$((passed + 1))
+        printf '=== %s: passed (%ds)\n' "$name" $((SECONDS - start))
+    else
+        failed=$((failed + 1))
+        failures+=("$name")
+        printf '=== %s: FAILED (%ds)\n' "$name" $((SECONDS - start))
+    fi
+}
+
+need() { # path-or-command: fail loudly when a browser or driver is missing
+    command -v "$1" >/dev/null || { echo "missing: $1 (run 'make setup')" >&2; return 1; }
+}
+
+wasm_test() { # engine flags...: the whole wallet crate's wasm test suite in one engine
+    .ci/wasm-env wasm-pack --quiet test --headless "$@" . -p paycode-wallet
+}
+chrome() { need chromium && wasm_test --chrome --chromedriver "$(command -v chromedriver)"; }
+firefox() { need firefox && need geckodriver && wasm_test --firefox --geckodriver "$(command -v geckodriver)"; }
+webkit() {
+    need /usr/bin/WebKitWebDriver && need xvfb-run &&
+        xvfb-run -a .ci/wasm-env wasm-pack --quiet test --headless --safari \
+            --safaridriver /usr/bin/WebKitWebDriver . -p paycode-wallet
+}
+
+native() {
+    check "rustfmt" cargo fmt --all --check
+    check "clippy" cargo clippy --workspace --all-targets --quiet -- -D warnings
+    check "native tests" cargo test --workspace --quiet
+}
+browsers() {
+    check "browser tests: Chrome (Chromium)" chrome
+    check "browser tests: Firefox" firefox
+    check "browser tests: WebKit (WebKitGTK)" webkit
+}
+e2e() {
+    check "release build + size budget" make --no-print-directory build
+    check "issuer release build" cargo build --release --quiet --bin paycode
+    if [ -x tests/e2e/run.sh ]; then
+        check "end-to-end (Chromium, zxing-cpp)" tests/e2e/run.sh
+    fi
+}
+
+sections=("$@")
+[ ${#sections[@]} -gt 0 ] || sections=(native browsers e2e)
+for s in "${sections[@]}"; do "$s"; done
+
+echo
+for f in "${failures[@]}"; do echo "failed: $f"; done
+echo "make test: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
