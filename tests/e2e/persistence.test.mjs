@@ -34,7 +34,7 @@ test('reload → the same card, funding choice and clock offset kept', async () 
   const choice = options > 1 ? 1 : 0;
   await page.selectOption('#funding', String(choice));
   const label = await page.textContent('#funding-label');
-  await ensureTimeLeft(page, 20); // the reload must happen within the same time step
+  await ensureTimeLeft(page, 20, { fastForward: true }); // the reload must happen within the same time step
   const digitsBefore = await revealDigits(page);
 
   await page.reload();

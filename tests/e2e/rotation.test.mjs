@@ -3,7 +3,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFixture, openWallet, waitForCode, revealDigits, nextRotation } from './lib/fixture.mjs';
+import { startFixture, openWallet, waitForCode, revealDigits, nextRotation, ensureTimeLeft } from './lib/fixture.mjs';
 import { charge } from './lib/issuer.mjs';
 
 let fx;
@@ -43,11 +43,12 @@ test('a hidden tab catches up at once when shown again (no timer needed)', async
   await page.clock.install({ time: new Date() });
   await openWallet(page, fx.server, await fx.newLink());
   await waitForCode(page);
+  await ensureTimeLeft(page, 10, { fastForward: true });
   const before = await revealDigits(page);
-  // Jump the clock without running timers, as a throttled background tab would experience.
-  await page.clock.pauseAt(Date.now() + 0);
+  // Stop the timers and move the clock a step on, as a throttled background tab experiences it.
   const now = await page.evaluate(() => Date.now());
-  await page.clock.setSystemTime(now + 60_000);
+  await page.clock.pauseAt(now + 500);
+  await page.clock.setSystemTime(now + 60_500);
   const stillOld = (await page.textContent('#digits')).replace(/\s+/g, '');
   assert.equal(stillOld, before, 'timers ran although the clock was paused: test premise broken');
   await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));

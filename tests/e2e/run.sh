@@ -24,11 +24,14 @@ fi
 tap="$(mktemp)"
 trap 'rm -f "$tap"' EXIT
 start=$(date +%s)
+# Arguments (node --test options and/or test files) replace the default: every *.test.mjs.
+targets=("$@")
+[ ${#targets[@]} -eq 0 ] && targets=(./*.test.mjs)
 # One file at a time: the machine has 2 cores and each file drives its own browser.
 node --test --test-concurrency=1 \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination="$tap" \
-  "$@" ./*.test.mjs
+  "${targets[@]}"
 status=$?
 passed=$(grep -E '^# pass ' "$tap" | awk '{print $3}')
 failed=$(grep -E '^# fail ' "$tap" | awk '{print $3}')

@@ -44,6 +44,9 @@ export async function openWallet(page, server, link = null) {
   await page.waitForSelector('html[data-ready="true"]', { timeout: 15_000 });
 }
 
+/** Masked digits: first 4 and last 2 shown, the rest •, in groups of 4 ("1345 •••• •••• ••68"). */
+export const MASKED = /^(?=[\d• ]{19,29}$)\d{4}(?: ••••)* ?•{0,3}\d{2}$/;
+
 /** Wait until a code is on screen; resolves to the masked digits. */
 export async function waitForCode(page) {
   await page.waitForFunction(() => /\d{4}/.test(document.getElementById('digits')?.textContent ?? ''), null, { timeout: 10_000 });
@@ -82,9 +85,15 @@ export async function canvasFingerprint() {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-/** Make sure at least `seconds` remain before the next time-step rotation (waits one rotation if not). */
-export async function ensureTimeLeft(page, seconds) {
+/**
+ * Make sure at least `seconds` remain before the next time-step rotation; if
+ * not, wait for it (with an installed page clock, jump to it instead).
+ */
+export async function ensureTimeLeft(page, seconds, { fastForward = false } = {}) {
   const text = await page.textContent('#countdown');
   const left = Number((text.match(/\d+/) ?? ['0'])[0]);
-  if (left < seconds) await nextRotation(page);
+  if (left >= seconds) return;
+  const rotated = nextRotation(page);
+  if (fastForward) await page.clock.fastForward(left * 1000 + 200);
+  await rotated;
 }
