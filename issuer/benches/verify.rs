@@ -1,6 +1,13 @@
 //! Verifier speed with each store: `cargo bench -p paycode-issuer`.
 //!
 //! Every store holds 10,000 cards so that lookups are not into a table of one.
+//!
+//! While the workspace's release profile says `panic = "abort"`, cargo
+//! builds the wallet library twice for this bench (abort for the `paycode`
+//! binary, unwind for the harness) under one file name, because the wallet
+//! is also a cdylib; run it as
+//! `CARGO_PROFILE_RELEASE_PANIC=unwind cargo bench -p paycode-issuer`.
+//! The bench profile inherits the release `opt-level = "z"`.
 
 use std::hint::black_box;
 

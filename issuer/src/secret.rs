@@ -32,6 +32,9 @@ impl SecretKey {
     }
 }
 
+/// The only field is `Zeroizing`, which wipes the bytes when dropped.
+impl zeroize::ZeroizeOnDrop for SecretKey {}
+
 impl fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SecretKey(redacted)")
@@ -49,6 +52,13 @@ mod tests {
         assert!(!shown.contains("171"), "{shown}");
         assert!(!shown.to_lowercase().contains("ab"), "{shown}");
         assert!(shown.contains("redacted"));
+    }
+
+    #[test]
+    fn key_bytes_are_wiped_on_drop() {
+        fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        wiped_on_drop::<SecretKey>();
+        wiped_on_drop::<Zeroizing<Vec<u8>>>();
     }
 
     #[test]

@@ -510,3 +510,57 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn verifiers_can_move_to_a_server_thread() {
+    fn send<T: Send + 'static>() {}
+    send::<Verifier<SqliteStore>>();
+    send::<Verifier<MemoryStore>>();
+    send::<Box<dyn Store>>();
+}
+
+#[test]
+fn day_boundary_follows_the_configured_offset() {
+    use paycode_issuer::allowance::UtcOffset;
+    let mut config = VerifierConfig::default();
+    config.allowance.offset = UtcOffset::UTC;
+    let mut store = MemoryStore::new();
+    let mut tx = store.begin(TxMode::Write).unwrap();
+    tx.insert_card(&card()).unwrap();
+    tx.commit().unwrap();
+    let mut v = Verifier::new(store, config);
+    // 2025-11-26T00:00:00Z: midnight in UTC, 08:00 in Shanghai.
+    let midnight = 1_764_115_200;
+    for i in 1..=10 {
+        let t = midnight - 1 - (11 - i) * PERIOD;
+        assert!(is_approved(&charge(&mut v, &code_at(t, 0, 0), "1", t)));
+    }
+    // Under Shanghai time this would be the 11th charge of one day.
+    assert!(is_approved(&charge(
+        &mut v,
+        &code_at(midnight, 0, 0),
+        "1",
+        midnight
+    )));
+}
+
+#[test]
+fn threads_with_their_own_connections_approve_a_code_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("issuer.db");
+    drop(verifier_with(SqliteStore::open(&path).unwrap()));
+    let code = code_at(T0, 0, 0);
+    let approvals: usize = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                s.spawn(|| {
+                    let store = SqliteStore::open(&path).unwrap();
+                    let mut v = Verifier::new(store, VerifierConfig::default());
+                    usize::from(is_approved(&charge(&mut v, &code, "1", T0)))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    assert_eq!(approvals, 1);
+}
