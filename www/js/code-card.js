@@ -39,10 +39,13 @@ export function createCodeCard(wasm, link, { fundingIndex, clockOffsetMs, period
     });
   }
 
+  // Web Animations, not a CSS class: no forced layout on the swipe's path, and quick swipes restart cleanly.
+  const reducedMotion = window.matchMedia('(prefers-reduced-motion: reduce)');
   function animate() {
-    cardEl.classList.remove('fresh');
-    void cardEl.offsetWidth; // restart the animation when swipes come quickly
-    cardEl.classList.add('fresh');
+    const frames = reducedMotion.matches
+      ? [{ opacity: 0.6 }, { opacity: 1 }]
+      : [{ transform: 'translateX(18px)', opacity: 0.55 }, { transform: 'none', opacity: 1 }];
+    cardEl.animate(frames, { duration: reducedMotion.matches ? 160 : 220, easing: 'ease-out' });
   }
 
   function rotated({ masked, reason }) {
@@ -112,8 +115,6 @@ export function createCodeCard(wasm, link, { fundingIndex, clockOffsetMs, period
   if (Number.isFinite(clockOffsetMs)) options.clockOffsetMs = clockOffsetMs;
   view = wasm.PaymentCode.fromLink(link, options);
 
-  const onAnimationEnd = () => cardEl.classList.remove('fresh');
-  cardEl.addEventListener('animationend', onAnimationEnd);
   digitsEl.addEventListener('click', toggleReveal);
   document.addEventListener('visibilitychange', onVisibility);
   window.addEventListener('pageshow', catchUp);
@@ -148,7 +149,6 @@ export function createCodeCard(wasm, link, { fundingIndex, clockOffsetMs, period
       clearInterval(countdownTimer);
       clearTimeout(revealTimer);
       revealTimer = 0;
-      cardEl.removeEventListener('animationend', onAnimationEnd);
       digitsEl.removeEventListener('click', toggleReveal);
       document.removeEventListener('visibilitychange', onVisibility);
       window.removeEventListener('pageshow', catchUp);
