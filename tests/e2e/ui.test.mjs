@@ -248,3 +248,45 @@ test('installable: Chromium reports no installability errors once the service wo
   assert.deepEqual(manifest.errors, []);
   await context.close();
 });
+
+test('screen wake lock: held while a code is shown, let go when hidden, taken again when visible', async () => {
+  const context = await fx.newContext();
+  const page = await context.newPage();
+  await page.addInitScript(() => {
+    // Watch the real API; and let the test play at hiding the page (headless pages never hide).
+    const request = navigator.wakeLock.request.bind(navigator.wakeLock);
+    window.__locks = [];
+    navigator.wakeLock.request = async (type) => {
+      const sentinel = await request(type);
+      window.__locks.push(sentinel);
+      return sentinel;
+    };
+    window.__hidden = false;
+    Object.defineProperty(document, 'visibilityState', { get: () => (window.__hidden ? 'hidden' : 'visible') });
+  });
+  await openWallet(page, fx.server, await fx.newLink());
+  await waitForCode(page);
+  await page.waitForFunction(() => window.__locks.length === 1);
+  const held = () => page.evaluate(() => window.__locks.filter((l) => !l.released).length);
+  assert.equal(await held(), 1, 'no wake lock while a code is shown');
+
+  await page.evaluate(() => {
+    window.__hidden = true;
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+  await page.waitForFunction(() => window.__locks.every((l) => l.released));
+  assert.equal(await held(), 0, 'wake lock kept while hidden');
+
+  await page.evaluate(() => {
+    window.__hidden = false;
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+  await page.waitForFunction(() => window.__locks.length === 2);
+  assert.equal(await held(), 1, 'wake lock not taken again when visible');
+
+  // No card, no lock.
+  await page.tap('#remove');
+  await page.tap('#confirm-ok');
+  await page.waitForFunction(() => window.__locks.every((l) => l.released));
+  await context.close();
+});
