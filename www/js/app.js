@@ -179,6 +179,7 @@ async function removeCurrentCard() {
   card?.destroy();
   card = null;
   info = null;
+  $('digits').textContent = '';
   renderCard();
   try {
     await storage.removeCard();
@@ -256,6 +257,7 @@ function wireControls() {
 function relabel() {
   applyTranslations();
   els.lang.textContent = t('langButton');
+  els.lang.lang = otherLanguage(); // the button names the other language in that language
   scanAids.relabel();
   if (card) {
     renderCard();
