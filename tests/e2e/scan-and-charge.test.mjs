@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startFixture, openWallet, waitForCode, revealDigits, MASKED } from './lib/fixture.mjs';
+import { startFixture, openWallet, waitForCode, revealDigits, ensureTimeLeft, MASKED } from './lib/fixture.mjs';
 import { charge } from './lib/issuer.mjs';
 import { decodeImages } from './lib/decoders.mjs';
 
@@ -25,7 +25,10 @@ test('fragment link → code on screen → both symbols decode to the shown digi
   assert.ok(!page.url().includes('#'), `fragment still in the URL: ${page.url()}`);
   assert.ok(!page.url().includes('provision'), 'link still in the URL');
 
-  const masked = await waitForCode(page);
+  await waitForCode(page);
+  // The reveal, the screenshot and the charge fall in one time step (the real clock: may wait ≤ 15 s).
+  await ensureTimeLeft(page, 15);
+  const masked = await page.textContent('#digits');
   assert.match(masked, MASKED);
   const digits = await revealDigits(page);
   assert.equal(digits.slice(0, 4), masked.slice(0, 4));

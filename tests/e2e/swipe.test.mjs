@@ -4,7 +4,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFixture, openWallet, waitForCode, barcodePixels, canvasFingerprint } from './lib/fixture.mjs';
+import { startFixture, openWallet, waitForCode, barcodePixels, canvasFingerprint, ensureTimeLeft } from './lib/fixture.mjs';
 
 let fx;
 let context;
@@ -16,6 +16,7 @@ before(async () => {
   context = await fx.newContext();
   page = await context.newPage();
   cdp = await context.newCDPSession(page);
+  await page.clock.install({ time: new Date() }); // so a test can skip a time-step boundary that would blur it
   await openWallet(page, fx.server, await fx.newLink());
   await waitForCode(page);
   // Watch from inside the page: when the finger lifts, and when a new code is announced.
@@ -55,7 +56,17 @@ async function cardCenter() {
   return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
 }
 
+/** No time rotation during the next seconds, and no rotation on record yet. */
+async function quietPeriod() {
+  await ensureTimeLeft(page, 10, { fastForward: true });
+  await page.evaluate(() => {
+    window.__e2e.rotations.length = 0;
+    window.__e2e.ups.length = 0;
+  });
+}
+
 test('horizontal touch swipe on the card → new code within one animation frame', async () => {
+  await quietPeriod();
   const before = await barcodePixels(page);
   const maskedBefore = await page.textContent('#digits');
   const c = await cardCenter();
@@ -81,10 +92,8 @@ test('horizontal touch swipe on the card → new code within one animation frame
 });
 
 test('vertical drag on the card scrolls and keeps the code', async () => {
-  await page.evaluate(() => {
-    window.scrollTo(0, 0);
-    window.__e2e.rotations.length = 0;
-  });
+  await quietPeriod();
+  await page.evaluate(() => window.scrollTo(0, 0));
   const before = await barcodePixels(page);
   const c = await cardCenter();
   await drag({ x: c.x, y: c.y + 120 }, { x: c.x + 4, y: c.y - 120 }, 12);
@@ -97,9 +106,7 @@ test('vertical drag on the card scrolls and keeps the code', async () => {
 });
 
 test('refresh button and the R key give a new code too', async () => {
-  await page.evaluate(() => {
-    window.__e2e.rotations.length = 0;
-  });
+  await quietPeriod();
   const before = await barcodePixels(page);
   await page.tap('#refresh');
   const afterButton = await barcodePixels(page);

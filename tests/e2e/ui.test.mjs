@@ -228,7 +228,8 @@ test('digits are masked; a tap shows them for 5 s, then they are masked again', 
   assert.match(shown.replace(/\s/g, ''), /^\d{16,24}$/);
   assert.equal(await page.getAttribute('#digits', 'aria-pressed'), 'true');
   await page.clock.runFor(4_800);
-  assert.equal(await page.textContent('#digits'), shown, 'masked again before 5 s');
+  // Still revealed (a time step may have brought a new code meanwhile: then its digits show).
+  assert.match((await page.textContent('#digits')).replace(/\s/g, ''), /^\d{16,24}$/, 'masked again before 5 s');
   await page.clock.runFor(400);
   assert.match(await page.textContent('#digits'), MASKED, 'still revealed after 5 s');
   assert.equal(await page.getAttribute('#digits', 'aria-pressed'), 'false');
