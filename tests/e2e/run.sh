@@ -6,6 +6,7 @@
 set -uo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+CALLER="$PWD"
 ROOT="$(cd "$HERE/../.." && pwd)"
 cd "$HERE"
 
@@ -25,7 +26,10 @@ tap="$(mktemp)"
 trap 'rm -f "$tap"' EXIT
 start=$(date +%s)
 # Arguments (node --test options and/or test files) replace the default: every *.test.mjs.
-targets=("$@")
+targets=()
+for arg in "$@"; do
+  if [ -f "$CALLER/$arg" ]; then targets+=("$CALLER/$arg"); else targets+=("$arg"); fi
+done
 [ ${#targets[@]} -eq 0 ] && targets=(./*.test.mjs)
 # One file at a time: the machine has 2 cores and each file drives its own browser.
 node --test --test-concurrency=1 \
