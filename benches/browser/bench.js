@@ -1,0 +1,205 @@
+// The refresh benchmark page: our PaymentCode and the JS stack on the same
+// page, in the same CSS boxes, at the same backing-store sizes. The runner
+// calls window.runBench(); it resolves to timings and checks, or rejects if
+// any refresh failed to produce a code.
+
+import init, { PaymentCode } from '/pkg/paycode_wallet.js';
+import { LINK, SECRET, TOKEN, ISSUER_TIME, PERIOD_S } from './fixture.js';
+import { createJsStack, plan } from './stack.js';
+
+const $ = (id) => document.getElementById(id);
+const CODE = /^\d{18}$/;
+
+// A page clock the benchmark moves: PaymentCode reads Date.now(), and a step
+// has at most 16 codes, so 2000 refreshes need the clock to go forward.
+// 15 refreshes per step keeps every refresh a fresh code (counter ≤ 14).
+const realNow = Date.now.bind(Date);
+let pageClock = realNow();
+Date.now = () => pageClock;
+const CLOCK_STEP_MS = (PERIOD_S * 1000) / 15;
+
+function percentile(sorted, p) {
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i];
+}
+
+function summary(batchMeans, singles) {
+  const sorted = [...batchMeans].sort((a, b) => a - b);
+  const singleSorted = [...singles].sort((a, b) => a - b);
+  const mean = batchMeans.reduce((a, b) => a + b, 0) / batchMeans.length;
+  return {
+    mean,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted[sorted.length - 1],
+    single: {
+      p50: percentile(singleSorted, 50),
+      p99: percentile(singleSorted, 99),
+      max: singleSorted[singleSorted.length - 1],
+    },
+  };
+}
+
+const nextFrame = () => new Promise((resolve) => requestAnimationFrame(() => resolve()));
+
+/** The smallest step performance.now() shows here (it is coarsened). */
+function timerResolution() {
+  let smallest = Infinity;
+  let last = performance.now();
+  for (let i = 0; i < 200_000 && smallest > 0.001; i += 1) {
+    const now = performance.now();
+    if (now !== last) {
+      smallest = Math.min(smallest, now - last);
+      last = now;
+    }
+  }
+  return smallest;
+}
+
+async function setup() {
+  await init();
+  let oursRotations = 0;
+  const ours = PaymentCode.fromLink(LINK, {
+    barcode: $('ours-barcode'),
+    qr: $('ours-qr'),
+    onRotate: () => {
+      oursRotations += 1;
+    },
+  });
+  const oursBar = $('ours-barcode');
+  const oursQr = $('ours-qr');
+  const sizes = {
+    barcodeWidth: oursBar.width,
+    barcodeHeight: oursBar.height,
+    qrSide: Math.min(oursQr.width, oursQr.height),
+    sampleDigits: ours.digits,
+  };
+  let jsRotations = 0;
+  const js = createJsStack({
+    secretBase32: SECRET,
+    token: TOKEN,
+    step: Math.floor(ISSUER_TIME / PERIOD_S),
+    barcode: $('js-barcode'),
+    qr: $('js-qr'),
+    options: plan(sizes),
+    onRotate: () => {
+      jsRotations += 1;
+    },
+  });
+  js.refresh();
+  const canvases = ['ours-barcode', 'ours-qr', 'js-barcode', 'js-qr'].map((id) => $(id));
+  const contexts = canvases.map((c) => c.getContext('2d'));
+  return {
+    sizes,
+    canvases,
+    contexts,
+    ours: {
+      refresh() {
+        pageClock += CLOCK_STEP_MS;
+        ours.refresh();
+      },
+      digits: () => ours.digits,
+      rotations: () => oursRotations,
+      canvases: canvases.slice(0, 2),
+    },
+    js: {
+      refresh: () => js.refresh(),
+      digits: () => js.digits,
+      rotations: () => jsRotations,
+      canvases: canvases.slice(2),
+    },
+  };
+}
+
+/**
+ * Time `n` refreshes of each stack in batches of `batch`, alternating which
+ * stack goes first. `settle`: after each refresh read one pixel back from
+ * both of its canvases and force style/layout, so work the browser defers
+ * (recorded canvas commands, style changes) is paid inside the timed region.
+ */
+async function measure(env, { n, batch, warmup, settle }) {
+  const stacks = { ours: env.ours, js: env.js };
+  const flush = (canvases) => {
+    for (const canvas of canvases) canvas.getContext('2d').getImageData(0, 0, 1, 1);
+    return document.documentElement.offsetHeight;
+  };
+  for (const stack of Object.values(stacks)) {
+    for (let i = 0; i < warmup; i += 1) {
+      stack.refresh();
+      if (settle) flush(stack.canvases);
+    }
+  }
+  const results = {};
+  const last = {};
+  const startRotations = {};
+  for (const [name, stack] of Object.entries(stacks)) {
+    results[name] = { batchMeans: [], singles: [] };
+    last[name] = stack.digits();
+    startRotations[name] = stack.rotations();
+  }
+  const batches = Math.ceil(n / batch);
+  const stamps = new Float64Array(batch + 1);
+  for (let b = 0; b < batches; b += 1) {
+    const order = b % 2 === 0 ? ['ours', 'js'] : ['js', 'ours'];
+    for (const name of order) {
+      const stack = stacks[name];
+      document.documentElement.offsetHeight; // start from a clean layout
+      stamps[0] = performance.now();
+      if (settle) {
+        for (let i = 1; i <= batch; i += 1) {
+          stack.refresh();
+          flush(stack.canvases);
+          stamps[i] = performance.now();
+        }
+      } else {
+        for (let i = 1; i <= batch; i += 1) {
+          stack.refresh();
+          stamps[i] = performance.now();
+        }
+      }
+      const r = results[name];
+      r.batchMeans.push((stamps[batch] - stamps[0]) / batch);
+      for (let i = 1; i <= batch; i += 1) r.singles.push(stamps[i] - stamps[i - 1]);
+      const digits = stack.digits();
+      if (!CODE.test(digits) || digits === last[name]) {
+        throw new Error(`${name}: batch ${b} ended without a new 18-digit code (${digits.length} chars)`);
+      }
+      last[name] = digits;
+    }
+    await nextFrame(); // let the page paint between batches, outside the timed region
+  }
+  const out = {};
+  for (const [name, stack] of Object.entries(stacks)) {
+    const made = stack.rotations() - startRotations[name];
+    if (made !== batches * batch) {
+      throw new Error(`${name}: ${made} codes from ${batches * batch} refreshes`);
+    }
+    out[name] = { refreshes: made, ...summary(results[name].batchMeans, results[name].singles) };
+  }
+  return out;
+}
+
+let envPromise = null;
+
+window.runBench = async (options) => {
+  envPromise ??= setup();
+  const env = await envPromise;
+  const [ob, oq, jb, jq] = env.canvases;
+  const canvasSizes = {
+    ours: { barcode: [ob.width, ob.height], qr: [oq.width, oq.height] },
+    js: { barcode: [jb.width, jb.height], qr: [jq.width, jq.height] },
+  };
+  if (ob.width !== jb.width || ob.height !== jb.height || oq.width !== jq.width || oq.height !== jq.height) {
+    throw new Error(`canvas sizes differ: ${JSON.stringify(canvasSizes)}`);
+  }
+  const timings = await measure(env, options);
+  return {
+    timings,
+    canvasSizes,
+    timerResolutionMs: timerResolution(),
+    devicePixelRatio: window.devicePixelRatio,
+    userAgent: navigator.userAgent,
+  };
+};
+
+window.benchReady = true;
