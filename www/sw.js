@@ -1,9 +1,13 @@
 // Offline wallet: the page shell and the wasm module come from this cache, so
-// the wallet opens and rotates codes with the network off. Each response
-// served from the cache is refreshed in the background for the next load.
+// the wallet opens and rotates codes with the network off, and opens at once
+// on a poor connection at the till.
+//
+// Updates are all-or-nothing: each page load (online) fetches the whole shell
+// again in the background and replaces the cached copy only when every file
+// arrived, so the JS glue and its wasm never come from two different builds.
 // Bump VERSION when the list of files changes; old caches are deleted.
 
-const VERSION = 'v1';
+const VERSION = 'v2';
 const CACHE = `paycode-wallet-${VERSION}`;
 const SHELL = [
   './',
@@ -24,13 +28,22 @@ const SHELL = [
   'icons/icon-192.png',
   'icons/icon-512.png',
 ];
+const SHELL_URLS = new Set(SHELL.map((path) => new URL(path, self.registration.scope).href));
+
+/** Download the whole shell; store it only if every file came. */
+async function fetchShell() {
+  const responses = await Promise.all(SHELL.map(async (path) => {
+    // no-cache: revalidate with the server (cheap 304s where it supports them).
+    const response = await fetch(new Request(path, { cache: 'no-cache' }));
+    if (!response.ok) throw new Error(`${path}: ${response.status}`);
+    return [path, response];
+  }));
+  const cache = await caches.open(CACHE);
+  await Promise.all(responses.map(([path, response]) => cache.put(path, response)));
+}
 
 self.addEventListener('install', (event) => {
-  event.waitUntil(
-    caches.open(CACHE)
-      .then((cache) => cache.addAll(SHELL.map((path) => new Request(path, { cache: 'reload' }))))
-      .then(() => self.skipWaiting()),
-  );
+  event.waitUntil(fetchShell().then(() => self.skipWaiting()));
 });
 
 self.addEventListener('activate', (event) => {
@@ -43,30 +56,30 @@ self.addEventListener('activate', (event) => {
   );
 });
 
-function isShellRequest(request) {
-  if (request.method !== 'GET') return false;
-  const url = new URL(request.url);
-  // The issuer's API is never cached: its answers are per request.
-  return url.origin === self.location.origin && !url.pathname.includes('/api/');
-}
+let refreshing = null;
 
-async function fromCacheThenRefresh(event) {
+async function fromCache(event) {
   const { request } = event;
   const cache = await caches.open(CACHE);
-  // A navigation (with or without a query) is the page itself.
-  const cached = await cache.match(request, { ignoreSearch: request.mode === 'navigate' }) ??
-    (request.mode === 'navigate' ? await cache.match('index.html') : undefined);
-  const refresh = fetch(request).then((response) => {
-    if (response.ok && response.type === 'basic') cache.put(request, response.clone());
-    return response;
-  });
-  if (cached) {
-    event.waitUntil(refresh.catch(() => {}));
-    return cached;
+  if (request.mode === 'navigate') {
+    // One background refresh at a time; a failure (offline) keeps the cached shell.
+    refreshing ??= fetchShell().catch(() => {}).finally(() => {
+      refreshing = null;
+    });
+    event.waitUntil(refreshing);
+    // The page itself, whatever its query (the fragment never reaches us).
+    return (await cache.match('index.html')) ?? fetch(request);
   }
-  return refresh;
+  return (await cache.match(request)) ?? fetch(request);
 }
 
 self.addEventListener('fetch', (event) => {
-  if (isShellRequest(event.request)) event.respondWith(fromCacheThenRefresh(event));
+  const { request } = event;
+  if (request.method !== 'GET') return;
+  const url = new URL(request.url);
+  url.search = '';
+  // Only the shell is ours to serve; everything else (the issuer's /api/, other pages) goes to the network.
+  if (request.mode === 'navigate' ? SHELL_URLS.has(url.href) : SHELL_URLS.has(request.url)) {
+    event.respondWith(fromCache(event));
+  }
 });
