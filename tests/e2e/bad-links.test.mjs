@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFixture, openWallet, waitForCode } from './lib/fixture.mjs';
-import { secretOf } from './lib/issuer.mjs';
+import { secretOf, provision } from './lib/issuer.mjs';
 
 const START = 'paycode://provision?';
 
@@ -95,6 +95,15 @@ for (const locale of ['en-US', 'zh-CN']) {
     await page.waitForSelector('html[data-ready="true"]');
     assert.equal(await page.textContent('#issuer'), issuer);
     await waitForCode(page);
+
+    // A good pasted link does replace the card (and leaves the paste box empty).
+    await page.fill('#paste', await provision(fx.db, ['--issuer', 'Other Bank']));
+    await page.tap('#paste-add');
+    await page.waitForFunction(() => document.getElementById('issuer').textContent === 'Other Bank');
+    assert.equal(await page.inputValue('#paste'), '');
+    await page.reload();
+    await page.waitForSelector('html[data-ready="true"]');
+    assert.equal(await page.textContent('#issuer'), 'Other Bank');
     await context.close();
   });
 }
