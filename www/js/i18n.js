@@ -31,7 +31,6 @@ const STRINGS = {
     added: (issuer) => `Card from ${issuer} added.`,
     removed: 'Card removed.',
     demoWait: 'Asking the demo bank…',
-    noCardYet: 'No card yet. Add one below.',
     errors: {
       no_demo_server: 'No demo bank is answering here. Paste a link from your bank instead.',
       demo_failed: 'The demo bank did not give a card. Try again later.',
@@ -97,7 +96,6 @@ const STRINGS = {
     added: (issuer) => `已添加 ${issuer} 的卡片。`,
     removed: '卡片已删除。',
     demoWait: '正在向演示银行申请…',
-    noCardYet: '还没有卡片，请在下方添加。',
     errors: {
       no_demo_server: '这里没有可用的演示银行。请粘贴银行发给您的链接。',
       demo_failed: '演示银行没有发卡，请稍后再试。',
