@@ -1,6 +1,6 @@
 //! The card's HMAC key: zeroed when dropped, never printed.
 
-use data_encoding::BASE32_NOPAD;
+use base32ct::{Base32UpperUnpadded, Encoding};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
@@ -18,13 +18,22 @@ pub struct Secret(Zeroizing<Vec<u8>>);
 impl Secret {
     /// RFC 4648 base32, any letter case, `=` padding optional, 16..=64 bytes.
     pub fn from_base32(text: &str) -> Result<Secret, LinkError> {
-        // Copies of the secret are zeroed too.
+        // Copies of the secret are zeroed too. base32ct decodes without
+        // secret-dependent branches or tables, and is a fraction of the
+        // size of a table-driven decoder in the wasm bundle.
         let mut canonical = Zeroizing::new(text.trim_end_matches('=').to_owned());
         canonical.make_ascii_uppercase();
-        let bytes = BASE32_NOPAD
-            .decode(canonical.as_bytes())
-            .map(Zeroizing::new)
+        let mut buffer = Zeroizing::new(vec![0u8; canonical.len() * 5 / 8 + 1]);
+        let bytes = Base32UpperUnpadded::decode(canonical.as_bytes(), &mut buffer)
+            .map(|decoded| Zeroizing::new(decoded.to_vec()))
             .map_err(|_| LinkError::BadBase32)?;
+        // base32ct ignores set bits after the last whole byte; a text whose
+        // unused bits are not zero was cut short or mistyped, so only the
+        // canonical spelling of the bytes is accepted.
+        let respelled = Zeroizing::new(Base32UpperUnpadded::encode_string(&bytes));
+        if !bool::from(respelled.as_bytes().ct_eq(canonical.as_bytes())) {
+            return Err(LinkError::BadBase32);
+        }
         if !(MIN_SECRET_BYTES..=MAX_SECRET_BYTES).contains(&bytes.len()) {
             return Err(LinkError::SecretLength { len: bytes.len() });
         }
@@ -43,7 +52,7 @@ impl Secret {
 
     /// Unpadded upper-case base32, as provisioning links carry it.
     pub fn to_base32(&self) -> String {
-        BASE32_NOPAD.encode(&self.0)
+        Base32UpperUnpadded::encode_string(&self.0)
     }
 }
 
