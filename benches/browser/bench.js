@@ -202,4 +202,15 @@ window.runBench = async (options) => {
   };
 };
 
+/** For profile.mjs: `n` settled refreshes of one stack, untimed. */
+window.profileRefreshes = async (name, n) => {
+  const env = await envPromise;
+  const stack = env[name];
+  for (let i = 0; i < n; i += 1) {
+    stack.refresh();
+    for (const canvas of stack.canvases) canvas.getContext('2d').getImageData(0, 0, 1, 1);
+    void document.documentElement.offsetHeight;
+  }
+};
+
 window.benchReady = true;
