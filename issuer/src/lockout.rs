@@ -1,8 +1,10 @@
 //! Locking a token after repeated failures, so that guessing MACs or
 //! replaying stolen codes runs out of tries quickly.
 
-/// What counts: bad MAC, expired, replayed and superseded codes for a known
-/// token. Malformed codes and unknown cards have no token to count against.
+/// What counts (FORMAT.md §6, steps 4-6): bad MAC, expired, replayed and
+/// superseded codes for a known, unlocked token, and genuine codes naming a
+/// funding source the card lacks. Unparsable codes and unknown cards have
+/// no token to count against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LockoutPolicy {
     /// Consecutive failures that lock the token.

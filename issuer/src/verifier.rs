@@ -79,14 +79,6 @@ impl RejectReason {
             Self::Locked => "locked",
         }
     }
-
-    /// Whether this refusal counts towards locking the token.
-    fn counts_as_failure(self) -> bool {
-        matches!(
-            self,
-            Self::BadMac | Self::Expired | Self::Replayed | Self::Superseded
-        )
-    }
 }
 
 /// A refusal with a plain-words explanation (never containing key material).
@@ -395,7 +387,6 @@ fn check(
     }
 
     let fail = |state: &mut CardState, reason: RejectReason, message: String| {
-        debug_assert!(reason.counts_as_failure());
         state.failures.record_failure(&config.lockout, now);
         Refused {
             rejection: Rejection::new(reason, message),
@@ -423,6 +414,17 @@ fn check(
         }
     };
 
+    // A genuine wallet never names a source the card lacks (FORMAT.md §6.5),
+    // so like a bad MAC this counts as a failure.
+    let Some(source) = card.funding.get(usize::from(parsed.funding)) else {
+        let message = format!(
+            "the code names funding source {} but the card has {}",
+            parsed.funding,
+            card.funding.len()
+        );
+        return Ok(Err(fail(&mut state, RejectReason::Malformed, message)));
+    };
+
     if let Some(last) = state.last_accepted {
         let this = (step, parsed.counter);
         if this == last {
@@ -441,17 +443,6 @@ fn check(
         }
     }
 
-    let Some(source) = card.funding.get(usize::from(parsed.funding)) else {
-        return Ok(Err(Rejection::new(
-            RejectReason::Malformed,
-            format!(
-                "the code names funding source {} but the card has {}",
-                parsed.funding,
-                card.funding.len()
-            ),
-        )
-        .into()));
-    };
     let funding = FundingUsed {
         index: parsed.funding,
         source: source.clone(),

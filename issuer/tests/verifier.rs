@@ -408,6 +408,19 @@ fn replays_and_expired_codes_count_towards_the_lock_and_success_resets() {
 }
 
 #[test]
+fn codes_naming_a_missing_funding_source_count_as_failures() {
+    let mut v = verifier();
+    for counter in 0..5 {
+        let out = charge(&mut v, &code_at(T0, counter, 5), "1", T0);
+        assert_eq!(reason(&out), Some(RejectReason::Malformed));
+    }
+    assert_eq!(
+        reason(&charge(&mut v, &code_at(T0, 6, 0), "1", T0)),
+        Some(RejectReason::Locked)
+    );
+}
+
+#[test]
 fn unknown_cards_and_malformed_codes_lock_nothing() {
     let mut v = verifier();
     for _ in 0..10 {
