@@ -37,18 +37,33 @@ impl fmt::Display for ArgError {
             Self::MissingCommand => {
                 f.write_str("no command given; try provision, code, charge, verify or pin")
             }
-            Self::UnknownCommand(c) => write!(f, "there is no command {c:?}; see paycode --help"),
-            Self::UnknownOption(o) => write!(f, "this command has no option {o}"),
+            Self::UnknownCommand(c) => {
+                write!(f, "there is no command {}; see paycode --help", shown(c))
+            }
+            Self::UnknownOption(o) => write!(f, "this command has no option {}", shown(o)),
             Self::MissingValue(o) => write!(f, "the option {o} needs a value"),
             Self::DuplicateOption(o) => write!(f, "the option {o} was given twice"),
             Self::MissingArgument(what) => write!(f, "missing {what}"),
-            Self::ExtraArgument(a) => write!(f, "unexpected argument {a:?}"),
+            Self::ExtraArgument(a) => write!(f, "unexpected argument {}", shown(a)),
             Self::BadValue { option, why } => write!(f, "bad value for {option}: {why}"),
         }
     }
 }
 
 impl std::error::Error for ArgError {}
+
+/// A word of the command line as messages may quote it. Anything longer
+/// than a payment code (24 characters) is only described: a misplaced
+/// provisioning link or base32 key must not be echoed to a terminal, a
+/// log or a till's screen.
+fn shown(word: &str) -> String {
+    let chars = word.chars().count();
+    if chars <= 24 {
+        format!("{word:?}")
+    } else {
+        format!("of {chars} characters (not shown: it may hold a card's key)")
+    }
+}
 
 /// The options of one command as given.
 #[derive(Debug, Default)]
@@ -147,7 +162,7 @@ impl Parsed {
             why,
         };
         if text.is_empty() || text.len() > 20 || !text.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(bad(format!("{text:?} is not a whole number")));
+            return Err(bad(format!("{} is not a whole number", shown(text))));
         }
         text.parse::<u64>()
             .ok()
