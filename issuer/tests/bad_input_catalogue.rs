@@ -1,0 +1,796 @@
+//! The issuer's bad-input catalogue: one table row per broken or hostile
+//! command line given to the real `paycode` binary, the error kind (exit 1)
+//! or refusal reason (exit 3) it must give, and after each one a check that
+//! nothing was lost or leaked: the database holds the same cards and
+//! charges, the token is not locked, a fresh genuine code still verifies,
+//! stderr is empty, stdout is one JSON object, and neither ever shows the
+//! card's secret.
+//!
+//! The wallet side has its own catalogue in tests/bad_input_catalogue.rs.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::Command;
+
+use paycode_wallet::core::link::Card;
+use serde_json::Value;
+
+const PAYCODE: &str = env!("CARGO_BIN_EXE_paycode");
+/// 2025-11-25T19:46:40Z; the Shanghai day has hours left.
+const T0: u64 = 1_764_100_000;
+
+/// One provisioned card in its own database, with one approved charge
+/// (the counter-0 code at T0).
+struct Issuer {
+    _dir: tempfile::TempDir,
+    db: PathBuf,
+    link: String,
+    card: Card,
+    charge_id: String,
+}
+
+struct Run {
+    status: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run<I: IntoIterator<Item = OsString>>(args: I) -> Run {
+    let out = Command::new(PAYCODE)
+        .args(args)
+        .output()
+        .expect("paycode runs");
+    Run {
+        status: out.status.code().expect("exit status"),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn json(r: &Run) -> Value {
+    assert!(r.stderr.is_empty(), "stderr: {}", r.stderr);
+    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", r.stdout))
+}
+
+fn os(words: &[&str]) -> Vec<OsString> {
+    words.iter().map(OsString::from).collect()
+}
+
+impl Issuer {
+    fn new() -> Issuer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("issuer.db");
+        let at = T0.to_string();
+        let out = json(&run(os(&[
+            "provision",
+            "--db",
+            db.to_str().expect("UTF-8 path"),
+            "--funding",
+            "balance,debit:ICBC:1234",
+            "--at",
+            &at,
+        ])));
+        let link = out["link"].as_str().expect("link").to_owned();
+        let card = Card::from_link(&link).expect("the issuer's link reads");
+        let mut issuer = Issuer {
+            _dir: dir,
+            db,
+            link,
+            card,
+            charge_id: String::new(),
+        };
+        let first = issuer.code(T0, 0, 0);
+        let v = json(&run(
+            issuer.args(&["charge", &first, "--amount", "1", "--at", &at])
+        ));
+        assert_eq!(v["result"], "approved", "{v}");
+        issuer.charge_id = v["charge"].as_str().expect("charge id").to_owned();
+        issuer
+    }
+
+    fn code(&self, at: u64, counter: u8, funding: u8) -> String {
+        self.card
+            .code_at(at, counter, funding)
+            .expect("code")
+            .to_string()
+    }
+
+    /// `words` plus `--db` for this issuer.
+    fn args(&self, words: &[&str]) -> Vec<OsString> {
+        let mut all = os(words);
+        all.push("--db".into());
+        all.push(self.db.clone().into_os_string());
+        all
+    }
+
+    /// Cards, charges, approvals and the card's state, to compare.
+    fn snapshot(&self) -> (i64, Vec<(String, String)>, i64, Option<(i64, i64, i64)>) {
+        let conn = rusqlite::Connection::open(&self.db).expect("open db");
+        let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).expect(sql);
+        let mut charges = conn
+            .prepare("SELECT id, status FROM charges ORDER BY id")
+            .expect("charges");
+        let charges = charges
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("charges")
+            .collect::<Result<Vec<_>, _>>()
+            .expect("charges");
+        let state = conn
+            .query_row(
+                "SELECT last_step, last_counter, locked_until FROM card_state",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .ok();
+        (
+            count("SELECT COUNT(*) FROM cards"),
+            charges,
+            count("SELECT COALESCE(SUM(approvals), 0) FROM allowance"),
+            state,
+        )
+    }
+
+    /// The wallet's next code (counter 1 at T0) is still good.
+    fn assert_still_works(&self, case: &str) {
+        let code = self.code(T0, 1, 1);
+        let v = json(&run(self.args(&["verify", &code, "--at", &T0.to_string()])));
+        assert_eq!(v["result"], "valid", "{case}: {v}");
+    }
+
+    /// Every spelling of the key that could leak.
+    fn secret_spellings(&self) -> Vec<String> {
+        let b32 = self.card.secret.to_base32();
+        let hex: String = self
+            .card
+            .secret
+            .as_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        vec![
+            b32.clone(),
+            b32.to_lowercase(),
+            b32[..16].to_owned(),
+            hex.clone(),
+            hex[..16].to_owned(),
+        ]
+    }
+}
+
+/// What a case expects: an error kind (exit 1) or a refusal reason (exit 3).
+#[derive(Clone, Copy, Debug)]
+enum Expect {
+    Error(&'static str),
+    Rejected(&'static str),
+}
+
+struct Case {
+    name: &'static str,
+    args: fn(&Issuer) -> Vec<OsString>,
+    expect: Expect,
+}
+
+fn case(name: &'static str, args: fn(&Issuer) -> Vec<OsString>, expect: Expect) -> Case {
+    Case { name, args, expect }
+}
+
+fn at(t: u64) -> String {
+    t.to_string()
+}
+
+/// A code with its last digit changed: same fields, wrong MAC.
+fn wrong_mac(i: &Issuer) -> String {
+    let mut code = i.code(T0, 1, 0).into_bytes();
+    let last = code.len() - 1;
+    code[last] = if code[last] == b'9' {
+        b'0'
+    } else {
+        code[last] + 1
+    };
+    String::from_utf8(code).expect("digits")
+}
+
+/// The held link with one field edited: the secret is still inside.
+fn edited_link(i: &Issuer, from: &str, to: &str) -> String {
+    assert!(i.link.contains(from), "{from}");
+    i.link.replacen(from, to, 1)
+}
+
+fn catalogue() -> Vec<Case> {
+    use Expect::{Error, Rejected};
+    vec![
+        // The command line itself.
+        case("no command", |_| vec![], Error("missing_command")),
+        case(
+            "unknown command",
+            |i| i.args(&["frobnicate"]),
+            Error("unknown_command"),
+        ),
+        case(
+            "link as the command",
+            |i| os(&[&i.link]),
+            Error("unknown_command"),
+        ),
+        case(
+            "non-UTF-8 argument",
+            |i| {
+                use std::os::unix::ffi::OsStringExt;
+                let mut a = i.args(&["verify"]);
+                a.push(OsString::from_vec(vec![b'1', 0xff, 0xfe]));
+                a
+            },
+            Error("bad_value"),
+        ),
+        case(
+            "unknown option",
+            |i| i.args(&["verify", "1", "--secret", "x"]),
+            Error("unknown_option"),
+        ),
+        case(
+            "option without value",
+            |_| os(&["charge", "1", "--amount"]),
+            Error("missing_value"),
+        ),
+        case(
+            "option twice",
+            |i| i.args(&["charge", "1", "--amount", "1", "--amount=2"]),
+            Error("duplicate_option"),
+        ),
+        case(
+            "charge without code",
+            |i| i.args(&["charge", "--amount", "1"]),
+            Error("missing_argument"),
+        ),
+        case(
+            "charge without amount",
+            |i| i.args(&["charge", &i.code(T0, 1, 0)]),
+            Error("missing_argument"),
+        ),
+        case(
+            "two codes",
+            |i| {
+                i.args(&[
+                    "charge",
+                    &i.code(T0, 1, 0),
+                    &i.code(T0, 2, 0),
+                    "--amount",
+                    "1",
+                ])
+            },
+            Error("extra_argument"),
+        ),
+        case(
+            "link as a second argument",
+            |i| i.args(&["verify", "1", &i.link]),
+            Error("extra_argument"),
+        ),
+        case(
+            "code given a link",
+            |i| os(&["code", &i.link]),
+            Error("extra_argument"),
+        ),
+        case(
+            "time given a link",
+            |i| i.args(&["verify", "1", "--at", &i.link]),
+            Error("bad_value"),
+        ),
+        case(
+            "time with a sign",
+            |i| i.args(&["verify", "1", "--at", "-5"]),
+            Error("bad_value"),
+        ),
+        case(
+            "time past u64",
+            |i| i.args(&["verify", "1", "--at", "99999999999999999999"]),
+            Error("bad_value"),
+        ),
+        case(
+            "time zone +25:00",
+            |i| i.args(&["verify", "1", "--utc-offset", "+25:00"]),
+            Error("bad_value"),
+        ),
+        case(
+            "database in a missing folder",
+            |i| os(&["verify", &i.code(T0, 1, 0), "--db", "/nonexistent/dir/x.db"]),
+            Error("database"),
+        ),
+        // Amounts.
+        case(
+            "negative amount",
+            |i| {
+                i.args(&[
+                    "charge",
+                    &i.code(T0, 1, 0),
+                    "--amount",
+                    "-1",
+                    "--at",
+                    &at(T0),
+                ])
+            },
+            Error("amount_negative"),
+        ),
+        case(
+            "three decimals",
+            |i| {
+                i.args(&[
+                    "charge",
+                    &i.code(T0, 1, 0),
+                    "--amount",
+                    "1.234",
+                    "--at",
+                    &at(T0),
+                ])
+            },
+            Error("amount_too_many_decimals"),
+        ),
+        case(
+            "exponent",
+            |i| {
+                i.args(&[
+                    "charge",
+                    &i.code(T0, 1, 0),
+                    "--amount",
+                    "1e3",
+                    "--at",
+                    &at(T0),
+                ])
+            },
+            Error("amount_not_a_number"),
+        ),
+        case(
+            "NaN amount",
+            |i| {
+                i.args(&[
+                    "charge",
+                    &i.code(T0, 1, 0),
+                    "--amount",
+                    "NaN",
+                    "--at",
+                    &at(T0),
+                ])
+            },
+            Error("amount_not_a_number"),
+        ),
+        case(
+            "fullwidth amount",
+            |i| {
+                i.args(&[
+                    "charge",
+                    &i.code(T0, 1, 0),
+                    "--amount",
+                    "１２",
+                    "--at",
+                    &at(T0),
+                ])
+            },
+            Error("amount_not_a_number"),
+        ),
+        case(
+            "zero amount",
+            |i| {
+                i.args(&[
+                    "charge",
+                    &i.code(T0, 1, 0),
+                    "--amount",
+                    "0.00",
+                    "--at",
+                    &at(T0),
+                ])
+            },
+            Error("amount_zero"),
+        ),
+        case(
+            "empty amount",
+            |i| i.args(&["charge", &i.code(T0, 1, 0), "--amount", "", "--at", &at(T0)]),
+            Error("amount_empty"),
+        ),
+        case(
+            "huge amount",
+            |i| {
+                i.args(&[
+                    "charge",
+                    &i.code(T0, 1, 0),
+                    "--amount",
+                    "100000000000",
+                    "--at",
+                    &at(T0),
+                ])
+            },
+            Error("amount_too_large"),
+        ),
+        // Codes presented for a charge.
+        case(
+            "empty code",
+            |i| i.args(&["charge", "", "--amount", "1", "--at", &at(T0)]),
+            Rejected("malformed"),
+        ),
+        case(
+            "spaced code",
+            |i| {
+                i.args(&[
+                    "charge",
+                    "1346 0541 9283 5061 71",
+                    "--amount",
+                    "1",
+                    "--at",
+                    &at(T0),
+                ])
+            },
+            Rejected("malformed"),
+        ),
+        case(
+            "15 digits",
+            |i| {
+                i.args(&[
+                    "charge",
+                    "134605419283506",
+                    "--amount",
+                    "1",
+                    "--at",
+                    &at(T0),
+                ])
+            },
+            Rejected("malformed"),
+        ),
+        case(
+            "payload out of range",
+            |i| {
+                i.args(&[
+                    "charge",
+                    "139999999999999999",
+                    "--amount",
+                    "1",
+                    "--at",
+                    &at(T0),
+                ])
+            },
+            Rejected("malformed"),
+        ),
+        case(
+            "prefix 09",
+            |i| {
+                i.args(&[
+                    "charge",
+                    "094605419283506171",
+                    "--amount",
+                    "1",
+                    "--at",
+                    &at(T0),
+                ])
+            },
+            Rejected("unknown_prefix"),
+        ),
+        case(
+            "prefix 14, no such cards",
+            |i| {
+                let code = format!("14{}", &i.code(T0, 1, 0)[2..]);
+                i.args(&["charge", &code, "--amount", "1", "--at", &at(T0)])
+            },
+            Rejected("unknown_prefix"),
+        ),
+        case(
+            "other token",
+            |i| {
+                let mut other = i.card.clone();
+                other.token = (other.token + 1) % (1 << 20);
+                let code = other.code_at(T0, 1, 0).expect("code").to_string();
+                i.args(&["charge", &code, "--amount", "1", "--at", &at(T0)])
+            },
+            Rejected("unknown_card"),
+        ),
+        case(
+            "17-digit code for an 18-digit card",
+            |i| {
+                let mut other = i.card.clone();
+                other.layout.length = 17;
+                let code = other.code_at(T0, 1, 0).expect("code").to_string();
+                i.args(&["charge", &code, "--amount", "1", "--at", &at(T0)])
+            },
+            Rejected("unknown_card"),
+        ),
+        case(
+            "wrong MAC digit",
+            |i| i.args(&["charge", &wrong_mac(i), "--amount", "1", "--at", &at(T0)]),
+            Rejected("bad_mac"),
+        ),
+        case(
+            "replayed code",
+            |i| {
+                i.args(&[
+                    "charge",
+                    &i.code(T0, 0, 0),
+                    "--amount",
+                    "1",
+                    "--at",
+                    &at(T0 + 1),
+                ])
+            },
+            Rejected("replayed"),
+        ),
+        case(
+            "same step and swipe, other source",
+            |i| {
+                i.args(&[
+                    "charge",
+                    &i.code(T0, 0, 1),
+                    "--amount",
+                    "1",
+                    "--at",
+                    &at(T0 + 1),
+                ])
+            },
+            Rejected("replayed"),
+        ),
+        case(
+            "code from the step before",
+            |i| {
+                i.args(&[
+                    "charge",
+                    &i.code(T0 - 60, 5, 0),
+                    "--amount",
+                    "1",
+                    "--at",
+                    &at(T0),
+                ])
+            },
+            Rejected("superseded"),
+        ),
+        case(
+            "code five minutes old",
+            |i| {
+                i.args(&[
+                    "charge",
+                    &i.code(T0, 1, 0),
+                    "--amount",
+                    "1",
+                    "--at",
+                    &at(T0 + 300),
+                ])
+            },
+            Rejected("expired"),
+        ),
+        case(
+            "code from the future",
+            |i| {
+                i.args(&[
+                    "charge",
+                    &i.code(T0 + 300, 1, 0),
+                    "--amount",
+                    "1",
+                    "--at",
+                    &at(T0),
+                ])
+            },
+            Rejected("expired"),
+        ),
+        case(
+            "verify a wrong MAC",
+            |i| i.args(&["verify", &wrong_mac(i), "--at", &at(T0)]),
+            Rejected("bad_mac"),
+        ),
+        // PIN completion.
+        case(
+            "PIN for an unknown charge",
+            |i| i.args(&["pin", "ch_000000000000000000000000"]),
+            Error("unknown_charge"),
+        ),
+        case(
+            "PIN for an approved charge",
+            |i| i.args(&["pin", &i.charge_id]),
+            Error("not_pending"),
+        ),
+        // Provisioning requests.
+        case(
+            "provision prefix 16",
+            |i| i.args(&["provision", "--prefix", "16", "--at", &at(T0)]),
+            Error("bad_prefix"),
+        ),
+        case(
+            "provision length 30",
+            |i| i.args(&["provision", "--length", "30", "--at", &at(T0)]),
+            Error("bad_length"),
+        ),
+        case(
+            "provision credit",
+            |i| {
+                i.args(&[
+                    "provision",
+                    "--funding",
+                    "credit:VISA:1234",
+                    "--at",
+                    &at(T0),
+                ])
+            },
+            Error("credit_refused"),
+        ),
+        case(
+            "provision cash",
+            |i| i.args(&["provision", "--funding", "cash", "--at", &at(T0)]),
+            Error("bad_funding"),
+        ),
+        case(
+            "provision nine sources",
+            |i| {
+                i.args(&[
+                    "provision",
+                    "--funding",
+                    "balance,balance,balance,balance,balance,balance,balance,balance,balance",
+                    "--at",
+                    &at(T0),
+                ])
+            },
+            Error("too_many_funding"),
+        ),
+        case(
+            "provision period 5",
+            |i| i.args(&["provision", "--period", "5", "--at", &at(T0)]),
+            Error("bad_period"),
+        ),
+        case(
+            "provision blank issuer",
+            |i| i.args(&["provision", "--issuer", "  ", "--at", &at(T0)]),
+            Error("bad_issuer"),
+        ),
+        case(
+            "provision at time 0",
+            |i| i.args(&["provision", "--at", "0"]),
+            Error("bad_time"),
+        ),
+        // Links that hold the secret but are refused: nothing may echo it.
+        case(
+            "link with period 5",
+            |i| {
+                os(&[
+                    "code",
+                    "--link",
+                    &edited_link(i, "period=60", "period=5"),
+                    "--at",
+                    &at(T0),
+                ])
+            },
+            Error("bad_period"),
+        ),
+        case(
+            "link with algorithm SHA1",
+            |i| {
+                os(&[
+                    "code",
+                    "--link",
+                    &edited_link(i, "algorithm=SHA256", "algorithm=SHA1"),
+                    "--at",
+                    &at(T0),
+                ])
+            },
+            Error("unsupported_algorithm"),
+        ),
+        case(
+            "link with secret twice",
+            |i| {
+                os(&[
+                    "code",
+                    "--link",
+                    &format!("{}&secret={}", i.link, i.card.secret.to_base32()),
+                    "--at",
+                    &at(T0),
+                ])
+            },
+            Error("duplicate_field"),
+        ),
+        case(
+            "link cut inside the secret",
+            |i| {
+                let b32 = i.card.secret.to_base32();
+                let cut = edited_link(i, &b32, &b32[..b32.len() - 1]);
+                os(&["code", "--link", &cut, "--at", &at(T0)])
+            },
+            Error("bad_base32"),
+        ),
+        case(
+            "link with scheme https",
+            |i| {
+                os(&[
+                    "code",
+                    "--link",
+                    &edited_link(i, "paycode://", "https://"),
+                    "--at",
+                    &at(T0),
+                ])
+            },
+            Error("wrong_scheme"),
+        ),
+        case(
+            "code swipe 16",
+            |i| {
+                os(&[
+                    "code",
+                    "--link",
+                    &i.link,
+                    "--swipe",
+                    "16",
+                    "--at",
+                    &t0_str(),
+                ])
+            },
+            Error("counter_out_of_range"),
+        ),
+        case(
+            "code unknown source",
+            |i| {
+                os(&[
+                    "code",
+                    "--link",
+                    &i.link,
+                    "--funding",
+                    "7",
+                    "--at",
+                    &t0_str(),
+                ])
+            },
+            Error("bad_value"),
+        ),
+    ]
+}
+
+fn t0_str() -> String {
+    at(T0)
+}
+
+#[test]
+fn every_bad_command_line_gives_its_error_and_loses_nothing() {
+    let cases = catalogue();
+    assert!(cases.len() >= 40, "{} cases", cases.len());
+    let mut names: Vec<_> = cases.iter().map(|c| c.name).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), cases.len(), "case names are unique");
+
+    let mut failures = Vec::new();
+    for c in &cases {
+        let issuer = Issuer::new();
+        let before = issuer.snapshot();
+        let out = run((c.args)(&issuer));
+        let leaked = issuer
+            .secret_spellings()
+            .into_iter()
+            .any(|s| out.stdout.contains(&s) || out.stderr.contains(&s));
+        if leaked {
+            failures.push(format!(
+                "{}: the output shows the secret: {}",
+                c.name, out.stdout
+            ));
+            continue;
+        }
+        let v = json(&out);
+        let got = match (out.status, v["error"].as_str(), v["reason"].as_str()) {
+            (1, Some(kind), _) => Some(Expect::Error(leak(kind))),
+            (3, None, Some(reason)) => Some(Expect::Rejected(leak(reason))),
+            _ => None,
+        };
+        let ok = match (got, c.expect) {
+            (Some(Expect::Error(a)), Expect::Error(b)) => a == b,
+            (Some(Expect::Rejected(a)), Expect::Rejected(b)) => a == b,
+            _ => false,
+        };
+        if !ok {
+            failures.push(format!(
+                "{}: expected {:?}, got status {} {v}",
+                c.name, c.expect, out.status
+            ));
+            continue;
+        }
+        assert!(
+            v["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{}: no message: {v}",
+            c.name
+        );
+        let after = issuer.snapshot();
+        assert_eq!(after, before, "{}: the database changed", c.name);
+        issuer.assert_still_works(c.name);
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Kinds are a small closed set; leaking them keeps `Expect` `Copy`.
+fn leak(s: &str) -> &'static str {
+    Box::leak(s.to_owned().into_boxed_str())
+}
