@@ -60,6 +60,10 @@ COMMANDS
       Complete a charge that was waiting for the PIN (after the PIN was
       checked elsewhere).
 
+  serve [--addr 127.0.0.1:8080] [--www www] [--charge-rate 50]
+      Serve the wallet and till pages with the JSON API on this database
+      until Ctrl-C; see paycode serve --help.
+
 COMMON OPTIONS
   --db PATH           database file (default ./paycode.db; created if missing)
   --utc-offset +08:00 the issuer's time zone for the daily no-PIN count
@@ -174,6 +178,7 @@ pub fn run(args: &[String], now: u64) -> Output {
         "charge" => cmd_charge(rest, now),
         "verify" => cmd_verify(rest, now),
         "pin" => cmd_pin(rest),
+        "serve" => return crate::server::run_command(rest),
         other => Err(ArgError::UnknownCommand(other.to_owned()).into()),
     };
     result.unwrap_or_else(|f| Output::error(&f.kind, f.message))

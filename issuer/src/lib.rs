@@ -11,5 +11,6 @@ pub mod lockout;
 pub mod money;
 pub mod provision;
 pub mod secret;
+pub mod server;
 pub mod store;
 pub mod verifier;

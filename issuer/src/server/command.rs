@@ -1,0 +1,244 @@
+//! `paycode serve [--addr 127.0.0.1:8080] [--db paycode.db] [--www www]
+//! [--charge-rate 50] [--charge-burst 100] [--utc-offset +08:00]`.
+
+use std::net::SocketAddr;
+
+use serde_json::json;
+
+use super::{prepare, serve_until, ServeError, ServerConfig};
+use crate::allowance::UtcOffset;
+use crate::cli::{status, Output};
+
+pub const HELP: &str = "\
+paycode serve — the demo issuer over HTTP: the wallet (www/) and the till
+(cashier.html) with a JSON API, on the same database as the other commands.
+
+  --addr ADDR           where to listen (default 127.0.0.1:8080; port 0 = any)
+  --db PATH             database file (default ./paycode.db)
+  --www DIR             static files (default ./www)
+  --charge-rate N       charges per second per client address (default 50;
+                        0 turns the limit off)
+  --charge-burst N      charges at once per client address (default 100)
+  --utc-offset +08:00   the issuer's time zone for the daily no-PIN count
+
+Prints the URLs once listening; stops cleanly on Ctrl-C or SIGTERM.
+";
+
+fn output_error(kind: &str, message: impl std::fmt::Display) -> Output {
+    Output {
+        status: status::ERROR,
+        stdout: format!(
+            "{}\n",
+            json!({ "error": kind, "message": message.to_string() })
+        ),
+    }
+}
+
+fn bad_value(option: &str, why: &str) -> Output {
+    output_error("bad_value", format!("{option}: {why}"))
+}
+
+/// Reads the options; `Err` is the output to print.
+fn parse(words: &[String]) -> Result<ServerConfig, Output> {
+    let mut config = ServerConfig::new(
+        SocketAddr::from(([127, 0, 0, 1], 8080)),
+        "paycode.db",
+        "www",
+    );
+    let mut rest = words.iter();
+    while let Some(word) = rest.next() {
+        if word == "-h" || word == "--help" {
+            return Err(Output {
+                status: status::OK,
+                stdout: HELP.to_owned(),
+            });
+        }
+        let (name, inline) = match word.split_once('=') {
+            Some((n, v)) => (n, Some(v.to_owned())),
+            None => (word.as_str(), None),
+        };
+        let known = [
+            "--addr",
+            "--db",
+            "--www",
+            "--charge-rate",
+            "--charge-burst",
+            "--utc-offset",
+        ];
+        if !known.contains(&name) {
+            return Err(output_error(
+                "unknown_option",
+                format!("serve has no option {name:?}; see paycode serve --help"),
+            ));
+        }
+        let Some(value) = inline.or_else(|| rest.next().cloned()) else {
+            return Err(output_error(
+                "missing_value",
+                format!("{name} needs a value"),
+            ));
+        };
+        match name {
+            "--addr" => {
+                config.addr = value
+                    .parse()
+                    .map_err(|_| bad_value(name, "use IP:PORT, like 127.0.0.1:8080"))?
+            }
+            "--db" => config.db = value.into(),
+            "--www" => config.www = value.into(),
+            "--charge-rate" => {
+                config.charge_rate.per_second = value
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|r| r.is_finite() && *r >= 0.0)
+                    .ok_or_else(|| {
+                        bad_value(name, "a number of charges per second, 0 = no limit")
+                    })?
+            }
+            "--charge-burst" => {
+                config.charge_rate.burst = value
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|b| *b >= 1)
+                    .ok_or_else(|| bad_value(name, "a whole number from 1"))?
+            }
+            _ => {
+                config.verifier.allowance.offset = UtcOffset::parse(&value)
+                    .ok_or_else(|| bad_value(name, "use a form like +08:00, -05:30 or UTC"))?
+            }
+        }
+    }
+    Ok(config)
+}
+
+/// Runs `paycode serve` until Ctrl-C or SIGTERM.
+pub fn run_command(words: &[String]) -> Output {
+    let config = match parse(words) {
+        Ok(c) => c,
+        Err(out) => return out,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return output_error("io", format!("cannot start the runtime: {e}")),
+    };
+    match runtime.block_on(serve_forever(config)) {
+        Ok(()) => Output {
+            status: status::OK,
+            stdout: "paycode serve: stopped\n".into(),
+        },
+        Err(e) => output_error(e.kind(), e),
+    }
+}
+
+async fn serve_forever(config: ServerConfig) -> Result<(), ServeError> {
+    let (listener, app, db) = prepare(&config).await?;
+    let addr = listener.local_addr().map_err(ServeError::Io)?;
+    // Scripts and tests read the real port from the first line.
+    println!("paycode serve: listening on http://{addr}/");
+    println!("  wallet:  http://{addr}/");
+    println!("  cashier: http://{addr}/cashier.html");
+    println!("  database: {}", config.db.display());
+    if !addr.ip().is_loopback() {
+        println!("  warning: plain http on a non-loopback address; card links cross the network unencrypted");
+    }
+    println!("Ctrl-C to stop.");
+    let result = serve_until(listener, app, stop_signal()).await;
+    db.close().await;
+    result
+}
+
+/// Ctrl-C, or SIGTERM (what `kill` and service managers send).
+async fn stop_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::RateLimit;
+
+    fn words(s: &[&str]) -> Vec<String> {
+        s.iter().map(|w| w.to_string()).collect()
+    }
+
+    fn error_kind(words: &[String]) -> String {
+        let out = parse(words).unwrap_err();
+        let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        v["error"].as_str().unwrap().to_owned()
+    }
+
+    #[test]
+    fn options_are_read() {
+        let c = parse(&words(&[
+            "--addr",
+            "127.0.0.1:0",
+            "--db=x.db",
+            "--www",
+            "site",
+            "--charge-rate",
+            "0",
+            "--charge-burst",
+            "7",
+            "--utc-offset",
+            "UTC",
+        ]))
+        .unwrap();
+        assert_eq!(c.addr, "127.0.0.1:0".parse().unwrap());
+        assert_eq!(c.db, std::path::PathBuf::from("x.db"));
+        assert_eq!(c.www, std::path::PathBuf::from("site"));
+        assert_eq!(c.charge_rate.per_second, 0.0);
+        assert_eq!(c.charge_rate.burst, 7);
+        assert_eq!(c.verifier.allowance.offset, UtcOffset::UTC);
+        let d = parse(&[]).unwrap();
+        assert_eq!(d.addr, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(d.charge_rate, RateLimit::default());
+    }
+
+    #[test]
+    fn bad_options_are_json_errors() {
+        assert_eq!(error_kind(&words(&["--port", "1"])), "unknown_option");
+        assert_eq!(error_kind(&words(&["--addr"])), "missing_value");
+        assert_eq!(error_kind(&words(&["--addr", "localhost"])), "bad_value");
+        assert_eq!(error_kind(&words(&["--charge-rate", "-1"])), "bad_value");
+        assert_eq!(error_kind(&words(&["--charge-rate", "NaN"])), "bad_value");
+        assert_eq!(error_kind(&words(&["--charge-burst", "0"])), "bad_value");
+        assert_eq!(error_kind(&words(&["--utc-offset", "Mars"])), "bad_value");
+        assert_eq!(parse(&words(&["--help"])).unwrap_err().status, 0);
+    }
+
+    #[test]
+    fn a_missing_www_is_refused_before_listening() {
+        let out = run_command(&words(&[
+            "--addr",
+            "127.0.0.1:0",
+            "--www",
+            "/nonexistent/www",
+            "--db",
+            "/nonexistent/x.db",
+        ]));
+        assert_eq!(out.status, status::ERROR);
+        assert!(out.stdout.contains("no_www"), "{}", out.stdout);
+    }
+}

@@ -1,0 +1,246 @@
+//! A bounded load run against a server: provision cards, then charge
+//! distinct valid codes of them over many connections, and measure.
+//!
+//! Every code is one a real wallet would show: each card is charged in
+//! order with a rising swipe counter (a new step restarts it), at most
+//! [`MAX_PER_CARD`] times so that every charge stays within the daily
+//! no-PIN allowance and is expected to be approved.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use paycode_wallet::core::link::Card;
+use rand::Rng;
+use serde_json::json;
+
+use super::client::{ApiClient, ClientError};
+
+/// The default daily allowance is 10 charges without PIN per card.
+pub const MAX_PER_CARD: usize = 10;
+
+#[derive(Clone, Copy, Debug)]
+pub struct LoadConfig {
+    /// Charges to send in all.
+    pub charges: usize,
+    /// Connections (one worker each) sending them at once.
+    pub connections: usize,
+    /// Charges per card, 1..=MAX_PER_CARD.
+    pub per_card: usize,
+}
+
+#[derive(Debug)]
+pub struct LoadReport {
+    pub cards: usize,
+    pub provision_time: Duration,
+    pub charges: usize,
+    /// Answers by result: "approved", or the error kind.
+    pub results: BTreeMap<String, usize>,
+    pub charge_time: Duration,
+    /// Per charge, sorted.
+    pub latencies: Vec<Duration>,
+}
+
+impl LoadReport {
+    pub fn approved(&self) -> usize {
+        self.results.get("approved").copied().unwrap_or(0)
+    }
+
+    pub fn throughput(&self) -> f64 {
+        self.charges as f64 / self.charge_time.as_secs_f64().max(1e-9)
+    }
+
+    /// The latency below which `q` (0..=1) of the charges were answered.
+    pub fn quantile(&self, q: f64) -> Duration {
+        if self.latencies.is_empty() {
+            return Duration::ZERO;
+        }
+        let rank = (q * self.latencies.len() as f64).ceil() as usize;
+        self.latencies[rank.clamp(1, self.latencies.len()) - 1]
+    }
+}
+
+impl std::fmt::Display for LoadReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        writeln!(
+            f,
+            "provisioned {} cards in {:.2} s",
+            self.cards,
+            self.provision_time.as_secs_f64()
+        )?;
+        writeln!(
+            f,
+            "{} charges in {:.2} s: {:.0} charges/s",
+            self.charges,
+            self.charge_time.as_secs_f64(),
+            self.throughput()
+        )?;
+        writeln!(
+            f,
+            "latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
+            ms(self.quantile(0.5)),
+            ms(self.quantile(0.9)),
+            ms(self.quantile(0.99)),
+            ms(self.quantile(1.0))
+        )?;
+        write!(f, "results: {:?}", self.results)
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Provisions the cards, then sends the charges; fails on the first
+/// connection error (the server is expected to stay up).
+pub async fn run(addr: SocketAddr, config: LoadConfig) -> Result<LoadReport, ClientError> {
+    let per_card = config.per_card.clamp(1, MAX_PER_CARD);
+    let connections = config.connections.max(1);
+    let card_count = config.charges.div_ceil(per_card);
+
+    let started = Instant::now();
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut provisioners = Vec::new();
+    for _ in 0..connections.min(card_count.max(1)) {
+        let next = Arc::clone(&next);
+        provisioners.push(tokio::spawn(async move {
+            let mut client = ApiClient::new(addr);
+            let mut cards = Vec::new();
+            while next.fetch_add(1, Ordering::Relaxed) < card_count {
+                cards.push(new_card(&mut client).await?);
+            }
+            Ok::<_, ClientError>(cards)
+        }));
+    }
+    let mut cards = Vec::with_capacity(card_count);
+    for p in provisioners {
+        cards.extend(join(p).await??);
+    }
+    let provision_time = started.elapsed();
+
+    // Worker w charges cards w, w + connections, ...: one card's codes go
+    // in order on one connection, as they would from one wallet.
+    let mut buckets: Vec<Vec<Card>> = (0..connections).map(|_| Vec::new()).collect();
+    for (i, card) in cards.into_iter().enumerate() {
+        buckets[i % connections].push(card);
+    }
+    let mut remaining = config.charges;
+    let mut plans = Vec::new();
+    for bucket in buckets {
+        let mut plan = Vec::new();
+        for card in bucket {
+            let n = per_card.min(remaining);
+            remaining -= n;
+            if n > 0 {
+                plan.push((card, n));
+            }
+        }
+        plans.push(plan);
+    }
+
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for plan in plans.into_iter().filter(|p| !p.is_empty()) {
+        workers.push(tokio::spawn(charge_cards(addr, plan)));
+    }
+    let mut results = BTreeMap::new();
+    let mut latencies = Vec::with_capacity(config.charges);
+    for w in workers {
+        let (r, l) = join(w).await??;
+        for (k, v) in r {
+            *results.entry(k).or_insert(0) += v;
+        }
+        latencies.extend(l);
+    }
+    let charge_time = started.elapsed();
+    latencies.sort_unstable();
+    Ok(LoadReport {
+        cards: card_count,
+        provision_time,
+        charges: latencies.len(),
+        results,
+        charge_time,
+        latencies,
+    })
+}
+
+async fn join<T>(handle: tokio::task::JoinHandle<T>) -> Result<T, ClientError> {
+    handle
+        .await
+        .map_err(|e| ClientError(format!("worker failed: {e}")))
+}
+
+async fn new_card(client: &mut ApiClient) -> Result<Card, ClientError> {
+    let reply = client.post_json("/api/cards", &json!({})).await?;
+    let body = reply.json();
+    let link = body["link"]
+        .as_str()
+        .ok_or_else(|| ClientError(format!("provisioning answered {}", reply.status)))?;
+    Card::from_link(link).map_err(|e| ClientError(format!("bad link: {e}")))
+}
+
+type Tally = (BTreeMap<String, usize>, Vec<Duration>);
+
+/// The next code of a card after `last` (step, counter): counter + 1 in the
+/// same step, 0 in a newer one. `None` when this step's counters are used
+/// up (wait for the next step).
+pub fn next_code(card: &Card, last: Option<(u64, u8)>, funding: u8) -> Option<(String, (u64, u8))> {
+    let now = unix_now();
+    let step = card.step_at(now);
+    let counter = match last {
+        Some((s, c)) if s == step => c.checked_add(1)?,
+        _ => 0,
+    };
+    let code = card.code_at(now, counter, funding).ok()?;
+    Some((code.as_str().to_owned(), (step, counter)))
+}
+
+/// [`next_code`], waiting for the next step if needed.
+pub async fn wait_next_code(
+    card: &Card,
+    last: Option<(u64, u8)>,
+    funding: u8,
+) -> (String, (u64, u8)) {
+    loop {
+        if let Some(next) = next_code(card, last, funding) {
+            return next;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn charge_cards(addr: SocketAddr, plan: Vec<(Card, usize)>) -> Result<Tally, ClientError> {
+    let mut client = ApiClient::new(addr);
+    let mut results = BTreeMap::new();
+    let mut latencies = Vec::new();
+    for (card, n) in plan {
+        let mut last = None;
+        for i in 0..n {
+            let funding = (i % card.funding.len().max(1)) as u8;
+            let (code, at) = wait_next_code(&card, last, funding).await;
+            last = Some(at);
+            let fen: u64 = rand::rng().random_range(1..=30_000);
+            let body = json!({
+                "code": code,
+                "amount": format!("{}.{:02}", fen / 100, fen % 100),
+                "merchant": "Load Test Shop",
+            });
+            let sent = Instant::now();
+            let reply = client.post_json("/api/charge", &body).await?;
+            latencies.push(sent.elapsed());
+            let answer = reply.json();
+            let kind = answer["error"]
+                .as_str()
+                .or_else(|| answer["result"].as_str())
+                .unwrap_or("unreadable")
+                .to_owned();
+            *results.entry(kind).or_insert(0) += 1;
+        }
+    }
+    Ok((results, latencies))
+}
