@@ -162,3 +162,65 @@ fn outside_the_bitmap_is_light() {
     assert!(bitmap.row(bitmap.height).is_empty());
     assert_eq!(bitmap.row(5).len(), bitmap.width as usize);
 }
+
+/// The reference: barcoders' general Code 128 encoder, given the same code
+/// sets ("Ć" starts set C, "Ɓ" set B).
+fn barcoders_bars(digits: &str) -> String {
+    let paired = digits.len() & !1;
+    let mut data = String::new();
+    if paired > 0 {
+        data.push('\u{0106}');
+        data.push_str(&digits[..paired]);
+    }
+    if paired < digits.len() {
+        data.push('\u{0181}');
+        data.push_str(&digits[paired..]);
+    }
+    barcoders::sym::code128::Code128::new(&data)
+        .expect("barcoders accepts the digits")
+        .encode()
+        .iter()
+        .map(|&b| if b == 1 { '1' } else { '0' })
+        .collect()
+}
+
+fn our_bars(digits: &str) -> String {
+    let bitmap = code128(digits).expect("valid digits");
+    (CODE128_QUIET_ZONE..bitmap.width - CODE128_QUIET_ZONE)
+        .map(|x| if bitmap.get(x, 0) { '1' } else { '0' })
+        .collect()
+}
+
+#[test]
+fn code128_bars_match_the_barcoders_crate() {
+    for digits in [
+        "0",
+        "9",
+        "00",
+        "99",
+        "12",
+        "134605419269801054",
+        "13451234567890126",
+        "159999999983157677567351",
+        "1000000000003809",
+    ] {
+        assert_eq!(our_bars(digits), barcoders_bars(digits), "{digits}");
+    }
+    // Every pair value 00..99 in set C, and every last digit in set B.
+    for n in 0..100u32 {
+        let digits = format!("{n:02}{n:02}7");
+        assert_eq!(our_bars(&digits), barcoders_bars(&digits), "{digits}");
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod random {
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn code128_matches_barcoders_for_any_digits(digits in "[0-9]{1,64}") {
+            prop_assert_eq!(super::our_bars(&digits), super::barcoders_bars(&digits));
+        }
+    }
+}

@@ -42,21 +42,35 @@ struct State {
     destroyed: bool,
 }
 
+/// One state change, named by the reason `onRotate` reports. A plain enum
+/// rather than a closure per call site keeps one copy of [`act`] in the
+/// bundle.
 #[derive(Clone, Copy)]
-enum Reason {
+enum Op {
+    /// The timer reached a step boundary.
     Time,
+    /// A swipe or `refresh()`.
     Swipe,
-    Funding,
+    Funding(u32),
     Tick,
 }
 
-impl Reason {
-    fn as_str(self) -> &'static str {
+impl Op {
+    fn reason(self) -> &'static str {
         match self {
-            Reason::Time => "time",
-            Reason::Swipe => "swipe",
-            Reason::Funding => "funding",
-            Reason::Tick => "tick",
+            Op::Time => "time",
+            Op::Swipe => "swipe",
+            Op::Funding(_) => "funding",
+            Op::Tick => "tick",
+        }
+    }
+
+    /// Applies the change; returns whether the shown code changed.
+    fn apply(self, rotation: &mut Rotation, now: f64) -> Result<bool, RotationError> {
+        match self {
+            Op::Time | Op::Tick => rotation.tick(now),
+            Op::Swipe => rotation.refresh(now).map(|()| true),
+            Op::Funding(index) => rotation.set_funding(index, now).map(|()| true),
         }
     }
 }
@@ -118,7 +132,7 @@ impl PaymentCodeView {
                 Swipe::listen(area, move || {
                     // A swipe past the 16th code of a step changes nothing;
                     // the countdown already shows when the next one comes.
-                    let _ = act(&weak, Reason::Swipe, |r, now| r.refresh(now).map(|()| true));
+                    let _ = act(&weak, Op::Swipe);
                 })
             });
             s.resize = listen_resize(Rc::downgrade(&state));
@@ -128,25 +142,19 @@ impl PaymentCodeView {
 
     /// A fresh code within the step (counter + 1), as a swipe does.
     pub fn refresh(&self) -> Result<(), JsValue> {
-        act(&Rc::downgrade(&self.state), Reason::Swipe, |r, now| {
-            r.refresh(now).map(|()| true)
-        })
+        act(&Rc::downgrade(&self.state), Op::Swipe)
     }
 
     /// Catches up with the clock (call on visibilitychange, pageshow,
     /// focus: background tabs delay timers).
     pub fn tick(&self) -> Result<(), JsValue> {
-        act(&Rc::downgrade(&self.state), Reason::Tick, |r, now| {
-            r.tick(now)
-        })
+        act(&Rc::downgrade(&self.state), Op::Tick)
     }
 
     /// Shows the code for another funding source.
     #[wasm_bindgen(js_name = setFunding)]
     pub fn set_funding(&self, index: u32) -> Result<(), JsValue> {
-        act(&Rc::downgrade(&self.state), Reason::Funding, |r, now| {
-            r.set_funding(index, now).map(|()| true)
-        })
+        act(&Rc::downgrade(&self.state), Op::Funding(index))
     }
 
     /// Draws both symbols again for the canvases' current CSS size and the
@@ -246,11 +254,7 @@ impl Drop for State {
 /// Runs one state change; if the code changed, redraws and tells the page.
 /// The state is released before `onRotate` runs, so the page may call back
 /// into the view from it.
-fn act(
-    state: &Weak<RefCell<State>>,
-    reason: Reason,
-    change: impl FnOnce(&mut Rotation, f64) -> Result<bool, RotationError>,
-) -> Result<(), JsValue> {
+fn act(state: &Weak<RefCell<State>>, op: Op) -> Result<(), JsValue> {
     let Some(rc) = state.upgrade() else {
         return Err(destroyed());
     };
@@ -259,7 +263,7 @@ fn act(
         if s.destroyed {
             return Err(destroyed());
         }
-        let changed = change(&mut s.rotation, Date::now());
+        let changed = op.apply(&mut s.rotation, Date::now());
         // Whatever happened, the timer must point at the next boundary.
         arm(&rc, &mut s);
         if !changed.map_err(to_js)? {
@@ -271,7 +275,7 @@ fn act(
     if let Some((on_rotate, masked)) = notify {
         let event = Object::new();
         set(&event, "masked", masked);
-        set(&event, "reason", reason.as_str());
+        set(&event, "reason", op.reason());
         // An exception in the page's callback is the page's; the view is fine.
         let _ = on_rotate.call1(&JsValue::UNDEFINED, &event);
     }
@@ -286,7 +290,7 @@ fn arm(rc: &Rc<RefCell<State>>, s: &mut State) {
     let delay = s.rotation.ms_until_rotate(Date::now()).min(MAX_TIMEOUT_MS) as u32;
     let weak = Rc::downgrade(rc);
     s.timer = Some(Timeout::new(delay, move || {
-        let _ = act(&weak, Reason::Time, |r, now| r.tick(now));
+        let _ = act(&weak, Op::Time);
     }));
 }
 
