@@ -1,0 +1,51 @@
+//! Symbol encoding and rasterising: what every rotation costs before the
+//! single putImageData.
+
+#[cfg(not(target_arch = "wasm32"))]
+mod native {
+    use criterion::{criterion_group, Criterion};
+    use paycode_wallet::core::symbol::raster::{place_linear, place_matrix, rgba};
+    use paycode_wallet::core::symbol::{code128, qr};
+    use std::hint::black_box;
+
+    const CODE: &str = "134605419269801054";
+    const LONGEST: &str = "159999999983157677567351";
+
+    fn symbols(c: &mut Criterion) {
+        c.bench_function("code128 (18 digits)", |b| {
+            b.iter(|| code128(black_box(CODE)))
+        });
+        c.bench_function("code128 (24 digits)", |b| {
+            b.iter(|| code128(black_box(LONGEST)))
+        });
+        c.bench_function("qr (18 digits)", |b| b.iter(|| qr(black_box(CODE))));
+        c.bench_function("qr (24 digits)", |b| b.iter(|| qr(black_box(LONGEST))));
+
+        // A 320 × 90 CSS px barcode and a 232 px QR at DPR 3.
+        let bars = code128(CODE).expect("valid digits");
+        let square = qr(CODE).expect("valid digits");
+        let bar_place = place_linear(&bars, 960, 270);
+        let qr_place = place_matrix(&square, 696, 696);
+        c.bench_function("rgba Code 128 960×270", |b| {
+            b.iter(|| rgba(black_box(&bars), &bar_place))
+        });
+        c.bench_function("rgba QR 696×696", |b| {
+            b.iter(|| rgba(black_box(&square), &qr_place))
+        });
+        c.bench_function("both symbols, encode + rgba at DPR 3", |b| {
+            b.iter(|| {
+                let bars = code128(black_box(CODE)).expect("valid digits");
+                let square = qr(black_box(CODE)).expect("valid digits");
+                (rgba(&bars, &bar_place), rgba(&square, &qr_place))
+            })
+        });
+    }
+
+    criterion_group!(benches, symbols);
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+criterion::criterion_main!(native::benches);
+
+#[cfg(target_arch = "wasm32")]
+fn main() {}
