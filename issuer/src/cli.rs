@@ -293,7 +293,8 @@ fn cmd_code(words: &[String], now: u64) -> Result<Output, Failure> {
             bad_value(
                 "--funding",
                 format!(
-                    "the card has no funding source {name:?}; it has {}",
+                    "the card has no funding source {}; it has {}",
+                    args::shown(name),
                     card.funding
                         .iter()
                         .enumerate()

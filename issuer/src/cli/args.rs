@@ -56,7 +56,7 @@ impl std::error::Error for ArgError {}
 /// than a payment code (24 characters) is only described: a misplaced
 /// provisioning link or base32 key must not be echoed to a terminal, a
 /// log or a till's screen.
-fn shown(word: &str) -> String {
+pub(crate) fn shown(word: &str) -> String {
     let chars = word.chars().count();
     if chars <= 24 {
         format!("{word:?}")
