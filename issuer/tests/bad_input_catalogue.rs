@@ -56,6 +56,10 @@ fn os(words: &[&str]) -> Vec<OsString> {
     words.iter().map(OsString::from).collect()
 }
 
+/// Card count, (charge id, status) pairs, approvals and the card's
+/// (last_step, last_counter, locked_until).
+type Snapshot = (i64, Vec<(String, String)>, i64, Option<(i64, i64, i64)>);
+
 impl Issuer {
     fn new() -> Issuer {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -104,7 +108,7 @@ impl Issuer {
     }
 
     /// Cards, charges, approvals and the card's state, to compare.
-    fn snapshot(&self) -> (i64, Vec<(String, String)>, i64, Option<(i64, i64, i64)>) {
+    fn snapshot(&self) -> Snapshot {
         let conn = rusqlite::Connection::open(&self.db).expect("open db");
         let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).expect(sql);
         let mut charges = conn
