@@ -4,6 +4,6 @@ pub mod code;
 pub mod funding;
 pub mod link;
 pub mod otp;
+pub mod rotation;
 pub mod secret;
 pub mod symbol;
-pub mod rotation;
