@@ -381,3 +381,68 @@ fn the_catalogue_can_tell_good_from_bad() {
     wallet.provision(&other).expect("valid");
     assert_eq!(wallet.rotation.card().token, 7);
 }
+
+/// Every spelling of the held card's key that must never be printed.
+fn key_spellings(card: &Card) -> Vec<String> {
+    let b32 = card.secret.to_base32();
+    let hex: String = card
+        .secret
+        .as_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let bytes = format!("{:?}", card.secret.as_bytes());
+    vec![
+        b32.clone(),
+        b32.to_lowercase(),
+        b32[..16].to_owned(),
+        hex.clone(),
+        hex.to_uppercase(),
+        bytes[1..bytes.len() / 2].to_owned(),
+        String::from_utf8_lossy(card.secret.as_bytes()).into_owned(),
+    ]
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn nothing_that_holds_the_key_prints_it() {
+    let wallet = Wallet::new();
+    let card = wallet.rotation.card().clone();
+    let mut shown = vec![
+        format!("{card:?}"),
+        format!("{card:#?}"),
+        format!("{:?}", card.secret),
+        format!("{:#?}", card.secret),
+        format!("{:?}", wallet.rotation),
+        format!("{:#?}", wallet.rotation),
+    ];
+    // Every refusal of every catalogue link, in both forms.
+    for c in catalogue() {
+        if let Input::Link(link) = &c.input {
+            if let Err(e) = Card::from_link(link) {
+                shown.push(format!("{e} {e:?} {e:#?}"));
+            }
+        }
+    }
+    for text in &shown {
+        for key in key_spellings(&card) {
+            assert!(!text.contains(&key), "{key:?} appears in {text}");
+        }
+    }
+    // The control: the spellings are really there to be found.
+    assert!(card.to_link().contains(&key_spellings(&card)[0]));
+}
+
+/// Types holding the key, or state derived from it, wipe it when dropped.
+/// HMAC keeps the SHA-256 (SHA-1 for RFC 4226 OTPs) states after absorbing
+/// key ⊕ ipad and key ⊕ opad: those states make MACs as well as the key
+/// does. This fails to compile if the hash crates' `zeroize` feature is off.
+#[test]
+#[cfg(not(target_arch = "wasm32"))]
+fn key_material_is_wiped_on_drop() {
+    fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+    wiped_on_drop::<sha2::block_api::Sha256VarCore>();
+    wiped_on_drop::<sha1::block_api::Sha1Core>();
+    wiped_on_drop::<zeroize::Zeroizing<Vec<u8>>>();
+    wiped_on_drop::<zeroize::Zeroizing<String>>();
+}
