@@ -9,7 +9,8 @@
 // draws one; timings are reported, never asserted.
 //
 // Usage: node benches/browser/run.mjs [--n 2000] [--batch 20] [--warmup 100]
-//        [--loads 15] [--dpr 3,1] [--pkg www/pkg] [--json out.json]
+//        [--loads 15] [--dpr 3,1] [--pkg www/pkg] [--www www] [--json out.json]
+// (--pkg / --www: measure another build or page, e.g. a candidate fix, the same way)
 
 import { readFile, mkdir, copyFile, stat, writeFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
@@ -39,7 +40,7 @@ const ARGS = [
 ];
 
 function options(argv) {
-  const o = { n: 2000, batch: 20, warmup: 100, loads: 15, dpr: [3, 1], pkg: path.join(ROOT, 'www/pkg'), json: null };
+  const o = { n: 2000, batch: 20, warmup: 100, loads: 15, dpr: [3, 1], pkg: path.join(ROOT, 'www/pkg'), www: path.join(ROOT, 'www'), json: null };
   for (let i = 0; i < argv.length; i += 2) {
     const [key, value] = [argv[i], argv[i + 1]];
     if (value === undefined) throw new Error(`${key} needs a value`);
@@ -49,6 +50,7 @@ function options(argv) {
     else if (key === '--loads') o.loads = Number(value);
     else if (key === '--dpr') o.dpr = value.split(',').map(Number);
     else if (key === '--pkg') o.pkg = path.resolve(value);
+    else if (key === '--www') o.www = path.resolve(value);
     else if (key === '--json') o.json = path.resolve(value);
     else throw new Error(`unknown option ${key}`);
   }
@@ -268,7 +270,7 @@ async function main() {
     }
   }
   await vendor();
-  const server = await serve({ '/': path.join(ROOT, 'www'), '/pkg/': o.pkg, '/bench/': HERE });
+  const server = await serve({ '/': o.www, '/pkg/': o.pkg, '/bench/': HERE });
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
   try {
     const info = await machine(browser);
