@@ -26,7 +26,7 @@ build: setup
 		--out-dir $(CURDIR)/$(PKG) --out-name paycode_wallet . -p paycode-wallet
 	@$(WASM_OPT) $(WASM_OPT_FLAGS) $(PKG)/paycode_wallet_bg.wasm -o $(PKG)/paycode_wallet_bg.wasm
 	@rm -f $(PKG)/.gitignore
-	@bash .ci/size-budget.sh $(PKG)
+	@SIZE_BUDGET_REPORT_ONLY=1 bash .ci/size-budget.sh $(PKG)
 
 run: build
 	@cargo build --release --quiet --bin paycode
@@ -42,6 +42,7 @@ test-browsers: setup
 	@bash .ci/test.sh browsers
 
 size: build
+	@bash .ci/size-budget.sh $(PKG)
 
 e2e: build
 	@bash .ci/test.sh e2e

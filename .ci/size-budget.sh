@@ -21,5 +21,6 @@ printf 'size: wasm %d bytes (%d gzipped), glue %d bytes (%d gzipped)\n' \
 printf 'size: wasm + glue gzipped = %d bytes, budget %d bytes\n' "$total" "$budget"
 if [ "$total" -gt "$budget" ]; then
     echo "size: OVER BUDGET by $((total - budget)) bytes" >&2
-    exit 1
+    # `make build` (and so `make run`) reports; `make test` enforces.
+    [ -n "${SIZE_BUDGET_REPORT_ONLY:-}" ] || exit 1
 fi
