@@ -4,6 +4,10 @@
 //! - [`money`]: amounts in integer fen, parsed exactly.
 //! - [`allowance`], [`lockout`]: the no-PIN limits and failure lockout.
 //! - [`store`]: the [`store::Store`] trait, SQLite and in-memory stores.
+//! - [`secret`]: key bytes, zeroized on drop and never shown.
+//! - [`provision`]: new cards with random token ids and keys.
+//! - [`verifier`]: the decision for a scanned code (docs/FORMAT.md §6).
+//! - [`cli`]: the `paycode` command line; the binary is a thin `main`.
 
 pub mod allowance;
 pub mod cli;

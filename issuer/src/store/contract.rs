@@ -121,6 +121,8 @@ fn uncommitted_writes_roll_back(store: &mut dyn Store) {
 
     let mut tx = store.begin(TxMode::Write).unwrap();
     tx.insert_card(&sample_card(12, 2)).unwrap();
+    tx.insert_card(&sample_card(11, 2)).unwrap();
+    assert!(tx.has_prefix(11).unwrap());
     tx.set_state(
         key,
         &CardState {
@@ -139,6 +141,8 @@ fn uncommitted_writes_roll_back(store: &mut dyn Store) {
     drop(tx);
 
     let mut tx = store.begin(TxMode::Read).unwrap();
+    assert!(!tx.has_prefix(11).unwrap());
+    assert!(tx.has_prefix(12).unwrap());
     assert_eq!(
         tx.card(CardKey {
             prefix: 12,

@@ -10,6 +10,9 @@ use super::{
 #[derive(Default)]
 struct Data {
     cards: HashMap<CardKey, CardRecord>,
+    /// Cards per prefix, so that telling an unknown prefix from an unknown
+    /// card does not scan every card.
+    prefixes: HashMap<u8, usize>,
     states: HashMap<CardKey, CardState>,
     approvals: HashMap<(CardKey, i64), u32>,
     charges: HashMap<String, ChargeRecord>,
@@ -73,6 +76,9 @@ impl Drop for MemoryTx<'_> {
             match step {
                 Undo::Card(key) => {
                     self.data.cards.remove(&key);
+                    if let Some(n) = self.data.prefixes.get_mut(&key.prefix) {
+                        *n -= 1;
+                    }
                 }
                 Undo::State(key, old) => restore(&mut self.data.states, key, old),
                 Undo::Approvals(key, old) => restore(&mut self.data.approvals, key, old),
@@ -98,7 +104,7 @@ fn restore<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>, key: K, old: Opt
 
 impl StoreTx for MemoryTx<'_> {
     fn has_prefix(&mut self, prefix: u8) -> Result<bool, StoreError> {
-        Ok(self.data.cards.keys().any(|k| k.prefix == prefix))
+        Ok(self.data.prefixes.get(&prefix).is_some_and(|n| *n > 0))
     }
 
     fn card(&mut self, key: CardKey) -> Result<Option<CardRecord>, StoreError> {
@@ -110,6 +116,7 @@ impl StoreTx for MemoryTx<'_> {
             return Err(StoreError::Duplicate);
         }
         self.data.cards.insert(card.key, card.clone());
+        *self.data.prefixes.entry(card.key.prefix).or_insert(0) += 1;
         self.undo.push(Undo::Card(card.key));
         Ok(())
     }
