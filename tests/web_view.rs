@@ -413,3 +413,33 @@ fn bad_options_are_errors_with_a_kind() {
     assert_eq!(view.digits(), CODE_C0_F0);
     view.destroy();
 }
+
+#[wasm_bindgen_test]
+async fn a_clock_gone_bad_is_an_error_and_retried_slowly() {
+    let f = Fixture::new(T0_MS);
+    let view = f.view();
+    // Make the device clock read about 30 000 years before 1970, so the
+    // issuer clock is no valid time, and count how often it is read.
+    let calls = Rc::new(std::cell::Cell::new(0u32));
+    let counter = calls.clone();
+    let broken = Closure::<dyn FnMut() -> f64>::new(move || {
+        counter.set(counter.get() + 1);
+        -1e15
+    });
+    let date = Reflect::get(&js_sys::global(), &"Date".into()).unwrap();
+    let original_now = Reflect::get(&date, &"now".into()).unwrap();
+    Reflect::set(&date, &"now".into(), broken.as_ref()).unwrap();
+    let result = view.tick();
+    let before = calls.get();
+    sleep(400).await;
+    let during = calls.get() - before;
+    Reflect::set(&date, &"now".into(), &original_now).unwrap();
+
+    assert_eq!(kind(&result.unwrap_err()), "bad_clock");
+    assert!(
+        during <= 2,
+        "{during} clock reads in 400 ms: the timer spins"
+    );
+    assert_eq!(view.digits(), CODE_C0_F0, "the last good code stays");
+    view.destroy();
+}

@@ -24,6 +24,8 @@ use crate::core::symbol::{code128, qr};
 
 /// setTimeout fires at once for delays above 2^31 − 1 ms.
 const MAX_TIMEOUT_MS: u64 = i32::MAX as u64;
+/// How often a view whose clock is unusable looks again.
+const BAD_CLOCK_RETRY_MS: u32 = 1000;
 
 #[wasm_bindgen(js_name = PaymentCode)]
 pub struct PaymentCodeView {
@@ -126,7 +128,7 @@ impl PaymentCodeView {
         {
             let mut s = state.borrow_mut();
             s.draw(device_pixel_ratio())?;
-            arm(&state, &mut s);
+            arm(&state, &mut s, false);
             let weak = Rc::downgrade(&state);
             s.swipe = swipe_area.map(|area| {
                 Swipe::listen(area, move || {
@@ -265,7 +267,8 @@ fn act(state: &Weak<RefCell<State>>, op: Op) -> Result<(), JsValue> {
         }
         let changed = op.apply(&mut s.rotation, Date::now());
         // Whatever happened, the timer must point at the next boundary.
-        arm(&rc, &mut s);
+        let clock_broken = matches!(changed, Err(RotationError::BadClock));
+        arm(&rc, &mut s, clock_broken);
         if !changed.map_err(to_js)? {
             return Ok(());
         }
@@ -283,11 +286,18 @@ fn act(state: &Weak<RefCell<State>>, op: Op) -> Result<(), JsValue> {
 }
 
 /// (Re)starts the timer for the next step boundary of the issuer clock.
-fn arm(rc: &Rc<RefCell<State>>, s: &mut State) {
+/// While the clock reads as no valid time (the device clock set before
+/// 1970, say) there is no boundary to wait for: look again every second
+/// rather than spin on zero-delay timers.
+fn arm(rc: &Rc<RefCell<State>>, s: &mut State, clock_broken: bool) {
     if s.destroyed {
         return;
     }
-    let delay = s.rotation.ms_until_rotate(Date::now()).min(MAX_TIMEOUT_MS) as u32;
+    let delay = if clock_broken {
+        BAD_CLOCK_RETRY_MS
+    } else {
+        s.rotation.ms_until_rotate(Date::now()).min(MAX_TIMEOUT_MS) as u32
+    };
     let weak = Rc::downgrade(rc);
     s.timer = Some(Timeout::new(delay, move || {
         let _ = act(&weak, Op::Time);
