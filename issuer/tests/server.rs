@@ -257,6 +257,8 @@ async fn wrong_pins_lock_the_card() {
     let reply = charge(&mut c, &code, json!("1.00")).await;
     assert_refusal(&reply, 429, "locked");
     assert_eq!(reply.json()["result"], "rejected");
+    let wait: u64 = reply.header("retry-after").unwrap().parse().unwrap();
+    assert!((800..=900).contains(&wait), "{wait}");
     server.shutdown().await.unwrap();
 }
 

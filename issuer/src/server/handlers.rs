@@ -6,14 +6,14 @@ use std::sync::Arc;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use paycode_wallet::core::code::{Layout, TOKEN_LIMIT};
+use paycode_wallet::core::code::{Layout, ParsedCode, TOKEN_LIMIT};
 use paycode_wallet::core::funding::Funding;
 use paycode_wallet::core::link::Card;
 use paycode_wallet::core::secret::Secret;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::db::{self, Db};
+use super::db::{self, Db, Writer};
 use super::error::ApiError;
 use super::pin::{self, PinHash};
 use super::request::{JsonBody, RawBody};
@@ -183,15 +183,23 @@ pub(crate) async fn charge(
     }
     // Scanners and people group digits with spaces; they are not part of the code.
     let code: String = body.code.chars().filter(|c| !c.is_whitespace()).collect();
-    let outcome = {
+    let (outcome, lock_wait) = {
         let merchant = merchant.clone();
-        db.write(move |w| {
-            w.verifier.charge(&ChargeRequest {
+        db.write(move |w| -> Result<_, StoreError> {
+            let now = super::now();
+            let outcome = w.verifier.charge(&ChargeRequest {
                 code: &code,
                 amount,
-                now: super::now(),
+                now,
                 merchant: merchant.as_deref(),
-            })
+            })?;
+            let wait = match &outcome {
+                ChargeOutcome::Rejected(r) if r.reason == RejectReason::Locked => {
+                    lock_wait(w, &code, now)?
+                }
+                _ => None,
+            };
+            Ok((outcome, wait))
         })
         .await??
     };
@@ -212,16 +220,31 @@ pub(crate) async fn charge(
             "merchant": merchant, "message": reason.message(),
         }))),
         ChargeOutcome::Rejected(r) => {
-            Err(
-                ApiError::new(reject_status(r.reason), r.reason.kind(), r.message)
-                    .with("result", json!("rejected"))
-                    .with("reason", json!(r.reason.kind()))
-                    .with("charge_id", Value::Null)
-                    .with("funding", Value::Null)
-                    .with("amount", json!(amount)),
-            )
+            let mut e = ApiError::new(reject_status(r.reason), r.reason.kind(), r.message)
+                .with("result", json!("rejected"))
+                .with("reason", json!(r.reason.kind()))
+                .with("charge_id", Value::Null)
+                .with("funding", Value::Null)
+                .with("amount", json!(amount));
+            e.retry_after = lock_wait;
+            Err(e)
         }
     }
+}
+
+/// Seconds until the card of a code refused as locked is unlocked, for
+/// `Retry-After`.
+fn lock_wait(w: &mut Writer, code: &str, now: u64) -> Result<Option<u64>, StoreError> {
+    let Ok(parsed) = ParsedCode::parse(code) else {
+        return Ok(None);
+    };
+    let key = CardKey {
+        prefix: parsed.layout.prefix,
+        token: parsed.token,
+    };
+    let mut tx = w.verifier.store_mut().begin(TxMode::Read)?;
+    let state = tx.state(key)?;
+    Ok(Some(state.failures.locked_until.saturating_sub(now)))
 }
 
 #[derive(Deserialize)]
