@@ -31,6 +31,9 @@ pub(crate) fn router(config: &ServerConfig, db: Arc<Db>) -> Router {
     guard(
         Router::new()
             .nest("/api", api)
+            // `/api/` is not inside the nest: without this it reached the
+            // static files and got an empty 404/405 instead of JSON.
+            .route("/api/", axum::routing::any(handlers::api_not_found))
             .fallback_service(statics::service(&config.www)),
     )
 }
