@@ -798,3 +798,589 @@ fn every_bad_command_line_gives_its_error_and_loses_nothing() {
 fn leak(s: &str) -> &'static str {
     Box::leak(s.to_owned().into_boxed_str())
 }
+
+// ---------------------------------------------------------------------------
+// The HTTP API (`paycode serve`): each case gets a fresh card with one
+// approved charge (swipe 0) and one charge waiting for the PIN (swipe 1).
+
+mod api {
+    use super::*;
+    use std::net::SocketAddr;
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+    use paycode_issuer::server::client::{ApiClient, Reply};
+    use paycode_issuer::server::{start, RateLimit, RunningServer, ServerConfig};
+    use serde_json::json;
+
+    pub(super) fn now() -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    }
+
+    pub(super) struct Server {
+        _dir: tempfile::TempDir,
+        pub db: PathBuf,
+        pub client: ApiClient,
+        pub server: Option<RunningServer>,
+    }
+
+    /// One card of this server, provisioned through the API.
+    pub(super) struct ApiCard {
+        pub card: Card,
+        pub approved: String,
+        pub pending: String,
+    }
+
+    impl Server {
+        pub async fn start() -> Server {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let www = dir.path().join("www");
+            std::fs::create_dir(&www).expect("www");
+            let db = dir.path().join("api.db");
+            let mut config =
+                ServerConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)), db.clone(), www);
+            config.charge_rate = RateLimit::OFF;
+            let server = start(config).await.expect("server starts");
+            let client = ApiClient::new(server.addr());
+            Server {
+                _dir: dir,
+                db,
+                client,
+                server: Some(server),
+            }
+        }
+
+        pub async fn send(&mut self, req: &Request) -> Reply {
+            self.client
+                .request(
+                    req.method.clone(),
+                    &req.path,
+                    req.content_type,
+                    req.body.clone(),
+                )
+                .await
+                .expect("the server answers")
+        }
+
+        pub async fn charge(&mut self, code: &str, amount: &str) -> Reply {
+            let body = json!({ "code": code, "amount": amount }).to_string();
+            self.send(&Request::post("/api/charge", body)).await
+        }
+
+        /// Waits, if needed, so the next ~15 s stay inside one time step:
+        /// the cases name codes relative to the step of their set-up.
+        pub async fn new_card(&mut self) -> ApiCard {
+            while now() % 60 > 45 {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            let reply = self.send(&Request::post("/api/cards", "")).await;
+            assert_eq!(reply.status, 200, "{:?}", reply.body);
+            let link = reply.json()["link"].as_str().expect("link").to_owned();
+            let card = Card::from_link(&link).expect("link reads");
+            let t = now();
+            let first = card.code_at(t, 0, 0).expect("code").to_string();
+            let approved = self.charge(&first, "1.00").await.json();
+            assert_eq!(approved["result"], "approved", "{approved}");
+            let second = card.code_at(t, 1, 0).expect("code").to_string();
+            let pending = self.charge(&second, "999.00").await.json();
+            assert_eq!(pending["result"], "pin_required", "{pending}");
+            ApiCard {
+                card,
+                approved: approved["charge_id"].as_str().expect("id").to_owned(),
+                pending: pending["charge_id"].as_str().expect("id").to_owned(),
+            }
+        }
+
+        /// Charges, charge states, approvals and every card's state.
+        pub fn snapshot(&self) -> Snapshot {
+            let conn = rusqlite::Connection::open(&self.db).expect("open db");
+            let rows = |sql: &str| -> Vec<String> {
+                let mut stmt = conn.prepare(sql).expect(sql);
+                let found = stmt
+                    .query_map([], |r| r.get::<_, String>(0))
+                    .expect(sql)
+                    .collect::<Result<Vec<_>, _>>()
+                    .expect(sql);
+                found
+            };
+            Snapshot {
+                cards: rows("SELECT prefix || ':' || token FROM cards ORDER BY 1"),
+                charges: rows("SELECT id || ':' || status FROM charges ORDER BY 1"),
+                approvals: rows(
+                    "SELECT token || ':' || day || ':' || approvals FROM allowance ORDER BY 1",
+                ),
+                states: rows(
+                    "SELECT token || ':' || COALESCE(last_step, '-') || ':' || \
+                     COALESCE(last_counter, '-') || ':' || locked_until FROM card_state ORDER BY 1",
+                ),
+            }
+        }
+    }
+
+    #[derive(Debug, PartialEq)]
+    pub(super) struct Snapshot {
+        cards: Vec<String>,
+        charges: Vec<String>,
+        approvals: Vec<String>,
+        states: Vec<String>,
+    }
+
+    #[derive(Clone)]
+    pub(super) struct Request {
+        pub method: hyper::Method,
+        pub path: String,
+        pub content_type: Option<&'static str>,
+        pub body: Vec<u8>,
+    }
+
+    impl Request {
+        pub fn post(path: &str, body: impl Into<Vec<u8>>) -> Request {
+            Request {
+                method: hyper::Method::POST,
+                path: path.into(),
+                content_type: Some("application/json"),
+                body: body.into(),
+            }
+        }
+
+        pub fn get(path: &str) -> Request {
+            Request {
+                method: hyper::Method::GET,
+                path: path.into(),
+                content_type: None,
+                body: Vec::new(),
+            }
+        }
+
+        pub fn typed(mut self, content_type: Option<&'static str>) -> Request {
+            self.content_type = content_type;
+            self
+        }
+
+        pub fn method(mut self, method: hyper::Method) -> Request {
+            self.method = method;
+            self
+        }
+    }
+}
+
+use api::{ApiCard, Request};
+
+struct ApiCase {
+    name: &'static str,
+    request: fn(&ApiCard) -> Request,
+    status: u16,
+    kind: &'static str,
+}
+
+fn api_case(
+    name: &'static str,
+    request: fn(&ApiCard) -> Request,
+    status: u16,
+    kind: &'static str,
+) -> ApiCase {
+    ApiCase {
+        name,
+        request,
+        status,
+        kind,
+    }
+}
+
+fn charge_body(code: &str, amount: serde_json::Value) -> Vec<u8> {
+    serde_json::json!({ "code": code, "amount": amount })
+        .to_string()
+        .into_bytes()
+}
+
+/// A fresh code of the card (swipe 2, not yet used) at the set-up's step.
+fn fresh(c: &ApiCard) -> String {
+    c.card.code_at(api::now(), 2, 0).expect("code").to_string()
+}
+
+fn charge(body: Vec<u8>) -> Request {
+    Request::post("/api/charge", body)
+}
+
+fn api_catalogue() -> Vec<ApiCase> {
+    use serde_json::json;
+    vec![
+        // How the body is sent.
+        api_case(
+            "text/plain body",
+            |c| charge(charge_body(&fresh(c), json!("1"))).typed(Some("text/plain")),
+            415,
+            "unsupported_media_type",
+        ),
+        api_case(
+            "no content type",
+            |c| charge(charge_body(&fresh(c), json!("1"))).typed(None),
+            415,
+            "unsupported_media_type",
+        ),
+        api_case(
+            "form-encoded body",
+            |c| {
+                charge(format!("code={}&amount=1", fresh(c)).into_bytes())
+                    .typed(Some("application/x-www-form-urlencoded"))
+            },
+            415,
+            "unsupported_media_type",
+        ),
+        api_case(
+            "truncated JSON",
+            |c| charge(format!("{{\"code\":\"{}\",\"amount\":", fresh(c)).into_bytes()),
+            400,
+            "malformed_json",
+        ),
+        api_case(
+            "not JSON",
+            |_| charge(b"\xff\xfe\x00".to_vec()),
+            400,
+            "malformed_json",
+        ),
+        api_case("empty body", |_| charge(Vec::new()), 400, "malformed_json"),
+        api_case(
+            "body over 4 KiB",
+            |c| {
+                charge(charge_body(
+                    &format!("{}{}", fresh(c), " ".repeat(5000)),
+                    json!("1"),
+                ))
+            },
+            413,
+            "body_too_large",
+        ),
+        // The shape of the JSON.
+        api_case(
+            "JSON string",
+            |c| charge(json!(fresh(c)).to_string().into_bytes()),
+            422,
+            "invalid_fields",
+        ),
+        api_case(
+            "no amount",
+            |c| charge(json!({ "code": fresh(c) }).to_string().into_bytes()),
+            422,
+            "invalid_fields",
+        ),
+        api_case(
+            "code as a number",
+            |_| charge(b"{\"code\":134605419283506171,\"amount\":\"1\"}".to_vec()),
+            422,
+            "invalid_fields",
+        ),
+        api_case(
+            "code given twice",
+            |c| {
+                charge(
+                    format!(
+                        "{{\"code\":\"{0}\",\"code\":\"{0}\",\"amount\":\"1\"}}",
+                        fresh(c)
+                    )
+                    .into_bytes(),
+                )
+            },
+            422,
+            "invalid_fields",
+        ),
+        // Amounts.
+        api_case(
+            "negative amount",
+            |c| charge(charge_body(&fresh(c), json!("-1"))),
+            422,
+            "amount_negative",
+        ),
+        api_case(
+            "amount zero",
+            |c| charge(charge_body(&fresh(c), json!(0))),
+            422,
+            "amount_zero",
+        ),
+        api_case(
+            "amount 1.234",
+            |c| charge(charge_body(&fresh(c), json!("1.234"))),
+            422,
+            "amount_too_many_decimals",
+        ),
+        api_case(
+            "amount true",
+            |c| charge(charge_body(&fresh(c), json!(true))),
+            422,
+            "amount_not_a_number",
+        ),
+        api_case(
+            "amount NaN text",
+            |c| charge(charge_body(&fresh(c), json!("NaN"))),
+            422,
+            "amount_not_a_number",
+        ),
+        api_case(
+            "amount 10^12 yuan",
+            |c| charge(charge_body(&fresh(c), json!("1000000000000"))),
+            422,
+            "amount_too_large",
+        ),
+        api_case(
+            "merchant with a newline",
+            |c| {
+                charge(
+                    json!({ "code": fresh(c), "amount": "1", "merchant": "Shop\nX" })
+                        .to_string()
+                        .into_bytes(),
+                )
+            },
+            422,
+            "bad_merchant",
+        ),
+        // Codes.
+        api_case(
+            "empty code",
+            |_| charge(charge_body("", json!("1"))),
+            422,
+            "malformed",
+        ),
+        api_case(
+            "link sent as the code",
+            |c| charge(charge_body(&c.card.to_link(), json!("1"))),
+            422,
+            "malformed",
+        ),
+        api_case(
+            "payload out of range",
+            |_| charge(charge_body("139999999999999999", json!("1"))),
+            422,
+            "malformed",
+        ),
+        api_case(
+            "prefix 09",
+            |_| charge(charge_body("094605419283506171", json!("1"))),
+            422,
+            "unknown_prefix",
+        ),
+        api_case(
+            "other token",
+            |c| {
+                let mut other = c.card.clone();
+                other.token = (other.token + 1) % (1 << 20);
+                charge(charge_body(
+                    &other.code_at(api::now(), 2, 0).expect("code").to_string(),
+                    json!("1"),
+                ))
+            },
+            404,
+            "unknown_card",
+        ),
+        api_case(
+            "wrong MAC digit",
+            |c| {
+                let mut code = fresh(c).into_bytes();
+                let last = code.len() - 1;
+                code[last] = if code[last] == b'9' {
+                    b'0'
+                } else {
+                    code[last] + 1
+                };
+                charge(charge_body(
+                    &String::from_utf8(code).expect("digits"),
+                    json!("1"),
+                ))
+            },
+            422,
+            "bad_mac",
+        ),
+        api_case(
+            "replayed code",
+            |c| {
+                charge(charge_body(
+                    &c.card.code_at(api::now(), 1, 0).expect("code").to_string(),
+                    json!("1"),
+                ))
+            },
+            409,
+            "replayed",
+        ),
+        api_case(
+            "code from the step before",
+            |c| {
+                charge(charge_body(
+                    &c.card
+                        .code_at(api::now() - 60, 9, 0)
+                        .expect("code")
+                        .to_string(),
+                    json!("1"),
+                ))
+            },
+            409,
+            "superseded",
+        ),
+        api_case(
+            "code five minutes old",
+            |c| {
+                charge(charge_body(
+                    &c.card
+                        .code_at(api::now() - 300, 2, 0)
+                        .expect("code")
+                        .to_string(),
+                    json!("1"),
+                ))
+            },
+            422,
+            "expired",
+        ),
+        // PIN completion.
+        api_case(
+            "PIN for an unknown charge",
+            |_| {
+                Request::post(
+                    "/api/charge/ch_000000000000000000000000/pin",
+                    "{\"pin\":\"123456\"}",
+                )
+            },
+            404,
+            "unknown_charge",
+        ),
+        api_case(
+            "PIN for a charge id of the wrong form",
+            |_| Request::post("/api/charge/..%2F..%2Fetc/pin", "{\"pin\":\"123456\"}"),
+            404,
+            "unknown_charge",
+        ),
+        api_case(
+            "PIN for an approved charge",
+            |c| {
+                Request::post(
+                    &format!("/api/charge/{}/pin", c.approved),
+                    "{\"pin\":\"123456\"}",
+                )
+            },
+            409,
+            "not_pending",
+        ),
+        api_case(
+            "PIN as a number",
+            |c| {
+                Request::post(
+                    &format!("/api/charge/{}/pin", c.pending),
+                    "{\"pin\":123456}",
+                )
+            },
+            422,
+            "invalid_fields",
+        ),
+        api_case(
+            "PIN of 5 digits",
+            |c| {
+                Request::post(
+                    &format!("/api/charge/{}/pin", c.pending),
+                    "{\"pin\":\"12345\"}",
+                )
+            },
+            422,
+            "bad_pin",
+        ),
+        // History and routing.
+        api_case(
+            "history of an unknown token",
+            |c| {
+                Request::get(&format!(
+                    "/api/cards/{}/history",
+                    (c.card.token + 1) % (1 << 20)
+                ))
+            },
+            404,
+            "unknown_card",
+        ),
+        api_case(
+            "history token not a number",
+            |_| Request::get("/api/cards/12ab/history"),
+            404,
+            "unknown_card",
+        ),
+        api_case(
+            "history prefix 16",
+            |c| Request::get(&format!("/api/cards/{}/history?prefix=16", c.card.token)),
+            422,
+            "bad_prefix",
+        ),
+        api_case(
+            "history limit not a number",
+            |c| Request::get(&format!("/api/cards/{}/history?limit=x", c.card.token)),
+            422,
+            "bad_query",
+        ),
+        api_case(
+            "unknown API path",
+            |_| Request::get("/api/secret"),
+            404,
+            "not_found",
+        ),
+        api_case(
+            "PUT on charge",
+            |c| charge(charge_body(&fresh(c), json!("1"))).method(hyper::Method::PUT),
+            405,
+            "method_not_allowed",
+        ),
+        api_case(
+            "PUT on /api/",
+            |_| Request::post("/api/", "{}").method(hyper::Method::PUT),
+            404,
+            "not_found",
+        ),
+    ]
+}
+
+#[test]
+fn every_bad_api_request_gives_its_error_and_loses_nothing() {
+    let cases = api_catalogue();
+    assert!(cases.len() >= 35, "{} cases", cases.len());
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let mut server = api::Server::start().await;
+        let mut failures = Vec::new();
+        for c in &cases {
+            let card = server.new_card().await;
+            let before = server.snapshot();
+            let reply = server.send(&(c.request)(&card)).await;
+            let text = String::from_utf8_lossy(&reply.body).into_owned();
+            let v = reply.json();
+            let b32 = card.card.secret.to_base32();
+            if text.contains(&b32) || text.contains(&b32.to_lowercase()) {
+                failures.push(format!("{}: the answer shows the key: {text}", c.name));
+                continue;
+            }
+            if reply.status != c.status || v["error"] != c.kind {
+                failures.push(format!(
+                    "{}: expected {} {}, got {} {text}",
+                    c.name, c.status, c.kind, reply.status
+                ));
+                continue;
+            }
+            if v["message"].as_str().is_none_or(str::is_empty) {
+                failures.push(format!("{}: no message: {text}", c.name));
+            }
+            if v["result"] == "rejected" && v["reason"] != c.kind {
+                failures.push(format!("{}: reason differs from error: {text}", c.name));
+            }
+            assert_eq!(
+                server.snapshot(),
+                before,
+                "{}: the database changed",
+                c.name
+            );
+            // The card still pays: its next fresh code is approved.
+            let next = card
+                .card
+                .code_at(api::now(), 3, 1)
+                .expect("code")
+                .to_string();
+            let after = server.charge(&next, "1.00").await.json();
+            assert_eq!(after["result"], "approved", "{}: {after}", c.name);
+        }
+        if let Some(s) = server.server.take() {
+            s.shutdown().await.expect("clean shutdown");
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    });
+}
