@@ -489,6 +489,8 @@ fn malformed(i: usize, rng: &mut StdRng) -> (Method, String, Option<&'static str
                 (Method::GET, "/api/cards"),
                 (Method::POST, "/api/nope"),
                 (Method::GET, "/api"),
+                (Method::GET, "/api/"),
+                (Method::POST, "/api/"),
                 (Method::GET, "/api/cards/xyz/history"),
                 (Method::GET, "/api/cards/99999999999/history"),
                 (Method::GET, "/api/cards/1048576/history"),
