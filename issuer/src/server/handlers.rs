@@ -285,9 +285,14 @@ fn not_pending() -> ApiError {
 /// the PIN. A wrong PIN is a failure towards the card's lockout.
 pub(crate) async fn complete_with_pin(
     State(db): AppDb,
-    Path(id): Path<String>,
+    // A path that is not UTF-8 once decoded names no charge: answered as
+    // JSON like any other unknown id, not with axum's plain-text rejection.
+    id: Result<Path<String>, axum::extract::rejection::PathRejection>,
     JsonBody(body): JsonBody<PinBody>,
 ) -> Result<Json<Value>, ApiError> {
+    let Ok(Path(id)) = id else {
+        return Err(unknown_charge());
+    };
     if !is_charge_id(&id) {
         return Err(unknown_charge());
     }
@@ -401,9 +406,15 @@ pub(crate) struct HistoryQuery {
 /// `GET /api/cards/{token}/history[?prefix=13&limit=20]`, newest first.
 pub(crate) async fn history(
     State(db): AppDb,
-    Path(token): Path<String>,
+    token: Result<Path<String>, axum::extract::rejection::PathRejection>,
     query: Result<Query<HistoryQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    let Ok(Path(token)) = token else {
+        return Err(ApiError::not_found(
+            "unknown_card",
+            "no card has this token",
+        ));
+    };
     let Query(query) = query.map_err(|e| ApiError::invalid("bad_query", e.body_text()))?;
     let prefix = query.prefix.unwrap_or(Layout::DEFAULT.prefix);
     if !(10..=15).contains(&prefix) {
