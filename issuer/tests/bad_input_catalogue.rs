@@ -1299,6 +1299,18 @@ fn api_catalogue() -> Vec<ApiCase> {
             "unknown_card",
         ),
         api_case(
+            "history token not UTF-8",
+            |_| Request::get("/api/cards/%FF%FE/history"),
+            404,
+            "unknown_card",
+        ),
+        api_case(
+            "PIN for a charge id not UTF-8",
+            |_| Request::post("/api/charge/ch_%FF/pin", "{\"pin\":\"123456\"}"),
+            404,
+            "unknown_charge",
+        ),
+        api_case(
             "history prefix 16",
             |c| Request::get(&format!("/api/cards/{}/history?prefix=16", c.card.token)),
             422,
