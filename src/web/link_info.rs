@@ -1,5 +1,7 @@
 //! `parseLink(link)`: what a provisioning link says, for the page to show
-//! before it keeps the card. The secret and the token stay in wasm.
+//! before it keeps the card. The secret stays in wasm; the token id is not
+//! secret (every code carries it), so the page may use it to ask the issuer
+//! for the card's history.
 
 use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
@@ -16,6 +18,7 @@ pub fn parse_link(link: &str) -> Result<LinkInfo, JsValue> {
     set(&info, "issuer", card.issuer.as_str());
     set(&info, "prefix", card.layout.prefix);
     set(&info, "length", card.layout.length);
+    set(&info, "token", card.token);
     set(&info, "period", card.period);
     // Unix seconds stay exact in a JS number until the year 285 million.
     set(&info, "issuerTime", card.issued_at as f64);

@@ -23,6 +23,8 @@ export interface LinkInfo {
   issuer: string;
   prefix: number;
   length: number;
+  /** The card's token id (not secret: every code carries it). */
+  token: number;
   /** Seconds per time step. */
   period: number;
   /** The issuer's unix time (seconds) when the link was made. */
