@@ -31,8 +31,13 @@ fuzz_target!(|data: &[u8]| {
 fn accepted(card: &Card) {
     let again = Card::from_link(&card.to_link());
     assert_eq!(again.as_ref(), Ok(card), "to_link/from_link round trip");
+    // The issuer and bank names are free text and may spell anything, the
+    // key included: look for the key in the Debug of everything else.
+    let mut bare = card.clone();
+    bare.issuer.clear();
+    bare.funding.clear();
     assert!(
-        !format!("{card:?}").contains(&card.secret.to_base32()),
+        !format!("{bare:?}").contains(&card.secret.to_base32()),
         "Debug prints the secret"
     );
     // A card the wallet accepted can always make its first code, and the
