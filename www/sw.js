@@ -7,7 +7,7 @@
 // arrived, so the JS glue and its wasm never come from two different builds.
 // Bump VERSION when the list of files changes; old caches are deleted.
 
-const VERSION = 'v2';
+const VERSION = 'v3';
 const CACHE = `paycode-wallet-${VERSION}`;
 const SHELL = [
   './',
@@ -17,6 +17,7 @@ const SHELL = [
   'js/app.js',
   'js/bridge.js',
   'js/code-card.js',
+  'js/history.js',
   'js/i18n.js',
   'js/offline.js',
   'js/provision.js',

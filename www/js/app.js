@@ -1,6 +1,7 @@
 // The wallet page: a thin shell around the wasm module, which generates,
 // draws, rotates and swipes the codes. This file wires the page together:
-// provisioning, the funding picker, digits, countdown and persistence.
+// provisioning, the funding picker, digits, countdown, persistence, the demo
+// card's PIN and the card's recent payments.
 
 import { takeFragmentLink, fetchDemoLink } from './provision.js';
 import { t, applyTranslations, setLanguage, otherLanguage, errorMessage } from './i18n.js';
@@ -9,6 +10,7 @@ import { installBridge, isEmbedded } from './bridge.js';
 import { installScanAids } from './scan-aids.js';
 import { registerServiceWorker } from './offline.js';
 import { createCodeCard } from './code-card.js';
+import { createHistory } from './history.js';
 
 // First of all: a link in the fragment leaves the address bar before anything can leak it.
 const fragmentLink = takeFragmentLink();
@@ -27,12 +29,22 @@ const els = {
   confirm: $('confirm-remove'),
   lang: $('lang'),
   provisionTitle: $('provision-title'),
+  demoPin: $('demo-pin'),
+  demoPinValue: $('demo-pin-value'),
 };
 
 let wasm = null; // the wasm module's exports once loaded
 let card = null; // the code card (view + digits + countdown) of the current card
 let info = null; // parseLink() of the current card: no secret in it
 let lastMessage = null; // {kind} or {key, args}: re-rendered on a language switch
+let demoPin = null; // the demo issuer's PIN for this card (a shown demo value, not its secret), or null
+
+const history = createHistory({
+  section: $('history'),
+  list: $('history-list'),
+  empty: $('history-empty'),
+  refreshButton: $('history-refresh'),
+});
 
 const emit = installBridge({
   provision: (link) => enqueue(() => provision(link)),
@@ -109,6 +121,8 @@ function renderCard() {
     els.issuer.textContent = info.issuer;
     renderFunding();
   }
+  els.demoPin.hidden = !hasCard || !demoPin;
+  els.demoPinValue.textContent = hasCard && demoPin ? demoPin : '';
   scanAids.codeShown(hasCard);
 }
 
@@ -136,15 +150,19 @@ function openCard(link, { fundingIndex, clockOffsetMs }) {
   }
 }
 
-function swapIn({ next, parsed }) {
+function swapIn({ next, parsed }, pin) {
   card?.destroy();
   card = next;
   info = parsed;
+  demoPin = pin ?? null;
   card.render();
   renderCard();
+  // The token and prefix only: every code shows them to the till anyway.
+  history.show({ token: info.token, prefix: info.prefix });
 }
 
-async function provision(rawLink) {
+/** Keep `rawLink` as the card; `demoPin` is the PIN a demo issuer gave with it. */
+async function provision(rawLink, { demoPin: pin = null } = {}) {
   const link = String(rawLink ?? '').trim();
   if (!wasm) throw fail('wasm_failed');
   if (!link) throw fail('empty_link');
@@ -154,10 +172,10 @@ async function provision(rawLink) {
   } catch (error) {
     throw fail(kindOf(error)); // a bad link never removes the existing card
   }
-  swapIn(opened);
+  swapIn(opened, pin);
   showMessage({ key: 'added', args: [info.issuer] }, false);
   try {
-    await storage.saveCard({ link, fundingIndex: card.fundingIndex, clockOffsetMs: card.clockOffsetMs });
+    await storage.saveCard({ link, fundingIndex: card.fundingIndex, clockOffsetMs: card.clockOffsetMs, demoPin });
     navigator.storage?.persist?.().catch(() => {});
   } catch {
     showMessage({ kind: storage.canSeal() ? 'storage_failed' : 'no_crypto' }, true);
@@ -179,8 +197,10 @@ async function removeCurrentCard() {
   card?.destroy();
   card = null;
   info = null;
+  demoPin = null;
   $('digits').textContent = '';
   renderCard();
+  history.show(null);
   try {
     await storage.removeCard();
   } catch {
@@ -200,7 +220,7 @@ async function restoreStoredCard() {
   }
   if (!stored) return;
   try {
-    swapIn(openCard(stored.link, stored));
+    swapIn(openCard(stored.link, stored), stored.demoPin);
   } catch (error) {
     showMessage({ kind: kindOf(error) }, true);
   }
@@ -223,8 +243,8 @@ function wireControls() {
     els.demo.disabled = true;
     showMessage({ key: 'demoWait' }, false);
     try {
-      const link = await fetchDemoLink();
-      await enqueue(() => provision(link));
+      const { link, pin } = await fetchDemoLink();
+      await enqueue(() => provision(link, { demoPin: pin }));
     } catch (error) {
       // provision() has reported link errors itself; only the request's own failures are left.
       if (error?.kind === 'no_demo_server' || error?.kind === 'demo_failed') fail(error.kind);
@@ -259,6 +279,7 @@ function relabel() {
   els.lang.textContent = t('langButton');
   els.lang.lang = otherLanguage(); // the button names the other language in that language
   scanAids.relabel();
+  history.render();
   if (card) {
     renderCard();
     card.render();

@@ -30,7 +30,11 @@ function failure(kind) {
   return error;
 }
 
-/** Ask the demo issuer serving this page for a card; resolves to its link. */
+/**
+ * Ask the demo issuer serving this page for a card; resolves to {link, pin}.
+ * `pin` is the demo card's PIN (6 digits) or null when the issuer gave none:
+ * a demo value shown to the user, not the card's secret.
+ */
 export async function fetchDemoLink() {
   let response;
   try {
@@ -55,5 +59,6 @@ export async function fetchDemoLink() {
     throw failure('demo_failed');
   }
   if (typeof body?.link !== 'string') throw failure('demo_failed');
-  return body.link;
+  const pin = typeof body.pin === 'string' && /^[0-9]{6}$/.test(body.pin) ? body.pin : null;
+  return { link: body.link, pin };
 }
