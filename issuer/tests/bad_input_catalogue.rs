@@ -1396,3 +1396,78 @@ fn every_bad_api_request_gives_its_error_and_loses_nothing() {
         assert!(failures.is_empty(), "{}", failures.join("\n"));
     });
 }
+
+/// Everything the issuer prints about a card, in both formats, and every
+/// refusal a bad code gets: none shows the card's key in any spelling.
+#[test]
+fn nothing_the_issuer_prints_shows_the_key() {
+    use paycode_issuer::provision::{provision, NewCard};
+    use paycode_issuer::store::{MemoryStore, SqliteStore};
+    use paycode_issuer::verifier::{ChargeRequest, Verifier, VerifierConfig};
+    use paycode_wallet::core::code::Layout;
+
+    let mut store = MemoryStore::new();
+    let record = provision(
+        &mut store,
+        NewCard {
+            issuer: "Demo Bank".into(),
+            layout: Layout::DEFAULT,
+            period: 60,
+            funding: vec!["balance".into()],
+            at: T0,
+        },
+    )
+    .expect("provision");
+    let key = record.secret.as_bytes().to_vec();
+    let b32 = paycode_wallet::core::secret::Secret::from_bytes(key.clone()).to_base32();
+    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    let decimal = format!("{key:?}");
+    let spellings = [
+        b32.clone(),
+        b32.to_lowercase(),
+        hex.clone(),
+        hex.to_uppercase(),
+        decimal[1..decimal.len() / 2].to_owned(),
+    ];
+
+    let mut verifier = Verifier::new(store, VerifierConfig::default());
+    let mut shown = vec![
+        format!("{record:?} {record:#?} {:?}", record.secret),
+        format!("{verifier:?}"),
+        format!("{:?}", SqliteStore::open_in_memory().expect("sqlite")),
+    ];
+    let card = Card {
+        issuer: record.issuer.clone(),
+        layout: Layout::DEFAULT,
+        token: record.key.token,
+        secret: paycode_wallet::core::secret::Secret::from_bytes(key.clone()),
+        period: 60,
+        issued_at: T0,
+        funding: vec![paycode_wallet::core::funding::Funding::Balance],
+    };
+    let good = card.code_at(T0, 0, 0).expect("code").to_string();
+    let mut bad = good.clone().into_bytes();
+    bad[17] = if bad[17] == b'9' { b'0' } else { bad[17] + 1 };
+    let bad = String::from_utf8(bad).expect("digits");
+    for (code, at) in [(&bad, T0), (&good, T0 + 600), (&good, T0), (&good, T0)] {
+        let outcome = verifier
+            .charge(&ChargeRequest {
+                code,
+                amount: paycode_issuer::money::Fen::from_yuan(1, 0),
+                now: at,
+                merchant: None,
+            })
+            .expect("memory store");
+        shown.push(format!("{outcome:?} {outcome:#?}"));
+        if let paycode_issuer::verifier::ChargeOutcome::Rejected(r) = &outcome {
+            shown.push(r.to_string());
+        }
+    }
+    for text in &shown {
+        for s in &spellings {
+            assert!(!text.contains(s.as_str()), "{s} in {text}");
+        }
+    }
+    // The control: the link does spell the key.
+    assert!(card.to_link().contains(&b32));
+}
