@@ -133,7 +133,7 @@ test('demo PIN and recent payments: the wallet shows its PIN, the till needs it 
     const pin = (await phone.textContent('#demo-pin-value')).trim();
     assert.match(card.pin, /^\d{6}$/, 'the demo issuer gave no PIN: test premise broken');
     assert.equal(pin, card.pin, 'the wallet shows another PIN than the issuer gave');
-    assert.match((await phone.textContent('#demo-pin')).replace(/\s+/g, ' '), /Demo PIN: \d{6} the till asks for it/);
+    assert.match((await phone.textContent('#demo-pin')).replace(/\s+/g, ' '), /Demo PIN: \d{6} — the till asks for it/);
 
     // The history section answers at once for a new card: empty.
     await phone.waitForSelector('#history:not([hidden])', { timeout: 10_000 });

@@ -32,7 +32,7 @@ const STRINGS = {
     removed: 'Card removed.',
     demoWait: 'Asking the demo bank…',
     demoPinLabel: 'Demo PIN:',
-    demoPinHint: 'the till asks for it past the no-PIN allowance.',
+    demoPinHint: '— the till asks for it past the no-PIN allowance.',
     historyTitle: 'Recent payments',
     historyRefresh: 'Refresh',
     historyEmpty: 'No payments yet.',
