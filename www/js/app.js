@@ -39,7 +39,7 @@ let info = null; // parseLink() of the current card: no secret in it
 let lastMessage = null; // {kind} or {key, args}: re-rendered on a language switch
 let demoPin = null; // the demo issuer's PIN for this card (a shown demo value, not its secret), or null
 
-const history = createHistory({
+const payments = createHistory({ // "Recent payments" (not window.history)
   section: $('history'),
   list: $('history-list'),
   empty: $('history-empty'),
@@ -158,7 +158,7 @@ function swapIn({ next, parsed }, pin) {
   card.render();
   renderCard();
   // The token and prefix only: every code shows them to the till anyway.
-  history.show({ token: info.token, prefix: info.prefix });
+  payments.show({ token: info.token, prefix: info.prefix });
 }
 
 /** Keep `rawLink` as the card; `demoPin` is the PIN a demo issuer gave with it. */
@@ -200,7 +200,7 @@ async function removeCurrentCard() {
   demoPin = null;
   $('digits').textContent = '';
   renderCard();
-  history.show(null);
+  payments.show(null);
   try {
     await storage.removeCard();
   } catch {
@@ -279,7 +279,7 @@ function relabel() {
   els.lang.textContent = t('langButton');
   els.lang.lang = otherLanguage(); // the button names the other language in that language
   scanAids.relabel();
-  history.render();
+  payments.render();
   if (card) {
     renderCard();
     card.render();
