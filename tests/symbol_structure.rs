@@ -2,7 +2,7 @@
 //! quiet zones, determinism, and bad input rejected with an error.
 
 use paycode_wallet::core::symbol::{
-    code128, qr, Bitmap, SymbolError, CODE128_QUIET_ZONE, MAX_DIGITS, QR_QUIET_ZONE,
+    code128, qr, Bitmap, SymbolError, CODE128_QUIET_ZONE, MAX_DIGITS, QR_MAX_DIGITS, QR_QUIET_ZONE,
 };
 
 /// ISO/IEC 15417: start 11 + 11 per symbol character + check 11 + stop 13.
@@ -62,25 +62,19 @@ fn code128_has_quiet_zones_and_starts_and_ends_with_a_bar() {
 }
 
 #[test]
-fn qr_is_version_1_for_payment_codes_and_grows_with_length() {
-    // Version v is 17 + 4v modules wide. Numeric capacity at level M:
-    // v1 = 34, v2 = 63, v3 = 101 digits (ISO/IEC 18004 table 7).
-    for (len, version) in [
-        (1, 1),
-        (16, 1),
-        (18, 1),
-        (24, 1),
-        (34, 1),
-        (35, 2),
-        (63, 2),
-        (64, 3),
-    ] {
+fn qr_is_version_1_up_to_its_capacity_and_refuses_more() {
+    // Version 1 is 17 + 4 modules wide and holds 34 digits at level M in
+    // numeric mode (ISO/IEC 18004 table 7); payment codes have at most 24.
+    for len in [1, 16, 18, 24, 34] {
         let digits: String = (0..len)
             .map(|i| char::from(b'0' + (i % 10) as u8))
             .collect();
         let bitmap = qr(&digits).expect("valid digits");
-        let side = 17 + 4 * version + 2 * QR_QUIET_ZONE;
+        let side = 21 + 2 * QR_QUIET_ZONE;
         assert_eq!((bitmap.width, bitmap.height), (side, side), "{len} digits");
+    }
+    for len in [35, 63, 64] {
+        assert_eq!(qr(&"1".repeat(len)), Err(SymbolError::TooLong), "{len}");
     }
 }
 
@@ -138,7 +132,7 @@ fn bad_input_is_an_error_not_a_panic() {
         assert_eq!(qr(input), Err(error), "qr({input:?})");
     }
     assert!(code128(&"7".repeat(MAX_DIGITS)).is_ok());
-    assert!(qr(&"7".repeat(MAX_DIGITS)).is_ok());
+    assert!(qr(&"7".repeat(QR_MAX_DIGITS)).is_ok());
 }
 
 #[test]

@@ -11,7 +11,7 @@ pub mod raster;
 
 pub use bitmap::Bitmap;
 pub use code128::{code128, CODE128_QUIET_ZONE};
-pub use qr::{qr, QR_QUIET_ZONE};
+pub use qr::{qr, QR_MAX_DIGITS, QR_QUIET_ZONE};
 
 /// Longest digit string accepted. Payment codes have at most 24 digits; the
 /// extra room keeps the encoders general while bounding the work per call.
@@ -24,7 +24,7 @@ pub enum SymbolError {
     Empty,
     /// A character other than `0`–`9`.
     NotDigits,
-    /// More than [`MAX_DIGITS`] digits.
+    /// More than [`MAX_DIGITS`] digits ([`QR_MAX_DIGITS`] for QR).
     TooLong,
     /// The underlying encoder refused input that passed validation.
     Encoder,
@@ -45,7 +45,7 @@ impl SymbolError {
         match self {
             Self::Empty => "there are no digits to encode",
             Self::NotDigits => "only the digits 0 to 9 can be encoded",
-            Self::TooLong => "too many digits to encode (at most 64)",
+            Self::TooLong => "too many digits to encode (at most 64, or 34 in a QR code)",
             Self::Encoder => "the symbol encoder could not encode these digits",
         }
     }
@@ -60,8 +60,7 @@ impl core::fmt::Display for SymbolError {
 impl std::error::Error for SymbolError {}
 
 /// Checks that `digits` is a non-empty, bounded string of ASCII digits; the
-/// encoders below rely on it (qrcode's numeric mode would underflow on
-/// anything else).
+/// encoders below rely on it.
 fn validate(digits: &str) -> Result<&[u8], SymbolError> {
     let bytes = digits.as_bytes();
     if bytes.is_empty() {
