@@ -29,14 +29,18 @@ need() { # path-or-command: fail loudly when a browser or driver is missing
     command -v "$1" >/dev/null || { echo "missing: $1 (run 'make setup')" >&2; return 1; }
 }
 
+# The symbol tests decode DPR-3 canvases with rxing/rqrr compiled to wasm;
+# on a busy 2-core machine one test can take longer than the runner's 20 s.
+export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-300}
+
 wasm_test() { # engine flags...: the whole wallet crate's wasm test suite in one engine
-    .ci/wasm-env wasm-pack --quiet test --headless "$@" . -p paycode-wallet
+    .ci/wasm-env wasm-pack test --headless "$@" . -p paycode-wallet
 }
 chrome() { need chromium && wasm_test --chrome --chromedriver "$(command -v chromedriver)"; }
 firefox() { need firefox && need geckodriver && wasm_test --firefox --geckodriver "$(command -v geckodriver)"; }
 webkit() {
     need /usr/bin/WebKitWebDriver && need xvfb-run &&
-        xvfb-run -a .ci/wasm-env wasm-pack --quiet test --headless --safari \
+        xvfb-run -a .ci/wasm-env wasm-pack test --headless --safari \
             --safaridriver /usr/bin/WebKitWebDriver . -p paycode-wallet
 }
 
