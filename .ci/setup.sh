@@ -75,6 +75,10 @@ if ! command -v wasm-pack >/dev/null; then
     say "installing wasm-pack"
     cargo install -q wasm-pack
 fi
+if ! command -v cargo-fuzz >/dev/null; then
+    say "installing cargo-fuzz"
+    cargo install -q --locked cargo-fuzz || cargo install -q cargo-fuzz
+fi
 if ! command -v geckodriver >/dev/null; then
     say "installing geckodriver"
     cargo install -q geckodriver

@@ -3,7 +3,7 @@
 # A section that fails does not stop the others, so one run shows everything;
 # the exit status is non-zero if anything failed. A missing browser or driver
 # is a failure, never a skip.
-#   .ci/test.sh [native|browsers|e2e]...   (default: all sections)
+#   .ci/test.sh [native|fuzz|browsers|e2e]...   (default: all sections)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,6 +49,11 @@ native() {
     check "clippy" cargo clippy --workspace --all-targets --quiet -- -D warnings
     check "native tests" cargo test --workspace --quiet
 }
+fuzz() {
+    # A short run of every fuzz target; the recorded 10-million runs use
+    # `.ci/fuzz.sh 10000000` (docs/SECURITY.md).
+    check "fuzz smoke (cargo-fuzz, 20000 runs per target)" bash .ci/fuzz.sh 20000
+}
 browsers() {
     check "browser tests: Chrome (Chromium)" chrome
     check "browser tests: Firefox" firefox
@@ -62,7 +67,7 @@ e2e() {
 }
 
 sections=("$@")
-[ ${#sections[@]} -gt 0 ] || sections=(native browsers e2e)
+[ ${#sections[@]} -gt 0 ] || sections=(native fuzz browsers e2e)
 for s in "${sections[@]}"; do "$s"; done
 
 echo
