@@ -57,6 +57,16 @@ e2e: build
 bench: setup
 	cargo bench --workspace
 
+# Our wasm against otpauth + jsbarcode + qrcode in one headless Chromium run
+# (docs/BENCHMARKS.md). Prints numbers; asserts nothing about speed.
+bench-browser: build
+	node benches/browser/run.mjs
+
+# The recorded fuzzing runs (make test runs 20000 per target).
+RUNS ?= 10000000
+fuzz: setup
+	bash .ci/fuzz.sh $(RUNS)
+
 clean:
 	cargo clean
 	rm -rf $(PKG)

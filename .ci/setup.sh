@@ -96,6 +96,7 @@ npm_ci() { # dir: reinstall only when the lock file changed since the last insta
 }
 npm_ci .ci/node
 npm_ci tests/e2e
+npm_ci benches/browser
 
 if [ -f tests/e2e/requirements.txt ]; then
     if ! cmp -s tests/e2e/requirements.txt .venv/.requirements.installed; then
