@@ -47,7 +47,6 @@ pub fn draw(
         Shape::Matrix => raster::place_matrix(bitmap, avail_width, avail_height),
         Shape::Linear => raster::place_linear(bitmap, avail_width, avail_height),
     };
-    let pixels = raster::rgba(bitmap, &placement);
 
     canvas.set_width(placement.canvas_width);
     canvas.set_height(placement.canvas_height);
@@ -58,6 +57,35 @@ pub fn draw(
     // If layout still scales the canvas a little, keep edges hard.
     let _ = style.set_property("image-rendering", "pixelated");
 
+    repaint(canvas, bitmap, &placement)?;
+    Ok(placement)
+}
+
+/// Whether `placement`, made by [`draw`] for a bitmap of the same size,
+/// still describes `canvas`: then a new code needs only [`repaint`].
+/// Resizing a canvas reallocates its backing store and measuring it forces
+/// a layout; together they cost far more than the pixels, so a new code in
+/// an unchanged canvas must do neither.
+pub fn still_fits(canvas: &HtmlCanvasElement, bitmap: &Bitmap, placement: &Placement) -> bool {
+    let symbol_height = if bitmap.height == 1 {
+        placement.height
+    } else {
+        placement.module * bitmap.height
+    };
+    canvas.width() == placement.canvas_width
+        && canvas.height() == placement.canvas_height
+        && bitmap.width * placement.module == placement.width
+        && symbol_height == placement.height
+}
+
+/// New pixels in the same place: one RGBA buffer, one `putImageData`; the
+/// canvas's size, CSS and layout are left alone.
+pub fn repaint(
+    canvas: &HtmlCanvasElement,
+    bitmap: &Bitmap,
+    placement: &Placement,
+) -> Result<(), JsValue> {
+    let pixels = raster::rgba(bitmap, placement);
     let context = context(canvas)?;
     context.set_image_smoothing_enabled(false);
     let image = ImageData::new_with_u8_clamped_array_and_sh(
@@ -68,8 +96,7 @@ pub fn draw(
     .map_err(|e| browser("canvas_draw", e))?;
     context
         .put_image_data(&image, 0.0, 0.0)
-        .map_err(|e| browser("canvas_draw", e))?;
-    Ok(placement)
+        .map_err(|e| browser("canvas_draw", e))
 }
 
 /// The CSS size the host gives the canvas, measured with the host's own

@@ -6,7 +6,7 @@
 //! browser: canvases, one timer to the next boundary, listeners. The
 //! secret stays inside the card inside the rotation: no getter reaches it.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
 use gloo_timers::callback::Timeout;
@@ -14,13 +14,14 @@ use js_sys::{Date, Function, Object};
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, HtmlCanvasElement};
 
-use super::canvas::{device_pixel_ratio, draw, Shape};
+use super::canvas::{device_pixel_ratio, draw, repaint, still_fits, Shape};
 use super::error::{js_error, to_js};
 use super::swipe::Swipe;
 use super::types::{get, set, PaymentCodeOptions};
 use crate::core::link::Card;
 use crate::core::rotation::{Rotation, RotationError};
-use crate::core::symbol::{code128, qr};
+use crate::core::symbol::raster::Placement;
+use crate::core::symbol::{code128, qr, Bitmap};
 
 /// setTimeout fires at once for delays above 2^31 − 1 ms.
 const MAX_TIMEOUT_MS: u64 = i32::MAX as u64;
@@ -36,6 +37,10 @@ struct State {
     rotation: Rotation,
     barcode: HtmlCanvasElement,
     qr: HtmlCanvasElement,
+    /// Where each symbol was last placed, and at which DPR: a new code in
+    /// an unchanged canvas reuses it instead of measuring and resizing.
+    barcode_fit: Cell<Option<(Placement, f64)>>,
+    qr_fit: Cell<Option<(Placement, f64)>>,
     on_rotate: Option<Function>,
     /// Fires at the next step boundary; replaced at every rotation.
     timer: Option<Timeout>,
@@ -119,6 +124,8 @@ impl PaymentCodeView {
             rotation,
             barcode,
             qr,
+            barcode_fit: Cell::new(None),
+            qr_fit: Cell::new(None),
             on_rotate,
             timer: None,
             swipe: None,
@@ -127,7 +134,7 @@ impl PaymentCodeView {
         }));
         {
             let mut s = state.borrow_mut();
-            s.draw(device_pixel_ratio())?;
+            s.draw(device_pixel_ratio(), Fit::Measure)?;
             arm(&state, &mut s, false);
             let weak = Rc::downgrade(&state);
             s.swipe = swipe_area.map(|area| {
@@ -166,7 +173,7 @@ impl PaymentCodeView {
         if s.destroyed {
             return Err(destroyed());
         }
-        s.draw(device_pixel_ratio())
+        s.draw(device_pixel_ratio(), Fit::Measure)
     }
 
     /// "1345 •••• •••• ••68"
@@ -227,12 +234,19 @@ impl PaymentCodeView {
 }
 
 impl State {
-    fn draw(&self, dpr: f64) -> Result<(), JsValue> {
+    fn draw(&self, dpr: f64, fit: Fit) -> Result<(), JsValue> {
         let digits = self.rotation.code().as_str();
         let bars = code128(digits).map_err(to_js)?;
         let square = qr(digits).map_err(to_js)?;
-        draw(&self.barcode, &bars, Shape::Linear, dpr)?;
-        draw(&self.qr, &square, Shape::Matrix, dpr)?;
+        paint(
+            &self.barcode,
+            &self.barcode_fit,
+            &bars,
+            Shape::Linear,
+            dpr,
+            fit,
+        )?;
+        paint(&self.qr, &self.qr_fit, &square, Shape::Matrix, dpr, fit)?;
         Ok(())
     }
 
@@ -272,7 +286,7 @@ fn act(state: &Weak<RefCell<State>>, op: Op) -> Result<(), JsValue> {
         if !changed.map_err(to_js)? {
             return Ok(());
         }
-        s.draw(device_pixel_ratio())?;
+        s.draw(device_pixel_ratio(), Fit::Reuse)?;
         s.on_rotate.clone().map(|f| (f, s.rotation.code().masked()))
     };
     if let Some((on_rotate, masked)) = notify {
@@ -282,6 +296,42 @@ fn act(state: &Weak<RefCell<State>>, op: Op) -> Result<(), JsValue> {
         // An exception in the page's callback is the page's; the view is fine.
         let _ = on_rotate.call1(&JsValue::UNDEFINED, &event);
     }
+    Ok(())
+}
+
+/// Whether a draw may reuse the last placement.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fit {
+    /// The canvases' CSS size or the DPR may have changed: measure again.
+    Measure,
+    /// Only the code changed: keep the placement if it still fits.
+    Reuse,
+}
+
+/// Draws `bitmap` on `canvas`, reusing the last placement when allowed and
+/// still right, and remembers the placement for next time.
+fn paint(
+    canvas: &HtmlCanvasElement,
+    last: &Cell<Option<(Placement, f64)>>,
+    bitmap: &Bitmap,
+    shape: Shape,
+    dpr: f64,
+    fit: Fit,
+) -> Result<(), JsValue> {
+    let reusable = last.get().filter(|(placement, at)| {
+        fit == Fit::Reuse && *at == dpr && still_fits(canvas, bitmap, placement)
+    });
+    let placement = match reusable {
+        Some((placement, _)) => {
+            repaint(canvas, bitmap, &placement)?;
+            placement
+        }
+        None => {
+            last.set(None); // a failed draw leaves nothing to reuse
+            draw(canvas, bitmap, shape, dpr)?
+        }
+    };
+    last.set(Some((placement, dpr)));
     Ok(())
 }
 
@@ -309,7 +359,7 @@ fn listen_resize(state: Weak<RefCell<State>>) -> Option<Closure<dyn FnMut()>> {
     let listener = Closure::<dyn FnMut()>::new(move || {
         if let Some(rc) = state.upgrade() {
             if let Ok(s) = rc.try_borrow() {
-                let _ = s.draw(device_pixel_ratio());
+                let _ = s.draw(device_pixel_ratio(), Fit::Measure);
             }
         }
     });

@@ -14,6 +14,10 @@ import { createHistory } from './history.js';
 
 // First of all: a link in the fragment leaves the address bar before anything can leak it.
 const fragmentLink = takeFragmentLink();
+// Started at once and side by side: the first code waits for both.
+const wasmLoading = loadWasm();
+const storedLoading = storage.loadCard();
+storedLoading.catch(() => {}); // handled in restoreStoredCard
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -213,7 +217,7 @@ async function removeCurrentCard() {
 async function restoreStoredCard() {
   let stored;
   try {
-    stored = await storage.loadCard();
+    stored = await storedLoading;
   } catch {
     showMessage({ kind: 'stored_unreadable' }, true);
     return;
@@ -307,7 +311,7 @@ async function start() {
   // Queued first (synchronously, before any host message can arrive), so every
   // provisioning request waits for the module and the stored card.
   await enqueue(async () => {
-    wasm = await loadWasm();
+    wasm = await wasmLoading;
     if (wasm) await restoreStoredCard();
   });
   if (wasm && fragmentLink !== null) {
