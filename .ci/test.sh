@@ -48,6 +48,8 @@ native() {
     check "rustfmt" cargo fmt --all --check
     check "clippy" cargo clippy --workspace --all-targets --quiet -- -D warnings
     check "native tests" cargo test --workspace --quiet
+    check "forgery (release, 10^7 random codes per layout)" \
+        cargo test --release --quiet -p paycode-issuer --test forgery
 }
 fuzz() {
     # A short run of every fuzz target; the recorded 10-million runs use
