@@ -49,7 +49,13 @@ test('reload → the same card, funding choice and clock offset kept', async () 
 });
 
 test('offline reload (service worker) → still shows a code and rotates', async () => {
-  await page.waitForFunction(() => navigator.serviceWorker?.controller !== null, null, { timeout: 15_000 });
+  // Offline-ready means an active service worker for the scope: the next
+  // navigation goes through it even if this page loaded (or reloaded) while
+  // the worker was still installing and so was never claimed.
+  await page.evaluate(() => Promise.race([
+    navigator.serviceWorker.ready,
+    new Promise((_, reject) => setTimeout(() => reject(new Error('no active service worker in 15 s')), 15_000)),
+  ]));
   await context.setOffline(true);
   try {
     await page.reload();
