@@ -39,8 +39,12 @@ wasm_test() { # engine flags...: the whole wallet crate's wasm test suite in one
 chrome() { need chromium && wasm_test --chrome --chromedriver "$(command -v chromedriver)"; }
 firefox() { need firefox && need geckodriver && wasm_test --firefox --geckodriver "$(command -v geckodriver)"; }
 webkit() {
+    # Canvas in CPU memory: under Xvfb WebKitGTK's GL canvas path runs on
+    # Mesa's software GL, where its putImageData shader has been seen to
+    # fail to compile and kill the web process. The CPU path is the one a
+    # headless machine has anyway.
     need /usr/bin/WebKitWebDriver && need xvfb-run &&
-        xvfb-run -a .ci/wasm-env wasm-pack test --headless --safari \
+        WEBKIT_SKIA_ENABLE_CPU_RENDERING=1 xvfb-run -a .ci/wasm-env wasm-pack test --headless --safari \
             --safaridriver /usr/bin/WebKitWebDriver . -p paycode-wallet
 }
 
