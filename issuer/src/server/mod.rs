@@ -174,19 +174,50 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServeError> {
 async fn prepare(
     config: &ServerConfig,
 ) -> Result<(TcpListener, axum::Router, db::DbHandle), ServeError> {
-    if !config.www.is_dir() {
-        return Err(ServeError::NoWww(config.www.clone()));
-    }
-    let db_path = config.db.clone();
-    let verifier = config.verifier;
-    let db = tokio::task::spawn_blocking(move || db::DbHandle::open(&db_path, verifier))
-        .await
-        .map_err(|e| ServeError::Io(io::Error::other(e.to_string())))??;
+    let db = open_db(config).await?;
     let listener = TcpListener::bind(config.addr)
         .await
         .map_err(|e| ServeError::Bind(config.addr, e))?;
     let app = routes::router(config, db.db());
     Ok((listener, app, db))
+}
+
+async fn open_db(config: &ServerConfig) -> Result<db::DbHandle, ServeError> {
+    if !config.www.is_dir() {
+        return Err(ServeError::NoWww(config.www.clone()));
+    }
+    let db_path = config.db.clone();
+    let verifier = config.verifier;
+    tokio::task::spawn_blocking(move || db::DbHandle::open(&db_path, verifier))
+        .await
+        .map_err(|e| ServeError::Io(io::Error::other(e.to_string())))?
+        .map_err(ServeError::from)
+}
+
+/// The server without its socket, for the fuzz targets (feature `fuzzing`):
+/// the same router (routes, body limit, JSON extractors, handlers, panic
+/// guard) and database writer as [`start`], driven in process with
+/// `tower::ServiceExt::oneshot`. A loopback connection costs more than the
+/// rest of a request together; without it the API's request decoding is
+/// fuzzed at libFuzzer speed. `config.addr` is not used.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub struct InProcessServer {
+    pub router: axum::Router,
+    /// Keeps the writer thread's handle (and so the database) alive.
+    _db: db::DbHandle,
+}
+
+/// Opens the database and builds the router as [`start`] does, without
+/// binding; see [`InProcessServer`].
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub async fn in_process(config: &ServerConfig) -> Result<InProcessServer, ServeError> {
+    let db = open_db(config).await?;
+    Ok(InProcessServer {
+        router: routes::router(config, db.db()),
+        _db: db,
+    })
 }
 
 async fn serve_until(
