@@ -13,7 +13,10 @@
 
 use subtle::ConstantTimeEq;
 
-use super::otp::{hmac, Algorithm};
+use std::borrow::Cow;
+
+use super::otp::hmac_sha256;
+use super::text::with_number;
 
 /// Bits of the opaque token id that lets the issuer find the card.
 pub const TOKEN_BITS: u32 = 20;
@@ -306,8 +309,7 @@ fn compute_mac(layout: Layout, key: &[u8], fields: &Fields, modulus: u64) -> u64
     msg[16..24].copy_from_slice(&fields.step.to_be_bytes());
     msg[24] = fields.counter;
     msg[25] = fields.funding;
-    let mut tag = [0u8; 64];
-    hmac(Algorithm::Sha256, key, &msg, &mut tag);
+    let tag = hmac_sha256(key, &msg);
     let mut first = [0u8; 8];
     first.copy_from_slice(&tag[..8]);
     u64::from_be_bytes(first).checked_rem(modulus).unwrap_or(0)
@@ -350,24 +352,35 @@ impl CodeError {
     }
 }
 
+impl CodeError {
+    /// The plain-words message (what Display prints), built without
+    /// `core::fmt` so the wasm bundle carries no formatting code.
+    pub fn message(&self) -> Cow<'static, str> {
+        Cow::Borrowed(match self {
+            Self::NotDigits => "a payment code is made of the digits 0 to 9 only",
+            Self::BadLength { len } => {
+                return with_number(
+                    "a payment code has 16 to 24 digits; this one has ",
+                    *len as u64,
+                    "",
+                )
+                .into()
+            }
+            Self::BadPrefix => "a payment code starts with 10, 11, 12, 13, 14 or 15",
+            Self::PayloadOutOfRange => {
+                "the digits after the prefix are too large to be a payment code"
+            }
+            Self::TokenOutOfRange => "the card's token id must be below 1048576",
+            Self::CounterOutOfRange => "too many codes in this time step; wait for the next one",
+            Self::FundingOutOfRange => "there is no such funding source on this card",
+            Self::KeyTooShort => "the card's key is shorter than 16 bytes",
+        })
+    }
+}
+
 impl core::fmt::Display for CodeError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            Self::NotDigits => f.write_str("a payment code is made of the digits 0 to 9 only"),
-            Self::BadLength { len } => {
-                write!(f, "a payment code has 16 to 24 digits; this one has {len}")
-            }
-            Self::BadPrefix => f.write_str("a payment code starts with 10, 11, 12, 13, 14 or 15"),
-            Self::PayloadOutOfRange => {
-                f.write_str("the digits after the prefix are too large to be a payment code")
-            }
-            Self::TokenOutOfRange => f.write_str("the card's token id must be below 1048576"),
-            Self::CounterOutOfRange => {
-                f.write_str("too many codes in this time step; wait for the next one")
-            }
-            Self::FundingOutOfRange => f.write_str("there is no such funding source on this card"),
-            Self::KeyTooShort => f.write_str("the card's key is shorter than 16 bytes"),
-        }
+        f.write_str(&self.message())
     }
 }
 
