@@ -55,7 +55,7 @@ impl Funding {
     pub fn to_link_value(&self) -> String {
         match self {
             Funding::Balance => "balance".to_owned(),
-            Funding::Debit { bank, last4 } => format!("debit:{bank}:{last4}"),
+            Funding::Debit { bank, last4 } => ["debit:", bank, ":", last4].concat(),
         }
     }
 
@@ -63,7 +63,7 @@ impl Funding {
     pub fn label(&self) -> String {
         match self {
             Funding::Balance => "Balance".to_owned(),
-            Funding::Debit { bank, last4 } => format!("{bank} ••{last4}"),
+            Funding::Debit { bank, last4 } => [bank, " ••", last4].concat(),
         }
     }
 }

@@ -10,6 +10,7 @@ use zeroize::Zeroizing;
 use super::code::{encode, CodeError, Fields, Layout, PaymentCode, TOKEN_LIMIT};
 use super::funding::Funding;
 use super::secret::Secret;
+use super::text::with_number;
 
 /// Scheme and host every v1 link starts with (matched in any letter case).
 pub const LINK_START: &str = "paycode://provision?";
@@ -286,56 +287,86 @@ impl LinkError {
     }
 }
 
+impl LinkError {
+    /// The plain-words message (what Display prints), built without
+    /// `core::fmt` so the wasm bundle carries no formatting code.
+    pub fn message(&self) -> Cow<'static, str> {
+        let fixed = match self {
+            Self::TooLong => {
+                return with_number(
+                    "the link is longer than ",
+                    MAX_LINK_CHARS as u64,
+                    " characters",
+                )
+                .into()
+            }
+            Self::WrongScheme => {
+                "this is not a payment-card link (it must start with paycode://provision?)"
+            }
+            Self::UnsupportedVersion => {
+                "this card link is from a newer version; only version 1 is understood"
+            }
+            Self::MissingField { field } => {
+                return ["the link has no \"", field, "\""].concat().into()
+            }
+            Self::DuplicateField { field } => {
+                return ["the link gives \"", field, "\" more than once"]
+                    .concat()
+                    .into()
+            }
+            Self::BadIssuer => {
+                return with_number(
+                    "the issuer name must be 1 to ",
+                    MAX_ISSUER_CHARS as u64,
+                    " printable characters",
+                )
+                .into()
+            }
+            Self::BadPrefix => "the code prefix must be two digits from 10 to 15",
+            Self::BadLength => "the code length must be from 16 to 24 digits",
+            Self::BadToken => "the card's token id must be a number below 1048576",
+            Self::BadBase32 => "the card's secret is not valid base32",
+            Self::SecretLength { len } => {
+                return with_number(
+                    "the card's secret is ",
+                    *len as u64,
+                    " bytes; it must be 16 to 64",
+                )
+                .into()
+            }
+            Self::UnsupportedAlgorithm => "only the SHA256 algorithm is supported",
+            Self::BadPeriod => "the code period must be 15 to 300 seconds",
+            Self::BadTime => "the issuer's time must be unix seconds between 2020 and 2100",
+            Self::NoFunding => "the link offers no funding source",
+            Self::TooManyFunding => {
+                return with_number(
+                    "the link offers more than ",
+                    MAX_FUNDING as u64,
+                    " funding sources",
+                )
+                .into()
+            }
+            Self::CreditRefused => {
+                "credit cards cannot pay by payment code; use the balance or a debit card"
+            }
+            Self::BadFunding => "a funding source must be \"balance\" or \"debit:BANK:LAST4\"",
+            Self::BadBank => {
+                return with_number(
+                    "a debit card's bank name must be 1 to ",
+                    super::funding::MAX_BANK_CHARS as u64,
+                    " printable characters",
+                )
+                .into()
+            }
+            Self::BadLast4 => "a debit card needs exactly the last 4 digits of its number",
+        };
+        Cow::Borrowed(fixed)
+    }
+}
+
 impl core::fmt::Display for LinkError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            Self::TooLong => write!(f, "the link is longer than {MAX_LINK_CHARS} characters"),
-            Self::WrongScheme => write!(
-                f,
-                "this is not a payment-card link (it must start with {LINK_START})"
-            ),
-            Self::UnsupportedVersion => {
-                f.write_str("this card link is from a newer version; only version 1 is understood")
-            }
-            Self::MissingField { field } => write!(f, "the link has no \"{field}\""),
-            Self::DuplicateField { field } => {
-                write!(f, "the link gives \"{field}\" more than once")
-            }
-            Self::BadIssuer => write!(
-                f,
-                "the issuer name must be 1 to {MAX_ISSUER_CHARS} printable characters"
-            ),
-            Self::BadPrefix => f.write_str("the code prefix must be two digits from 10 to 15"),
-            Self::BadLength => f.write_str("the code length must be from 16 to 24 digits"),
-            Self::BadToken => f.write_str("the card's token id must be a number below 1048576"),
-            Self::BadBase32 => f.write_str("the card's secret is not valid base32"),
-            Self::SecretLength { len } => {
-                write!(f, "the card's secret is {len} bytes; it must be 16 to 64")
-            }
-            Self::UnsupportedAlgorithm => f.write_str("only the SHA256 algorithm is supported"),
-            Self::BadPeriod => f.write_str("the code period must be 15 to 300 seconds"),
-            Self::BadTime => {
-                f.write_str("the issuer's time must be unix seconds between 2020 and 2100")
-            }
-            Self::NoFunding => f.write_str("the link offers no funding source"),
-            Self::TooManyFunding => {
-                write!(f, "the link offers more than {MAX_FUNDING} funding sources")
-            }
-            Self::CreditRefused => f.write_str(
-                "credit cards cannot pay by payment code; use the balance or a debit card",
-            ),
-            Self::BadFunding => {
-                f.write_str("a funding source must be \"balance\" or \"debit:BANK:LAST4\"")
-            }
-            Self::BadBank => write!(
-                f,
-                "a debit card's bank name must be 1 to {MAX_BANK} printable characters",
-                MAX_BANK = super::funding::MAX_BANK_CHARS
-            ),
-            Self::BadLast4 => {
-                f.write_str("a debit card needs exactly the last 4 digits of its number")
-            }
-        }
+        f.write_str(&self.message())
     }
 }
 
@@ -410,5 +441,25 @@ mod tests {
         kinds.dedup();
         assert_eq!(kinds.len(), all.len());
         assert!(all.iter().all(|e| !e.to_string().is_empty()));
+    }
+
+    #[test]
+    fn messages_quote_the_limits_in_force() {
+        let text = |e: LinkError| e.message().into_owned();
+        assert!(text(LinkError::WrongScheme).contains(LINK_START));
+        assert!(text(LinkError::TooLong).contains(&MAX_LINK_CHARS.to_string()));
+        assert!(text(LinkError::BadIssuer).contains(&format!(" {MAX_ISSUER_CHARS} ")));
+        assert!(text(LinkError::TooManyFunding).contains(&format!(" {MAX_FUNDING} ")));
+        let bank = format!(" {} ", crate::core::funding::MAX_BANK_CHARS);
+        assert!(text(LinkError::BadBank).contains(&bank));
+        assert!(text(LinkError::BadToken).contains(&TOKEN_LIMIT.to_string()));
+        assert_eq!(
+            text(LinkError::MissingField { field: "secret" }),
+            "the link has no \"secret\""
+        );
+        assert_eq!(
+            LinkError::SecretLength { len: 7 }.to_string(),
+            "the card's secret is 7 bytes; it must be 16 to 64"
+        );
     }
 }

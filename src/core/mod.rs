@@ -7,3 +7,4 @@ pub mod otp;
 pub mod rotation;
 pub mod secret;
 pub mod symbol;
+pub mod text;

@@ -199,15 +199,23 @@ impl From<CodeError> for RotationError {
     }
 }
 
+impl RotationError {
+    /// The plain-words message (what Display prints), without `core::fmt`.
+    pub fn message(&self) -> std::borrow::Cow<'static, str> {
+        match self {
+            Self::Code(e) => e.message(),
+            Self::CounterExhausted => {
+                "all 16 codes of this time step have been used; a new code comes with the next step"
+                    .into()
+            }
+            Self::BadClock => "the clock or the clock offset is not a valid time".into(),
+        }
+    }
+}
+
 impl core::fmt::Display for RotationError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            Self::Code(e) => e.fmt(f),
-            Self::CounterExhausted => f.write_str(
-                "all 16 codes of this time step have been used; a new code comes with the next step",
-            ),
-            Self::BadClock => f.write_str("the clock or the clock offset is not a valid time"),
-        }
+        f.write_str(&self.message())
     }
 }
 

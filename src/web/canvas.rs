@@ -9,6 +9,7 @@
 
 use crate::core::symbol::raster::{self, css_px, device_pixels, Placement};
 use crate::core::symbol::Bitmap;
+use crate::core::text::{decimal, with_number};
 use wasm_bindgen::{Clamped, JsCast, JsValue};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 
@@ -167,9 +168,8 @@ struct HostSize {
 
 impl HostSize {
     fn to_attr(&self) -> String {
-        let mut out = self.attr_width.to_string();
-        out.push(' ');
-        out.push_str(&self.attr_height.to_string());
+        let mut out = with_number("", self.attr_width.into(), " ");
+        out.push_str(&decimal(self.attr_height.into()));
         for part in [&self.width, &self.height] {
             out.push('|');
             out.push_str(part);

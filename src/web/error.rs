@@ -1,6 +1,8 @@
 //! Errors as JavaScript sees them: an `Error` with a plain-words message and
 //! a stable `.kind` string the page picks its translated message by.
 
+use std::borrow::Cow;
+
 use js_sys::{Error, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -11,9 +13,10 @@ pub fn js_error(kind: &str, message: &str) -> JsValue {
     error.into()
 }
 
-/// Anything with a `kind()` and a Display message.
-pub trait Kind: core::fmt::Display {
+/// Anything with a `kind()` and a `message()`.
+pub trait Kind {
     fn kind_str(&self) -> &'static str;
+    fn message_text(&self) -> Cow<'static, str>;
 }
 
 macro_rules! impl_kind {
@@ -21,6 +24,9 @@ macro_rules! impl_kind {
         impl Kind for $t {
             fn kind_str(&self) -> &'static str {
                 self.kind()
+            }
+            fn message_text(&self) -> Cow<'static, str> {
+                self.message().into()
             }
         }
     )*};
@@ -33,7 +39,7 @@ impl_kind!(
 );
 
 pub fn to_js<E: Kind>(error: E) -> JsValue {
-    js_error(error.kind_str(), &error.to_string())
+    js_error(error.kind_str(), &error.message_text())
 }
 
 /// A browser call that failed (a detached canvas, a context that could not

@@ -41,7 +41,7 @@ impl SymbolError {
         }
     }
 
-    fn message(self) -> &'static str {
+    pub fn message(self) -> &'static str {
         match self {
             Self::Empty => "there are no digits to encode",
             Self::NotDigits => "only the digits 0 to 9 can be encoded",

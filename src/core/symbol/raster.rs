@@ -6,6 +6,7 @@
 //! pure white. The browser layer gets a finished buffer and does one copy.
 
 use super::Bitmap;
+use crate::core::text::decimal;
 
 /// Largest canvas side produced, in device pixels. A 4096 × 4096 RGBA buffer
 /// is 64 MiB; anything larger is a layout mistake, not a bigger symbol.
@@ -154,14 +155,14 @@ pub fn css_px(device: u32, dpr: f64) -> String {
         .round()
         .clamp(0.0, 1e15) as u64;
     let (whole, mut fraction) = (scaled / 10_000, scaled % 10_000);
-    let mut out = whole.to_string();
+    let mut out = decimal(whole);
     if fraction != 0 {
         let mut width = 4;
         while fraction % 10 == 0 {
             fraction /= 10;
             width -= 1;
         }
-        let digits = fraction.to_string();
+        let digits = decimal(fraction);
         out.push('.');
         out.extend(core::iter::repeat_n('0', width - digits.len()));
         out.push_str(&digits);

@@ -1,0 +1,34 @@
+//! Messages with a number in them, written without `core::fmt`.
+//!
+//! Formatting machinery (`write!`, `to_string` on integers) costs the wasm
+//! bundle several KB, and error messages and CSS lengths are the only
+//! places the wallet would need it. `itoa` writes integers on its own.
+
+/// `before` + the decimal digits of `n` + `after`.
+pub fn with_number(before: &str, n: u64, after: &str) -> String {
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(n);
+    let mut out = String::with_capacity(before.len() + digits.len() + after.len());
+    out.push_str(before);
+    out.push_str(digits);
+    out.push_str(after);
+    out
+}
+
+/// The decimal digits of `n`.
+pub fn decimal(n: u64) -> String {
+    with_number("", n, "")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_written_as_format_would() {
+        for n in [0, 7, 10, 2048, 1_048_576, u64::from(u32::MAX), u64::MAX] {
+            assert_eq!(decimal(n), format!("{n}"));
+            assert_eq!(with_number("a ", n, " b"), format!("a {n} b"));
+        }
+    }
+}
