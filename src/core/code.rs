@@ -179,13 +179,30 @@ pub fn encode(layout: Layout, key: &[u8], fields: &Fields) -> Result<PaymentCode
     let len = usize::from(layout.length);
     code.digits[0] = b'0' + layout.prefix / 10;
     code.digits[1] = b'0' + layout.prefix % 10;
-    let mut rest = payload;
-    for slot in code.digits[2..len].iter_mut().rev() {
-        // `rest % 10` is below 10, so the cast cannot truncate.
-        *slot = b'0' + (rest % 10) as u8;
-        rest /= 10;
-    }
+    write_decimal(payload, &mut code.digits[2..len]);
     Ok(code)
+}
+
+/// Writes `value` into `out` as decimal digits, right-aligned and padded
+/// with zeros. 64-bit arithmetic on 32-bit limbs: a `u128` division would
+/// link a 1 KB routine into the wasm for this one loop.
+fn write_decimal(value: u128, out: &mut [u8]) {
+    let mut limbs = [
+        (value >> 96) as u32,
+        (value >> 64) as u32,
+        (value >> 32) as u32,
+        value as u32,
+    ];
+    for slot in out.iter_mut().rev() {
+        let mut rem = 0u64;
+        for limb in &mut limbs {
+            let current = (rem << 32) | u64::from(*limb);
+            // current < 10 · 2^32, so the quotient fits in 32 bits.
+            *limb = (current / 10) as u32;
+            rem = current % 10;
+        }
+        *slot = b'0' + rem as u8;
+    }
 }
 
 /// A code read back from its digits; the full step is not in it and must be
@@ -399,6 +416,27 @@ mod tests {
             counter: 3,
             funding: 1,
         }
+    }
+
+    #[test]
+    fn decimal_digits_match_u128_formatting() {
+        let values = [
+            0u128,
+            9,
+            10,
+            u128::from(u64::MAX),
+            u128::from(u64::MAX) + 1,
+            10u128.pow(22) - 1,
+            u128::MAX,
+        ];
+        for value in values {
+            let mut out = [0u8; 39];
+            write_decimal(value, &mut out);
+            assert_eq!(core::str::from_utf8(&out).unwrap(), format!("{value:039}"));
+        }
+        let mut short = [0u8; 3];
+        write_decimal(1234, &mut short);
+        assert_eq!(&short, b"234", "only the lowest digits fit");
     }
 
     #[test]

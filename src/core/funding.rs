@@ -2,6 +2,7 @@
 //! balance are offered: a payment code must never run up credit.
 
 use super::link::LinkError;
+use super::text::join;
 
 /// Longest bank name, in characters.
 pub const MAX_BANK_CHARS: usize = 32;
@@ -55,7 +56,7 @@ impl Funding {
     pub fn to_link_value(&self) -> String {
         match self {
             Funding::Balance => "balance".to_owned(),
-            Funding::Debit { bank, last4 } => ["debit:", bank, ":", last4].concat(),
+            Funding::Debit { bank, last4 } => join(&["debit:", bank, ":", last4]),
         }
     }
 
@@ -63,7 +64,7 @@ impl Funding {
     pub fn label(&self) -> String {
         match self {
             Funding::Balance => "Balance".to_owned(),
-            Funding::Debit { bank, last4 } => [bank, " ••", last4].concat(),
+            Funding::Debit { bank, last4 } => join(&[bank, " ••", last4]),
         }
     }
 }

@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 use super::code::{encode, CodeError, Fields, Layout, PaymentCode, TOKEN_LIMIT};
 use super::funding::Funding;
 use super::secret::Secret;
-use super::text::with_number;
+use super::text::{join, with_number};
 
 /// Scheme and host every v1 link starts with (matched in any letter case).
 pub const LINK_START: &str = "paycode://provision?";
@@ -307,12 +307,10 @@ impl LinkError {
                 "this card link is from a newer version; only version 1 is understood"
             }
             Self::MissingField { field } => {
-                return ["the link has no \"", field, "\""].concat().into()
+                return join(&["the link has no \"", field, "\""]).into()
             }
             Self::DuplicateField { field } => {
-                return ["the link gives \"", field, "\" more than once"]
-                    .concat()
-                    .into()
+                return join(&["the link gives \"", field, "\" more than once"]).into()
             }
             Self::BadIssuer => {
                 return with_number(

@@ -30,8 +30,7 @@ impl Secret {
         // base32ct ignores set bits after the last whole byte; a text whose
         // unused bits are not zero was cut short or mistyped, so only the
         // canonical spelling of the bytes is accepted.
-        let respelled = Zeroizing::new(Base32UpperUnpadded::encode_string(&bytes));
-        if !bool::from(respelled.as_bytes().ct_eq(canonical.as_bytes())) {
+        if !canonical_tail(canonical.as_bytes()) {
             return Err(LinkError::BadBase32);
         }
         if !(MIN_SECRET_BYTES..=MAX_SECRET_BYTES).contains(&bytes.len()) {
@@ -54,6 +53,26 @@ impl Secret {
     pub fn to_base32(&self) -> String {
         Base32UpperUnpadded::encode_string(&self.0)
     }
+}
+
+/// Whether the bits of the last character that fall after the last whole
+/// byte are zero, and the length is one an encoder can produce (a length
+/// of 1, 3 or 6 modulo 8 leaves a character with no byte in it). `text`
+/// is upper-case base32 that has decoded. Branch-free on the character.
+fn canonical_tail(text: &[u8]) -> bool {
+    let Some(&last) = text.last() else {
+        return true;
+    };
+    if matches!(text.len() % 8, 1 | 3 | 6) {
+        return false;
+    }
+    let unused_bits = (text.len() * 5) % 8;
+    let c = u32::from(last);
+    // 1 for 'A'..='Z' (above 0x40), 0 for '2'..='7'.
+    let letter = (0x40u32.wrapping_sub(c) >> 31) & 1;
+    let value = letter.wrapping_mul(c.wrapping_sub(u32::from(b'A')))
+        | (1 - letter).wrapping_mul(c.wrapping_sub(u32::from(b'2')).wrapping_add(26));
+    value & ((1 << unused_bits) - 1) == 0
 }
 
 /// Constant time, so comparing secrets leaks nothing through timing.
@@ -101,6 +120,32 @@ mod tests {
         assert_eq!(kind(""), "secret_length");
         assert_eq!(kind(&"GEZDGNBV".repeat(14)), "secret_length"); // 70 bytes
         assert!(Secret::from_base32(&"GEZDGNBV".repeat(12)).is_ok()); // 60 bytes
+    }
+
+    #[test]
+    fn only_the_canonical_spelling_of_the_bytes_is_accepted() {
+        // Oracle: a spelling is canonical when re-encoding its bytes gives
+        // it back. Every key length, every possible last character.
+        for len in 16..=24 {
+            let key: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
+            let good = Base32UpperUnpadded::encode_string(&key);
+            assert_eq!(Secret::from_base32(&good).unwrap().as_bytes(), key);
+            let stem = &good[..good.len() - 1];
+            for last in "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".chars() {
+                let text = format!("{stem}{last}");
+                let canonical = Secret::from_base32(&text)
+                    .is_ok_and(|s| Base32UpperUnpadded::encode_string(s.as_bytes()) == text);
+                assert_eq!(Secret::from_base32(&text).is_ok(), canonical, "{text}");
+            }
+            // Cut short by one to three characters.
+            for cut in 1..=3 {
+                let short = &good[..good.len() - cut];
+                let accepted = Secret::from_base32(short);
+                if let Ok(s) = accepted {
+                    assert_eq!(Base32UpperUnpadded::encode_string(s.as_bytes()), short);
+                }
+            }
+        }
     }
 
     #[test]
