@@ -44,6 +44,8 @@ wasm-bindgen --target web --out-dir "$pkg" --out-name paycode_wallet \
     --enable-reference-types --enable-multivalue --enable-mutable-globals \
     --zero-filled-memory --low-memory-unused --strip-producers --strip-target-features \
     "$pkg/paycode_wallet_bg.wasm" -o "$pkg/paycode_wallet_bg.wasm"
-# The JS glue is shipped minified, as any web build would.
+# The JS glue is shipped minified, as any web build would; then imports and
+# exports get short names in both files (.ci/short-names.mjs says why).
 .ci/node/node_modules/.bin/esbuild "$pkg/paycode_wallet.js" --minify --format=esm \
     --log-level=warning --allow-overwrite --outfile="$pkg/paycode_wallet.js"
+node .ci/short-names.mjs "$pkg" >/dev/null

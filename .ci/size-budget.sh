@@ -12,7 +12,7 @@
 set -euo pipefail
 pkg=${1:-www/pkg}
 budget=30720
-ceiling=${SIZE_CEILING_BYTES:-35840}
+ceiling=${SIZE_CEILING_BYTES:-31744}
 wasm=$pkg/paycode_wallet_bg.wasm
 glue=$pkg/paycode_wallet.js
 for f in "$wasm" "$glue"; do
