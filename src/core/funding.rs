@@ -2,7 +2,7 @@
 //! balance are offered: a payment code must never run up credit.
 
 use super::link::LinkError;
-use super::text::join;
+use super::text::{is_printable_name, join, split_first, split_last};
 
 /// Longest bank name, in characters.
 pub const MAX_BANK_CHARS: usize = 32;
@@ -20,7 +20,7 @@ impl Funding {
     /// `balance` or `debit:BANK:1234`, as in a provisioning link. The kind
     /// is matched in any letter case; `credit:…` is refused as such.
     pub fn parse(value: &str) -> Result<Funding, LinkError> {
-        let (kind, rest) = match value.split_once(':') {
+        let (kind, rest) = match split_first(value, b':') {
             Some((kind, rest)) => (kind, Some(rest)),
             None => (value, None),
         };
@@ -35,12 +35,8 @@ impl Funding {
         }
         // The bank is everything between the first and the last colon, so
         // a bank name may itself contain colons.
-        let (bank, last4) = rest.and_then(|r| r.rsplit_once(':')).unwrap_or(("", ""));
-        let bank_chars = bank.chars().count();
-        if bank.trim().is_empty()
-            || bank_chars > MAX_BANK_CHARS
-            || bank.chars().any(char::is_control)
-        {
+        let (bank, last4) = rest.and_then(|r| split_last(r, b':')).unwrap_or(("", ""));
+        if !is_printable_name(bank, MAX_BANK_CHARS) {
             return Err(LinkError::BadBank);
         }
         if last4.len() != 4 || !last4.bytes().all(|b| b.is_ascii_digit()) {

@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 use super::code::{encode, CodeError, Fields, Layout, PaymentCode, TOKEN_LIMIT};
 use super::funding::Funding;
 use super::secret::Secret;
-use super::text::{join, with_number};
+use super::text::{is_printable_name, join, split_first, with_number};
 
 /// Scheme and host every v1 link starts with (matched in any letter case).
 pub const LINK_START: &str = "paycode://provision?";
@@ -53,7 +53,7 @@ impl Card {
             .filter(|start| start.eq_ignore_ascii_case(LINK_START))
             .and_then(|_| link.get(LINK_START.len()..))
             .ok_or(LinkError::WrongScheme)?;
-        let query = query.split_once('#').map_or(query, |(q, _)| q);
+        let query = split_first(query, b'#').map_or(query, |(q, _)| q);
         let raw = RawLink::collect(query)?;
 
         match raw.v.as_deref() {
@@ -62,10 +62,7 @@ impl Card {
             Some(_) => return Err(LinkError::UnsupportedVersion),
         }
         let issuer = required(raw.issuer, "issuer")?.into_owned();
-        if issuer.trim().is_empty()
-            || issuer.chars().count() > MAX_ISSUER_CHARS
-            || issuer.chars().any(char::is_control)
-        {
+        if !is_printable_name(&issuer, MAX_ISSUER_CHARS) {
             return Err(LinkError::BadIssuer);
         }
         let prefix = required(raw.prefix, "prefix")?;

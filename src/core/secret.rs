@@ -21,7 +21,9 @@ impl Secret {
         // Copies of the secret are zeroed too. base32ct decodes without
         // secret-dependent branches or tables, and is a fraction of the
         // size of a table-driven decoder in the wasm bundle.
-        let mut canonical = Zeroizing::new(text.trim_end_matches('=').to_owned());
+        let padding = text.bytes().rev().take_while(|&b| b == b'=').count();
+        let unpadded = text.get(..text.len() - padding).unwrap_or(text);
+        let mut canonical = Zeroizing::new(unpadded.to_owned());
         canonical.make_ascii_uppercase();
         let mut buffer = Zeroizing::new(vec![0u8; canonical.len() * 5 / 8 + 1]);
         let bytes = Base32UpperUnpadded::decode(canonical.as_bytes(), &mut buffer)

@@ -9,7 +9,7 @@
 
 use crate::core::symbol::raster::{self, css_px, device_pixels, Placement};
 use crate::core::symbol::Bitmap;
-use crate::core::text::{decimal, with_number};
+use crate::core::text::{decimal, split_first, with_number};
 use wasm_bindgen::{Clamped, JsCast, JsValue};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 
@@ -177,22 +177,20 @@ impl HostSize {
         out
     }
 
-    fn parse(text: &str) -> HostSize {
-        let mut parts = text.split('|');
-        let mut attrs = parts.next().unwrap_or("").split(' ');
+    fn parse<'a>(text: &'a str) -> HostSize {
+        // Like `split(sep)`: the text up to the separator, and the rest.
+        let next = |text: &'a str, sep| split_first(text, sep).unwrap_or((text, ""));
+        let (attrs, rest) = next(text, b'|');
+        let (width, rest) = next(rest, b'|');
+        let (height, _) = next(rest, b'|');
+        let (attr_width, rest) = next(attrs, b' ');
+        let (attr_height, _) = next(rest, b' ');
         // The canvas defaults (300 × 150) if the attribute was tampered with.
-        let attr_width = attrs.next().and_then(|w| w.parse().ok()).unwrap_or(300);
-        let attr_height = attrs.next().and_then(|h| h.parse().ok()).unwrap_or(150);
         HostSize {
-            attr_width,
-            attr_height,
-            width: parts.next().unwrap_or("").to_owned(),
-            height: parts.next().unwrap_or("").to_owned(),
+            attr_width: attr_width.parse().unwrap_or(300),
+            attr_height: attr_height.parse().unwrap_or(150),
+            width: width.to_owned(),
+            height: height.to_owned(),
         }
     }
-}
-
-/// The screen's device pixel ratio (1 if the browser gives none).
-pub fn device_pixel_ratio() -> f64 {
-    web_sys::window().map_or(1.0, |w| w.device_pixel_ratio())
 }

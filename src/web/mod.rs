@@ -2,6 +2,7 @@
 
 pub mod canvas;
 mod error;
+mod global;
 mod link_info;
 pub mod swipe;
 mod types;

@@ -14,8 +14,9 @@ use js_sys::{Date, Function, Object};
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, HtmlCanvasElement};
 
-use super::canvas::{device_pixel_ratio, draw, repaint, still_fits, Shape};
+use super::canvas::{draw, repaint, still_fits, Shape};
 use super::error::{js_error, to_js};
+use super::global::{self, device_pixel_ratio};
 use super::swipe::Swipe;
 use super::types::{get, set, PaymentCodeOptions};
 use crate::core::link::Card;
@@ -254,9 +255,8 @@ impl State {
         self.destroyed = true;
         self.timer = None;
         self.swipe = None;
-        if let (Some(listener), Some(window)) = (self.resize.take(), web_sys::window()) {
-            let _ = window
-                .remove_event_listener_with_callback("resize", listener.as_ref().unchecked_ref());
+        if let Some(listener) = self.resize.take() {
+            global::unlisten("resize", listener.as_ref().unchecked_ref());
         }
     }
 }
@@ -355,7 +355,6 @@ fn arm(rc: &Rc<RefCell<State>>, s: &mut State, clock_broken: bool) {
 }
 
 fn listen_resize(state: Weak<RefCell<State>>) -> Option<Closure<dyn FnMut()>> {
-    let window = web_sys::window()?;
     let listener = Closure::<dyn FnMut()>::new(move || {
         if let Some(rc) = state.upgrade() {
             if let Ok(s) = rc.try_borrow() {
@@ -363,10 +362,7 @@ fn listen_resize(state: Weak<RefCell<State>>) -> Option<Closure<dyn FnMut()>> {
             }
         }
     });
-    window
-        .add_event_listener_with_callback("resize", listener.as_ref().unchecked_ref())
-        .ok()?;
-    Some(listener)
+    global::listen("resize", listener.as_ref().unchecked_ref()).then_some(listener)
 }
 
 fn canvas_option(options: &JsValue, name: &str) -> Result<HtmlCanvasElement, JsValue> {
