@@ -1,18 +1,12 @@
 #!/usr/bin/env bash
-# Prints the shipped size of the wasm bundle against its budget.
+# Prints the shipped size of the wasm bundle and fails above its budget.
 #   .ci/size-budget.sh PKG_DIR
 # What a phone downloads for the wallet's code: the optimised wasm plus its
-# JS glue, each gzipped at level 9.
-#
-# Two numbers: the budget (30 KB, the goal) and a ceiling that only moves
-# down. The bundle is not yet within the budget; until it is, a build above
-# the ceiling fails (no regressions), and the budget is reported as not met
-# on every run. Lower SIZE_CEILING_BYTES with every saving; once the bundle
-# fits, the ceiling is the budget.
+# JS glue, each gzipped at level 9. The budget is 30 KB (issue #4); `make
+# build` only reports (SIZE_BUDGET_REPORT_ONLY=1), `make test` enforces.
 set -euo pipefail
 pkg=${1:-www/pkg}
 budget=30720
-ceiling=${SIZE_CEILING_BYTES:-31744}
 wasm=$pkg/paycode_wallet_bg.wasm
 glue=$pkg/paycode_wallet.js
 for f in "$wasm" "$glue"; do
@@ -27,12 +21,8 @@ printf 'size: wasm %d bytes (%d gzipped), glue %d bytes (%d gzipped)\n' \
     "$raw_wasm" "$gz_wasm" "$raw_glue" "$gz_glue"
 printf 'size: wasm + glue gzipped = %d bytes\n' "$total"
 if [ "$total" -le "$budget" ]; then
-    printf 'size: budget %d bytes: met\n' "$budget"
+    printf 'size: budget %d bytes: met, %d bytes to spare\n' "$budget" $((budget - total))
 else
-    printf 'size: budget %d bytes: NOT MET, over by %d bytes\n' "$budget" $((total - budget))
-fi
-if [ "$total" -gt "$ceiling" ]; then
-    printf 'size: above the ceiling of %d bytes by %d bytes\n' "$ceiling" $((total - ceiling)) >&2
-    # `make build` (and so `make run`) reports; `make test` enforces.
+    printf 'size: budget %d bytes: NOT MET, over by %d bytes\n' "$budget" $((total - budget)) >&2
     [ -n "${SIZE_BUDGET_REPORT_ONLY:-}" ] || exit 1
 fi
