@@ -43,7 +43,8 @@ async function chargeAtTill(till, url, code, amount) {
   await till.fill('#code', '');
   await till.type('#code', code);
   await till.press('#code', 'Enter');
-  await till.waitForSelector('#answer:not([hidden])', { timeout: 10_000 });
+  // The till shows "Asking the issuer…" (tone "wait") until the issuer answers.
+  await till.waitForSelector('#answer:not([hidden]):not([data-tone="wait"])', { timeout: 10_000 });
   await till.waitForFunction(() => document.getElementById('verdict').textContent.trim() !== '');
   return till.textContent('#verdict');
 }
