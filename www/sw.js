@@ -5,9 +5,14 @@
 // Updates are all-or-nothing: each page load (online) fetches the whole shell
 // again in the background and replaces the cached copy only when every file
 // arrived, so the JS glue and its wasm never come from two different builds.
+// The background fetch starts once the page says it has settled (its first
+// code is on screen), so it does not compete with the page for the CPU and
+// this cache while the page opens; a page that never says so is not waited
+// for longer than SETTLE_MS.
 // Bump VERSION when the list of files changes; old caches are deleted.
 
-const VERSION = 'v3';
+const VERSION = 'v4';
+const SETTLE_MS = 3000;
 const CACHE = `paycode-wallet-${VERSION}`;
 const SHELL = [
   './',
@@ -59,15 +64,38 @@ self.addEventListener('activate', (event) => {
 
 let refreshing = null;
 
+/** One background refresh at a time; a failure (offline) keeps the cached shell. */
+function refreshShell() {
+  refreshing ??= fetchShell().catch(() => {}).finally(() => {
+    refreshing = null;
+  });
+  return refreshing;
+}
+
+// Navigations waiting for their page to settle before the shell is refreshed.
+const settling = new Set();
+
+function refreshOnceSettled() {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      settling.delete(done);
+      resolve();
+    };
+    const timer = setTimeout(done, SETTLE_MS);
+    settling.add(done);
+  }).then(refreshShell);
+}
+
+self.addEventListener('message', (event) => {
+  if (event.data?.type === 'settled') for (const done of [...settling]) done();
+});
+
 async function fromCache(event) {
   const { request } = event;
   const cache = await caches.open(CACHE);
   if (request.mode === 'navigate') {
-    // One background refresh at a time; a failure (offline) keeps the cached shell.
-    refreshing ??= fetchShell().catch(() => {}).finally(() => {
-      refreshing = null;
-    });
-    event.waitUntil(refreshing);
+    event.waitUntil(refreshOnceSettled());
     // The page itself, whatever its query (the fragment never reaches us).
     return (await cache.match('index.html')) ?? fetch(request);
   }

@@ -8,7 +8,7 @@ import { t, applyTranslations, setLanguage, otherLanguage, errorMessage } from '
 import * as storage from './storage.js';
 import { installBridge, isEmbedded } from './bridge.js';
 import { installScanAids } from './scan-aids.js';
-import { registerServiceWorker } from './offline.js';
+import { registerServiceWorker, pageSettled } from './offline.js';
 import { createCodeCard } from './code-card.js';
 import { createHistory } from './history.js';
 
@@ -155,11 +155,14 @@ function openCard(link, { fundingIndex, clockOffsetMs }) {
 }
 
 function swapIn({ next, parsed }, pin) {
-  card?.destroy();
+  const replaced = card;
+  replaced?.destroy();
   card = next;
   info = parsed;
   demoPin = pin ?? null;
-  card.render();
+  // The new view drew its code in fromLink: a first card goes to the screen as
+  // drawn, without a second measure-and-draw before its first frame.
+  if (replaced) card.render();
   renderCard();
   // The token and prefix only: every code shows them to the till anyway.
   payments.show({ token: info.token, prefix: info.prefix });
@@ -307,16 +310,28 @@ async function loadWasm() {
 async function start() {
   relabel();
   wireControls();
-  registerServiceWorker();
   // Queued first (synchronously, before any host message can arrive), so every
   // provisioning request waits for the module and the stored card.
   await enqueue(async () => {
     wasm = await wasmLoading;
-    if (wasm) await restoreStoredCard();
+    if (!wasm) return;
+    // A link in the fragment replaces the stored card: its code is drawn without
+    // waiting for IndexedDB, and the stored card is restored only if the link is bad.
+    if (fragmentLink !== null) {
+      try {
+        await provision(fragmentLink);
+        return;
+      } catch {
+        // provision() has shown and sent why; the stored card stays.
+      }
+    }
+    await restoreStoredCard();
   });
-  if (wasm && fragmentLink !== null) {
-    await enqueue(() => provision(fragmentLink)).catch(() => {});
-  }
+  // Offline support after the first code, not competing with it: installing
+  // the service worker downloads the whole shell, and a controlling one
+  // refreshes its copy once told the page has settled.
+  registerServiceWorker();
+  pageSettled();
   document.documentElement.dataset.ready = 'true'; // for hosts and tests: the wallet has settled
 }
 

@@ -7,3 +7,12 @@ export function registerServiceWorker() {
     // No service worker (private mode, http origin): the wallet still works online.
   });
 }
+
+/**
+ * Tell the service worker serving this page that the page has settled (its
+ * code is on screen or its error shown): the worker refreshes its cached
+ * shell from the network then, not while the page is still opening.
+ */
+export function pageSettled() {
+  navigator.serviceWorker?.controller?.postMessage({ type: 'settled' });
+}
