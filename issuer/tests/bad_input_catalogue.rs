@@ -1041,6 +1041,32 @@ fn api_catalogue() -> Vec<ApiCase> {
             "malformed_json",
         ),
         api_case("empty body", |_| charge(Vec::new()), 400, "malformed_json"),
+        // Not JSON although a value of the wrong type comes first: the
+        // syntax decides (a typed decode alone stops at the wrong type).
+        api_case(
+            "a number, then text",
+            |_| charge(b"5 x".to_vec()),
+            400,
+            "malformed_json",
+        ),
+        api_case(
+            "truncated after a wrong-typed field",
+            |_| charge(b"{\"code\":5".to_vec()),
+            400,
+            "malformed_json",
+        ),
+        api_case(
+            "truncated array",
+            |_| charge(b"[1,".to_vec()),
+            400,
+            "malformed_json",
+        ),
+        api_case(
+            "PIN body truncated after a wrong-typed field",
+            |c| Request::post(&format!("/api/charge/{}/pin", c.pending), "{\"pin\":5"),
+            400,
+            "malformed_json",
+        ),
         api_case(
             "body over 4 KiB",
             |c| {
@@ -1062,6 +1088,18 @@ fn api_catalogue() -> Vec<ApiCase> {
         api_case(
             "no amount",
             |c| charge(json!({ "code": fresh(c) }).to_string().into_bytes()),
+            422,
+            "invalid_fields",
+        ),
+        api_case(
+            "JSON array",
+            |_| charge(b"[1, 2]".to_vec()),
+            422,
+            "invalid_fields",
+        ),
+        api_case(
+            "code as a number, the object complete",
+            |_| charge(b"{\"code\":5,\"amount\":\"1\"}".to_vec()),
             422,
             "invalid_fields",
         ),
