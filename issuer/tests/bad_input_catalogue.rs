@@ -1051,7 +1051,7 @@ fn api_catalogue() -> Vec<ApiCase> {
         ),
         api_case(
             "truncated after a wrong-typed field",
-            |_| charge(b"{\"code\":5".to_vec()),
+            |_| charge(br#"{"code":5"#.to_vec()),
             400,
             "malformed_json",
         ),
@@ -1063,7 +1063,7 @@ fn api_catalogue() -> Vec<ApiCase> {
         ),
         api_case(
             "PIN body truncated after a wrong-typed field",
-            |c| Request::post(&format!("/api/charge/{}/pin", c.pending), "{\"pin\":5"),
+            |c| Request::post(&format!("/api/charge/{}/pin", c.pending), r#"{"pin":5"#),
             400,
             "malformed_json",
         ),
@@ -1099,7 +1099,7 @@ fn api_catalogue() -> Vec<ApiCase> {
         ),
         api_case(
             "code as a number, the object complete",
-            |_| charge(b"{\"code\":5,\"amount\":\"1\"}".to_vec()),
+            |_| charge(br#"{"code":5,"amount":"1"}"#.to_vec()),
             422,
             "invalid_fields",
         ),
