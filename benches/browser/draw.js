@@ -67,6 +67,41 @@ function rgba(bitmap, p) {
   return px;
 }
 
+// A retained RGBA buffer per canvas, white once; each draw rewrites only the
+// symbol inside its quiet zone (`quiet` modules each side), which a new code
+// can change, and puts only that rectangle.
+const retained = new Map();
+function rgbaInner(bitmap, p, canvas, quiet) {
+  let r = retained.get(canvas);
+  if (!r || r.cw !== p.cw || r.ch !== p.ch) {
+    const px = new Uint8ClampedArray(new WebAssembly.Memory({ initial: Math.ceil((p.cw * p.ch * 4) / 65536) }).buffer, 0, p.cw * p.ch * 4);
+    px.fill(255);
+    r = { cw: p.cw, ch: p.ch, px, image: new ImageData(px, p.cw, p.ch) };
+    retained.set(canvas, r);
+  }
+  const { px } = r;
+  const stride = p.cw * 4;
+  const qy = bitmap.height === 1 ? 0 : quiet;
+  const x0 = p.x + quiet * p.module;
+  const x1 = p.x + (bitmap.width - quiet) * p.module;
+  for (let my = qy; my < bitmap.height - qy; my += 1) {
+    const top = p.y + my * p.rowH;
+    const row = top * stride;
+    for (let mx = quiet; mx < bitmap.width - quiet; mx += 1) {
+      const v = bitmap.dark[my * bitmap.width + mx] ? 0 : 255;
+      const start = row + (p.x + mx * p.module) * 4;
+      for (let i = 0; i < p.module; i += 1) {
+        px[start + i * 4] = v;
+        px[start + i * 4 + 1] = v;
+        px[start + i * 4 + 2] = v;
+      }
+    }
+    for (let dy = 1; dy < p.rowH; dy += 1) px.copyWithin(row + dy * stride + x0 * 4, row + x0 * 4, row + x1 * 4);
+  }
+  const y0 = p.y + qy * p.rowH;
+  return { image: r.image, x: x0, y: y0, w: x1 - x0, h: (bitmap.height - 2 * qy) * p.rowH };
+}
+
 const strategies = {
   // Today: restore host size, measure (layout), resize twice, set CSS size,
   // full-canvas RGBA from wasm memory, one putImageData.
@@ -89,6 +124,12 @@ const strategies = {
   // same full-canvas putImageData, no resize, no layout.
   keepSizePut(bitmap, canvas, linear, p) {
     canvas.getContext('2d').putImageData(new ImageData(rgba(bitmap, p), p.cw, p.ch), 0, 0);
+  },
+  // Placement kept and the RGBA buffer too: only the symbol inside its quiet
+  // zone is rewritten and put (putImageData's dirty rectangle).
+  keepSizeDirty(bitmap, canvas, linear, p) {
+    const d = rgbaInner(bitmap, p, canvas, linear ? 10 : 4);
+    canvas.getContext('2d').putImageData(d.image, 0, 0, d.x, d.y, d.w, d.h);
   },
   // Placement kept; white background, one fillRect per run of dark modules.
   keepSizeRects(bitmap, canvas, linear, p) {
