@@ -283,7 +283,7 @@ async function main() {
   const variants = [];
   for (const www of o.www) {
     const server = await serve({ '/': www, '/pkg/': o.pkg, '/bench/': HERE });
-    variants.push({ www, name: path.relative(ROOT, www).startsWith('..') ? path.basename(www) : path.relative(ROOT, www) || '.', server, samples: Object.fromEntries(o.pages.map((k) => [k, []])), traces: {} });
+    variants.push({ www, name: path.relative(ROOT, www).startsWith('..') ? www.split(path.sep).slice(-2).join('/') : path.relative(ROOT, www) || '.', server, samples: Object.fromEntries(o.pages.map((k) => [k, []])), traces: {} });
   }
   const label = (v) => (variants.length > 1 ? ` [${v.name}]` : '');
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ARGS });

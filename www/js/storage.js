@@ -105,9 +105,11 @@ export async function updateCard(changes) {
  * none. Throws when a card is stored but cannot be opened (key gone, data damaged).
  */
 export async function loadCard() {
-  const card = await get(CARD_ID);
+  const db = await openDb();
+  const store = db.transaction(STORE).objectStore(STORE);
+  // Both reads in one transaction, side by side: the first code waits for them.
+  const [card, key] = await Promise.all([request(store.get(CARD_ID)), request(store.get(KEY_ID))]);
   if (!card) return null;
-  const key = await get(KEY_ID);
   if (!key) throw new Error('The sealing key is missing.');
   const plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: card.iv, additionalData: AAD }, key, card.sealed);
   return {
