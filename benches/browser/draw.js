@@ -131,6 +131,17 @@ const strategies = {
     const d = rgbaInner(bitmap, p, canvas, linear ? 10 : 4);
     canvas.getContext('2d').putImageData(d.image, 0, 0, d.x, d.y, d.w, d.h);
   },
+  // Placement kept for the QR (as keepSizePut); the barcode's backing store
+  // is one device-pixel row, stretched to its CSS height by layout
+  // (image-rendering: pixelated): bars stay 1:1 across, and every row of a
+  // Code 128 is the same, so nothing is resampled that differs.
+  barcodeOneRow(bitmap, canvas, linear, p) {
+    if (!linear) {
+      strategies.keepSizePut(bitmap, canvas, linear, p);
+      return;
+    }
+    canvas.getContext('2d').putImageData(new ImageData(rgba(bitmap, { ...p, ch: 1, y: 0, rowH: 1 }), p.cw, 1), 0, 0);
+  },
   // Placement kept; white background, one fillRect per run of dark modules.
   keepSizeRects(bitmap, canvas, linear, p) {
     const ctx = canvas.getContext('2d');
@@ -190,6 +201,12 @@ window.runDraw = async ({ n = 1000, batch = 20 } = {}) => {
       c.height = places[key].ch;
       c.style.width = `${places[key].cw / dpr}px`;
       c.style.height = `${places[key].ch / dpr}px`;
+      if (name === 'barcodeOneRow' && key === 'barcode') {
+        c.height = 1;
+        c.style.imageRendering = 'pixelated';
+      } else {
+        c.style.removeProperty('image-rendering');
+      }
       scratch[key] = document.createElement('canvas');
       const s = key === 'qr' ? symbols[0].qr : symbols[0].bar;
       scratch[key].width = s.width;
