@@ -279,10 +279,15 @@ fn act(state: &Weak<RefCell<State>>, op: Op) -> Result<(), JsValue> {
         if s.destroyed {
             return Err(destroyed());
         }
+        let step = s.rotation.step();
         let changed = op.apply(&mut s.rotation, Date::now());
-        // Whatever happened, the timer must point at the next boundary.
+        // The timer must point at the next boundary: after it fired, or when
+        // the step moved. A swipe within the step leaves it as it is
+        // (re-arming costs a clearTimeout, a setTimeout and a closure).
         let clock_broken = matches!(changed, Err(RotationError::BadClock));
-        arm(&rc, &mut s, clock_broken);
+        if matches!(op, Op::Time) || clock_broken || s.rotation.step() != step {
+            arm(&rc, &mut s, clock_broken);
+        }
         if !changed.map_err(to_js)? {
             return Ok(());
         }
