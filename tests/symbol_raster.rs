@@ -1,8 +1,10 @@
 //! Pixels: whole device pixels per module, centred, pure black and white,
 //! bars tall enough, and still readable by foreign decoders.
 
-use paycode_wallet::core::symbol::raster::{place_linear, place_matrix, rgba, Placement, MAX_SIDE};
-use paycode_wallet::core::symbol::{code128, qr, Bitmap};
+use paycode_wallet::core::symbol::raster::{
+    place_linear, place_matrix, rgba, rgba_region, Placement, Region, MAX_SIDE,
+};
+use paycode_wallet::core::symbol::{code128, qr, Bitmap, CODE128_QUIET_ZONE, QR_QUIET_ZONE};
 use rxing::BarcodeFormat;
 
 const DIGITS: &str = "134512345678901268";
@@ -162,4 +164,80 @@ fn css_px_maps_device_pixels_back_exactly_enough() {
     assert_eq!(css_px(1, 16.0), "0.0625px");
     assert_eq!(css_px(2, f64::NAN), "2px");
     assert_eq!(css_px(0, 2.0), "0px");
+}
+
+/// The pixels of `region` cut out of a whole-canvas buffer.
+fn crop(full: &[u8], p: &Placement, region: Region) -> Vec<u8> {
+    let mut out = Vec::new();
+    let right = (region.x + region.width).min(p.canvas_width);
+    let bottom = (region.y + region.height).min(p.canvas_height);
+    for y in region.y.min(bottom)..bottom {
+        let row = (y * p.canvas_width) as usize * 4;
+        out.extend_from_slice(
+            &full[row + region.x.min(right) as usize * 4..row + right as usize * 4],
+        );
+    }
+    out
+}
+
+#[test]
+fn a_region_is_the_same_pixels_as_the_whole_canvas_there() {
+    let codes = ["134512345678901268", "101", "1599999999999999999999"];
+    for digits in codes {
+        for (bitmap, quiet) in [
+            (qr(digits).unwrap(), QR_QUIET_ZONE),
+            (code128(digits).unwrap(), CODE128_QUIET_ZONE),
+        ] {
+            for (w, h) in [(200, 180), (320, 96), (960, 288), (696, 696), (13, 7)] {
+                let p = if bitmap.height == 1 {
+                    place_linear(&bitmap, w, h)
+                } else {
+                    place_matrix(&bitmap, w, h)
+                };
+                let full = rgba(&bitmap, &p);
+                let inner = p.modules_region(&bitmap, quiet);
+                let regions = [
+                    p.canvas(),
+                    inner,
+                    Region {
+                        x: 3,
+                        y: 2,
+                        width: 17,
+                        height: 5,
+                    },
+                    Region {
+                        x: w - 1,
+                        y: h - 1,
+                        width: 50,
+                        height: 50,
+                    },
+                    Region {
+                        x: w + 5,
+                        y: 0,
+                        width: 4,
+                        height: 4,
+                    },
+                ];
+                for region in regions {
+                    assert_eq!(
+                        rgba_region(&bitmap, &p, region),
+                        crop(&full, &p, region),
+                        "{digits} {w}×{h} {region:?}"
+                    );
+                }
+                // Outside the inner region everything is white: what a
+                // repaint of the inner region alone leaves in place.
+                for (i, px) in full.chunks_exact(4).enumerate() {
+                    let (x, y) = (i as u32 % p.canvas_width, i as u32 / p.canvas_width);
+                    let outside = x < inner.x
+                        || x >= inner.x + inner.width
+                        || y < inner.y
+                        || y >= inner.y + inner.height;
+                    if outside {
+                        assert_eq!(px, [255, 255, 255, 255], "{digits} {w}×{h} ({x}, {y})");
+                    }
+                }
+            }
+        }
+    }
 }

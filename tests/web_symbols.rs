@@ -5,7 +5,7 @@
 
 use paycode_wallet::core::symbol::raster::{css_px, Placement};
 use paycode_wallet::core::symbol::{code128, qr, Bitmap};
-use paycode_wallet::web::canvas::{draw, Shape};
+use paycode_wallet::web::canvas::{draw, repaint, Shape};
 use rxing::BarcodeFormat;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -233,4 +233,49 @@ fn a_hidden_canvas_still_gets_a_readable_symbol() {
     let luma = read_back(&canvas, &p);
     assert_modules(&bitmap, &p, &luma);
     canvas.remove();
+}
+
+/// A new code in an unchanged canvas repaints only the symbol inside its
+/// quiet zone (what the view does on every refresh): the canvas must end
+/// up exactly as a full draw of the new code, and read as the new code.
+#[wasm_bindgen_test]
+async fn repainting_the_modules_region_gives_the_full_drawing() {
+    let codes = vector_codes();
+    let (a, b) = (&codes[0], &codes[1]);
+    assert_ne!(a, b, "test premise: two different codes");
+    for (shape, css) in [
+        (Shape::Matrix, "width: 232px; height: 232px"),
+        (Shape::Linear, "width: 320px; height: 96px"),
+    ] {
+        let encode = |digits: &str| match shape {
+            Shape::Matrix => qr(digits).unwrap(),
+            Shape::Linear => code128(digits).unwrap(),
+        };
+        let canvas = canvas(css);
+        for dpr in [1.0, 3.0] {
+            let full_b = draw(&canvas, &encode(b), shape, dpr).unwrap();
+            let expected = read_back(&canvas, &full_b);
+            let p = draw(&canvas, &encode(a), shape, dpr).unwrap();
+            assert_eq!(p, full_b, "same placement for both codes");
+            let bitmap = encode(b);
+            let region = p.modules_region(&bitmap, shape.quiet_zone());
+            assert!(
+                region.width < p.canvas_width,
+                "the region leaves the quiet zone out"
+            );
+            repaint(&canvas, &bitmap, &p, region).unwrap();
+            let luma = read_back(&canvas, &p);
+            assert!(
+                luma == expected,
+                "{shape:?} at DPR {dpr}: repaint differs from a full draw"
+            );
+            let decoded = match shape {
+                Shape::Matrix => decode_qr(&luma, &p),
+                Shape::Linear => decode_code128(luma, &p),
+            };
+            assert_eq!(&decoded, b, "{shape:?} at DPR {dpr}");
+            yield_to_browser().await;
+        }
+        canvas.remove();
+    }
 }

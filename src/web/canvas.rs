@@ -7,8 +7,8 @@
 //! pixel is one screen pixel), and copies one RGBA buffer with one
 //! `putImageData`.
 
-use crate::core::symbol::raster::{self, css_px, device_pixels, Placement};
-use crate::core::symbol::Bitmap;
+use crate::core::symbol::raster::{self, css_px, device_pixels, Placement, Region};
+use crate::core::symbol::{Bitmap, CODE128_QUIET_ZONE, QR_QUIET_ZONE};
 use crate::core::text::{decimal, split_first, with_number};
 use wasm_bindgen::{Clamped, JsCast, JsValue};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
@@ -26,6 +26,16 @@ pub enum Shape {
     Matrix,
     /// One row of bars stretched to the canvas height (Code 128).
     Linear,
+}
+
+impl Shape {
+    /// Quiet-zone modules on each side (left and right only for Linear).
+    pub fn quiet_zone(self) -> u32 {
+        match self {
+            Shape::Matrix => QR_QUIET_ZONE,
+            Shape::Linear => CODE128_QUIET_ZONE,
+        }
+    }
 }
 
 /// Draws `bitmap` on `canvas` for a screen of `dpr` device pixels per CSS
@@ -58,7 +68,7 @@ pub fn draw(
     // If layout still scales the canvas a little, keep edges hard.
     let _ = style.set_property("image-rendering", "pixelated");
 
-    repaint(canvas, bitmap, &placement)?;
+    repaint(canvas, bitmap, &placement, placement.canvas())?;
     Ok(placement)
 }
 
@@ -79,24 +89,30 @@ pub fn still_fits(canvas: &HtmlCanvasElement, bitmap: &Bitmap, placement: &Place
         && symbol_height == placement.height
 }
 
-/// New pixels in the same place: one RGBA buffer, one `putImageData`; the
-/// canvas's size, CSS and layout are left alone.
+/// New pixels for `region` of the canvas: one RGBA buffer, one
+/// `putImageData`; the canvas's size, CSS and layout are left alone.
+/// A new code in a canvas that still fits needs only
+/// [`Placement::modules_region`]: the quiet zone stays as it was drawn.
 pub fn repaint(
     canvas: &HtmlCanvasElement,
     bitmap: &Bitmap,
     placement: &Placement,
+    region: Region,
 ) -> Result<(), JsValue> {
-    let pixels = raster::rgba(bitmap, placement);
+    let pixels = raster::rgba_region(bitmap, placement, region);
     let context = context(canvas)?;
     context.set_image_smoothing_enabled(false);
-    let image = ImageData::new_with_u8_clamped_array_and_sh(
-        Clamped(&pixels),
-        placement.canvas_width,
-        placement.canvas_height,
-    )
-    .map_err(|e| browser("canvas_draw", e))?;
+    let width = region
+        .width
+        .min(placement.canvas_width.saturating_sub(region.x));
+    if width == 0 || pixels.is_empty() {
+        return Ok(());
+    }
+    let height = (pixels.len() / 4 / width as usize) as u32;
+    let image = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&pixels), width, height)
+        .map_err(|e| browser("canvas_draw", e))?;
     context
-        .put_image_data(&image, 0.0, 0.0)
+        .put_image_data(&image, f64::from(region.x), f64::from(region.y))
         .map_err(|e| browser("canvas_draw", e))
 }
 

@@ -328,7 +328,8 @@ fn paint(
     });
     let placement = match reusable {
         Some((placement, _)) => {
-            repaint(canvas, bitmap, &placement)?;
+            let region = placement.modules_region(bitmap, shape.quiet_zone());
+            repaint(canvas, bitmap, &placement, region)?;
             placement
         }
         None => {

@@ -75,27 +75,84 @@ fn centre(aw: u32, ah: u32, module: u32, width: u32, height: u32) -> Placement {
     }
 }
 
+/// A rectangle of the canvas, in device pixels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Region {
+    pub x: u32,
+    pub y: u32,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Placement {
+    /// The whole canvas.
+    pub fn canvas(&self) -> Region {
+        Region {
+            x: 0,
+            y: 0,
+            width: self.canvas_width,
+            height: self.canvas_height,
+        }
+    }
+
+    /// The symbol less its quiet zone of `quiet` modules (left and right
+    /// only for a linear symbol, `bitmap.height` 1): every pixel that a new
+    /// code of the same size can change. The quiet zone and the margins
+    /// stay white from the draw that sized the canvas.
+    pub fn modules_region(&self, bitmap: &Bitmap, quiet: u32) -> Region {
+        let dx = (quiet * self.module).min(self.width / 2);
+        let dy = if bitmap.height == 1 {
+            0
+        } else {
+            (quiet * self.module).min(self.height / 2)
+        };
+        Region {
+            x: self.x + dx,
+            y: self.y + dy,
+            width: self.width - 2 * dx,
+            height: self.height - 2 * dy,
+        }
+    }
+}
+
 /// RGBA bytes for the whole canvas: white everywhere, black for dark
 /// modules. `bitmap.height` of 1 is stretched to the full placement height
 /// (a linear symbol); otherwise rows are `placement.module` pixels tall.
 pub fn rgba(bitmap: &Bitmap, placement: &Placement) -> Vec<u8> {
-    let stride = placement.canvas_width as usize * 4;
-    let mut pixels = vec![0xff; stride * placement.canvas_height as usize];
+    rgba_region(bitmap, placement, placement.canvas())
+}
+
+/// The RGBA bytes of [`rgba`] inside `region` only (clipped to the
+/// canvas), row by row: what a repaint of that rectangle puts.
+pub fn rgba_region(bitmap: &Bitmap, placement: &Placement, region: Region) -> Vec<u8> {
+    let left = region.x.min(placement.canvas_width);
+    let top = region.y.min(placement.canvas_height);
+    let width = region.width.min(placement.canvas_width - left);
+    let height = region.height.min(placement.canvas_height - top);
+    let stride = width as usize * 4;
+    let mut pixels = vec![0xff; stride * height as usize];
     let row_height = if bitmap.height == 1 {
         placement.height
     } else {
         placement.module
     };
     for my in 0..bitmap.height {
-        let top = (placement.y + my * row_height) as usize;
-        let Some(first) = pixels.get_mut(top * stride..(top + 1) * stride) else {
+        // This module row's pixel rows, within the region.
+        let first = (placement.y + my * row_height).max(top);
+        let end = (placement.y + (my + 1) * row_height).min(top + height);
+        if first >= end {
+            continue;
+        }
+        let first = (first - top) as usize;
+        let end = (end - top) as usize;
+        let Some(row) = pixels.get_mut(first * stride..(first + 1) * stride) else {
             continue;
         };
-        paint_row(bitmap.row(my), placement, first);
+        paint_row(bitmap.row(my), placement, left, row);
         // The other pixel rows of this module row are copies of the first.
-        for dy in 1..row_height as usize {
-            let (done, rest) = pixels.split_at_mut((top + dy) * stride);
-            let src = done.get(top * stride..(top + 1) * stride);
+        for y in first + 1..end {
+            let (done, rest) = pixels.split_at_mut(y * stride);
+            let src = done.get(first * stride..(first + 1) * stride);
             if let (Some(src), Some(dst)) = (src, rest.get_mut(..stride)) {
                 dst.copy_from_slice(src);
             }
@@ -104,12 +161,15 @@ pub fn rgba(bitmap: &Bitmap, placement: &Placement) -> Vec<u8> {
     pixels
 }
 
-/// Paints dark modules black in one pixel row (already white).
-fn paint_row(modules: &[bool], placement: &Placement, row: &mut [u8]) {
+/// Paints dark modules black in one pixel row (already white) that starts
+/// at canvas column `left`.
+fn paint_row(modules: &[bool], placement: &Placement, left: u32, row: &mut [u8]) {
     let module = placement.module as usize;
+    let (left, columns) = (left as usize, row.len() / 4);
     for (mx, _) in modules.iter().enumerate().filter(|(_, &dark)| dark) {
-        let start = (placement.x as usize + mx * module) * 4;
-        if let Some(span) = row.get_mut(start..start + module * 4) {
+        let start = (placement.x as usize + mx * module).max(left) - left;
+        let end = (placement.x as usize + (mx + 1) * module).saturating_sub(left);
+        if let Some(span) = row.get_mut(start * 4..end.min(columns) * 4) {
             for pixel in span.chunks_exact_mut(4) {
                 pixel.copy_from_slice(&[0, 0, 0, 0xff]);
             }
