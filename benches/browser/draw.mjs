@@ -5,20 +5,13 @@
 //
 // Usage: node benches/browser/draw.mjs [--n 1000]
 
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { HERE, launchChromium } from './chromium.mjs';
 import { serve } from './server.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ARGS = [
-  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
-];
 const n = Number(process.argv[process.argv.indexOf('--n') + 1] || 1000) || 1000;
 
 const server = await serve({ '/bench/': HERE });
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ARGS });
+const browser = await launchChromium();
 try {
   for (const dpr of [3, 1]) {
     const context = await browser.newContext({ viewport: { width: 360, height: 740 }, deviceScaleFactor: dpr, isMobile: true });

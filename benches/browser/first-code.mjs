@@ -26,17 +26,10 @@
 import { writeFile, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { HERE, ROOT, launchChromium } from './chromium.mjs';
 import { serve } from './server.mjs';
 import { LINK } from './fixture.js';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, '../..');
-const ARGS = [
-  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
-];
 const PHONE = { viewport: { width: 360, height: 740 }, hasTouch: true, isMobile: true, deviceScaleFactor: 3 };
 
 function options(argv) {
@@ -286,7 +279,7 @@ async function main() {
     variants.push({ www, name: path.relative(ROOT, www).startsWith('..') ? www.split(path.sep).slice(-2).join('/') : path.relative(ROOT, www) || '.', server, samples: Object.fromEntries(o.pages.map((k) => [k, []])), traces: {} });
   }
   const label = (v) => (variants.length > 1 ? ` [${v.name}]` : '');
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ARGS });
+  const browser = await launchChromium();
   try {
     console.log(`Chromium ${browser.version()}; www ${variants.map((v) => v.name).join(', ')}; pkg ${path.relative(ROOT, o.pkg)}`);
     console.log(`load average at start: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);

@@ -9,16 +9,9 @@
 // Usage: node benches/browser/profile.mjs [--stack ours|js] [--n 1000] [--dpr 3] [--pkg www/pkg]
 
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { HERE, ROOT, launchChromium } from './chromium.mjs';
 import { serve } from './server.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, '../..');
-const ARGS = [
-  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
-];
 
 const o = { stack: 'ours', n: 1000, dpr: 3, pkg: path.join(ROOT, 'www/pkg'), top: 25 };
 const argv = process.argv.slice(2);
@@ -30,7 +23,7 @@ for (let i = 0; i < argv.length; i += 2) {
 o.pkg = path.resolve(o.pkg);
 
 const server = await serve({ '/': path.join(ROOT, 'www'), '/pkg/': o.pkg, '/bench/': HERE });
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ARGS });
+const browser = await launchChromium();
 try {
   const context = await browser.newContext({ viewport: { width: 360, height: 740 }, deviceScaleFactor: o.dpr, isMobile: true, hasTouch: true });
   const page = await context.newPage();

@@ -17,28 +17,14 @@ import { readFile, mkdir, copyFile, stat, writeFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { HERE, ROOT, launchChromium } from './chromium.mjs';
 import { build } from 'esbuild';
 import { serve } from './server.mjs';
 import { LINK } from './fixture.js';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, '../..');
 const VENDOR = path.join(HERE, 'vendor');
 const MODULES = path.join(HERE, 'node_modules');
 
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 function options(argv) {
   const o = { n: 2000, batch: 20, warmup: 100, loads: 15, dpr: [3, 1], pkg: path.join(ROOT, 'www/pkg'), www: path.join(ROOT, 'www'), json: null };
@@ -281,7 +267,7 @@ async function main() {
   }
   await vendor();
   const server = await serve({ '/': o.www, '/pkg/': o.pkg, '/bench/': HERE });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+  const browser = await launchChromium();
   try {
     const info = await machine(browser);
     console.log(`machine: ${info.cores} cores, ${info.cpu}; Chromium ${info.chromium}; Node ${info.node}`);
