@@ -3,7 +3,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFixture, openWallet, waitForCode, revealDigits, nextRotation, ensureTimeLeft } from './lib/fixture.mjs';
+import { startFixture, openWallet, waitForCode, revealDigits, nextRotation, ensureTimeLeft, pauseSoon } from './lib/fixture.mjs';
 import { charge } from './lib/issuer.mjs';
 
 let fx;
@@ -47,9 +47,8 @@ for (const wake of ['visibilitychange', 'pageshow', 'focus']) {
     await ensureTimeLeft(page, 10, { fastForward: true });
     const before = await revealDigits(page);
     // Stop the timers and move the clock a step on, as a throttled background tab experiences it.
-    const now = await page.evaluate(() => Date.now());
-    await page.clock.pauseAt(now + 500);
-    await page.clock.setSystemTime(now + 60_500);
+    const now = await pauseSoon(page, 500);
+    await page.clock.setSystemTime(now + 60_000);
     const stillOld = (await page.textContent('#digits')).replace(/\s+/g, '');
     assert.equal(stillOld, before, 'timers ran although the clock was paused: test premise broken');
     await page.evaluate((type) => {

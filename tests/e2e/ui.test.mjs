@@ -4,7 +4,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFixture, openWallet, waitForCode, MASKED } from './lib/fixture.mjs';
+import { startFixture, openWallet, waitForCode, MASKED, pauseSoon } from './lib/fixture.mjs';
 import { serveStatic } from './lib/server.mjs';
 
 let fx;
@@ -225,7 +225,7 @@ test('digits are masked; a tap shows them for 5 s, then they are masked again', 
   assert.match(masked, MASKED);
   // From here the page's clock moves only when the test says so: a busy
   // machine's real time must not eat into the 5 s being measured.
-  await page.clock.pauseAt(await page.evaluate(() => Date.now() + 1));
+  await pauseSoon(page);
   await page.tap('#digits');
   const shown = await page.textContent('#digits');
   assert.match(shown.replace(/\s/g, ''), /^\d{16,24}$/);

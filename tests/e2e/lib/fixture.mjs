@@ -97,3 +97,21 @@ export async function ensureTimeLeft(page, seconds, { fastForward = false } = {}
   if (fastForward) await page.clock.fastForward(left * 1000 + 200);
   await rotated;
 }
+
+/**
+ * Pauses the page's installed clock a moment ahead of its own now. The page
+ * clock runs on while the call travels, so on a busy machine the moment may
+ * already be past when it arrives ("Cannot fast-forward to the past"): then
+ * it is read again and retried. Resolves to the paused time.
+ */
+export async function pauseSoon(page, ahead = 100) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const at = (await page.evaluate(() => Date.now())) + ahead;
+      await page.clock.pauseAt(at);
+      return at;
+    } catch (error) {
+      if (attempt === 10 || !/past/.test(String(error))) throw error;
+    }
+  }
+}
