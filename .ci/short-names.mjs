@@ -88,8 +88,9 @@ while (at < wasm.length) {
     } else if (kind === 3) p += 2;        // global: valtype, mutability
     else fail(`import kind ${kind} is not handled`);
     let newName = name;
-    // Only the glue's own imports, each a key of its import object.
-    if (module === './paycode_wallet_bg.js') {
+    // Only the glue's own imports, each a key of its import object, and
+    // only names that are plain identifiers (they go into regular expressions).
+    if (module === './paycode_wallet_bg.js' && /^\w+$/.test(name)) {
       newName = (renamed++).toString(36);
       const pattern = new RegExp(`\\b${name}\\b`, 'g');
       const hits = glue.match(pattern)?.length ?? 0;
@@ -120,7 +121,7 @@ function exportSection(body, end) {
     p++;
     [, p] = leb(wasm, p);
     let newName = name;
-    if (/^(__wbindgen_|__wbg_|wasm_bindgen_|paymentcode_)/.test(name)) {
+    if (/^(__wbindgen_|__wbg_|wasm_bindgen_|paymentcode_)\w*$/.test(name)) {
       const anywhere = glue.match(new RegExp(`\\b${name}\\b`, 'g'))?.length ?? 0;
       const asProperty = glue.match(new RegExp(`\\.${name}\\b`, 'g'))?.length ?? 0;
       if (anywhere !== asProperty) fail(`"${name}" is used in ${gluePath} other than as a property`);
