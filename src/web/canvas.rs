@@ -102,15 +102,13 @@ pub fn repaint(
     let pixels = raster::rgba_region(bitmap, placement, region);
     let context = context(canvas)?;
     context.set_image_smoothing_enabled(false);
-    let width = region
-        .width
-        .min(placement.canvas_width.saturating_sub(region.x));
-    if width == 0 || pixels.is_empty() {
+    let region = region.clipped_to(placement);
+    if pixels.is_empty() {
         return Ok(());
     }
-    let height = (pixels.len() / 4 / width as usize) as u32;
-    let image = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&pixels), width, height)
-        .map_err(|e| browser("canvas_draw", e))?;
+    let image =
+        ImageData::new_with_u8_clamped_array_and_sh(Clamped(&pixels), region.width, region.height)
+            .map_err(|e| browser("canvas_draw", e))?;
     context
         .put_image_data(&image, f64::from(region.x), f64::from(region.y))
         .map_err(|e| browser("canvas_draw", e))

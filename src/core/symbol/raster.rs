@@ -84,6 +84,20 @@ pub struct Region {
     pub height: u32,
 }
 
+impl Region {
+    /// The part of this region inside the canvas of `placement`.
+    pub fn clipped_to(self, placement: &Placement) -> Region {
+        let x = self.x.min(placement.canvas_width);
+        let y = self.y.min(placement.canvas_height);
+        Region {
+            x,
+            y,
+            width: self.width.min(placement.canvas_width - x),
+            height: self.height.min(placement.canvas_height - y),
+        }
+    }
+}
+
 impl Placement {
     /// The whole canvas.
     pub fn canvas(&self) -> Region {
@@ -125,10 +139,12 @@ pub fn rgba(bitmap: &Bitmap, placement: &Placement) -> Vec<u8> {
 /// The RGBA bytes of [`rgba`] inside `region` only (clipped to the
 /// canvas), row by row: what a repaint of that rectangle puts.
 pub fn rgba_region(bitmap: &Bitmap, placement: &Placement, region: Region) -> Vec<u8> {
-    let left = region.x.min(placement.canvas_width);
-    let top = region.y.min(placement.canvas_height);
-    let width = region.width.min(placement.canvas_width - left);
-    let height = region.height.min(placement.canvas_height - top);
+    let Region {
+        x: left,
+        y: top,
+        width,
+        height,
+    } = region.clipped_to(placement);
     let stride = width as usize * 4;
     let mut pixels = vec![0xff; stride * height as usize];
     let row_height = if bitmap.height == 1 {
