@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The shipped wallet bundle: release wasm + JS glue in PKG_DIR (www/pkg).
+# The shipped wallet bundle: release wasm + JS glue in PKG_DIR (www/pkg),
+# and the wallet page's script built on that glue (PKG_DIR/wallet.js).
 #   .ci/build-wasm.sh PKG_DIR
 #
 # Size is a product requirement (≤ 30 KB gzipped, docs/BENCHMARKS.md), so
@@ -49,3 +50,6 @@ wasm-bindgen --target web --out-dir "$pkg" --out-name paycode_wallet \
 .ci/node/node_modules/.bin/esbuild "$pkg/paycode_wallet.js" --minify --format=esm \
     --log-level=warning --allow-overwrite --outfile="$pkg/paycode_wallet.js"
 node .ci/short-names.mjs "$pkg" >/dev/null
+# The page's modules and this glue as one file: rebuilt with every glue, so
+# the page never runs a glue from another build.
+node .ci/bundle-page.mjs "$pkg"

@@ -11,7 +11,7 @@
 // for longer than SETTLE_MS.
 // Bump VERSION when the list of files changes; old caches are deleted.
 
-const VERSION = 'v4';
+const VERSION = 'v5';
 const SETTLE_MS = 3000;
 const CACHE = `paycode-wallet-${VERSION}`;
 const SHELL = [
@@ -19,16 +19,7 @@ const SHELL = [
   'index.html',
   'manifest.webmanifest',
   'css/wallet.css',
-  'js/app.js',
-  'js/bridge.js',
-  'js/code-card.js',
-  'js/history.js',
-  'js/i18n.js',
-  'js/offline.js',
-  'js/provision.js',
-  'js/scan-aids.js',
-  'js/storage.js',
-  'pkg/paycode_wallet.js',
+  'pkg/wallet.js', // www/js/*.js and the wasm glue, bundled by `make build`
   'pkg/paycode_wallet_bg.wasm',
   'icons/icon.svg',
   'icons/icon-192.png',

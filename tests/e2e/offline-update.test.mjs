@@ -38,9 +38,9 @@ test('a half-deployed update is not cached; the wallet still opens offline', asy
   await waitForCode(page);
   await page.waitForFunction(() => navigator.serviceWorker?.controller !== null, null, { timeout: 15_000 });
 
-  // Half an update: a new (here: broken) wasm is served, the glue is gone.
+  // Half an update: a new (here: broken) wasm is served, the page's script (with the glue) is gone.
   await writeFile(path.join(pkg, 'paycode_wallet_bg.wasm'), 'not a wasm module');
-  await rm(path.join(pkg, 'paycode_wallet.js'));
+  await rm(path.join(pkg, 'wallet.js'));
   const refreshed = server.requests.length;
   await page.reload(); // online: served from the cache, with a background refresh that must fail whole
   await page.waitForSelector('html[data-ready="true"]');

@@ -11,7 +11,9 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 cd "$HERE"
 
 missing=()
-[ -f "${E2E_PKG_DIR:-$ROOT/www/pkg}/paycode_wallet.js" ] || missing+=("www/pkg (run: make build)")
+for built in paycode_wallet.js wallet.js; do
+  [ -f "${E2E_PKG_DIR:-$ROOT/www/pkg}/$built" ] || missing+=("www/pkg/$built (run: make build)")
+done
 [ -x "${PAYCODE_BIN:-$ROOT/target/release/paycode}" ] || missing+=("target/release/paycode (run: cargo build --release --bin paycode)")
 [ -d "$HERE/node_modules/playwright-core" ] || missing+=("tests/e2e/node_modules (run: npm ci --prefix tests/e2e)")
 [ -x "${E2E_PYTHON:-$ROOT/.venv/bin/python}" ] || missing+=(".venv (run: python3 -m venv .venv && .venv/bin/pip install -r tests/e2e/requirements.txt)")
