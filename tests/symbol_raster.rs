@@ -241,3 +241,75 @@ fn a_region_is_the_same_pixels_as_the_whole_canvas_there() {
         }
     }
 }
+
+#[test]
+fn a_linear_symbols_backing_store_is_the_first_row_of_its_screen_pixels() {
+    for digits in ["134512345678901268", "101", "1599999999999999999999"] {
+        let bitmap = code128(digits).unwrap();
+        for (w, h) in [(320, 96), (960, 288), (13, 7), (0, 0)] {
+            let p = place_linear(&bitmap, w, h);
+            let store = p.backing_store(&bitmap);
+            assert_eq!(
+                (store.canvas_width, store.canvas_height),
+                (p.canvas_width, 1),
+                "{digits} {w}×{h}: one row, as wide as the screen's"
+            );
+            assert_eq!(
+                (store.x, store.width, store.module),
+                (p.x, p.width, p.module)
+            );
+            let screen = rgba(&bitmap, &p);
+            let row = rgba(&bitmap, &store);
+            let stride = p.canvas_width as usize * 4;
+            assert_eq!(row.len(), stride);
+            // Every screen row is that row, so stretching it loses nothing.
+            for (y, screen_row) in screen.chunks_exact(stride).enumerate() {
+                assert!(screen_row == row, "{digits} {w}×{h}: row {y}");
+            }
+            let inner = p.modules_region(&bitmap, CODE128_QUIET_ZONE);
+            let below = Region {
+                x: 0,
+                y: p.canvas_height,
+                width: p.canvas_width,
+                height: 3,
+            };
+            let band = Region {
+                x: 5,
+                y: p.canvas_height / 2,
+                width: 40,
+                height: 2,
+            };
+            for region in [p.canvas(), inner, band, below] {
+                let mapped = p.backing_region(&bitmap, region);
+                let on_screen = crop(&screen, &p, region);
+                let expected = if on_screen.is_empty() {
+                    on_screen
+                } else {
+                    crop(
+                        &screen,
+                        &p,
+                        Region {
+                            y: 0,
+                            height: 1,
+                            ..region
+                        },
+                    )
+                };
+                assert_eq!(
+                    rgba_region(&bitmap, &store, mapped),
+                    expected,
+                    "{digits} {w}×{h} {region:?} → {mapped:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_matrix_symbols_backing_store_is_its_screen_pixels() {
+    let bitmap = qr(DIGITS).unwrap();
+    let p = place_matrix(&bitmap, 696, 696);
+    assert_eq!(p.backing_store(&bitmap), p);
+    let inner = p.modules_region(&bitmap, QR_QUIET_ZONE);
+    assert_eq!(p.backing_region(&bitmap, inner), inner);
+}

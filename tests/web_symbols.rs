@@ -3,7 +3,7 @@
 //! QR, rxing for Code 128) read the exact digits back from the pixels.
 #![cfg(target_arch = "wasm32")]
 
-use paycode_wallet::core::symbol::raster::{css_px, Placement};
+use paycode_wallet::core::symbol::raster::{self, css_px, Placement};
 use paycode_wallet::core::symbol::{code128, qr, Bitmap};
 use paycode_wallet::web::canvas::{draw, repaint, Shape};
 use rxing::BarcodeFormat;
@@ -37,10 +37,22 @@ fn canvas(css: &str) -> HtmlCanvasElement {
     canvas
 }
 
-/// The canvas's pixels as drawn, checked to be only opaque black or white.
-fn read_back(canvas: &HtmlCanvasElement, p: &Placement) -> Vec<u8> {
-    assert_eq!(canvas.width(), p.canvas_width);
-    assert_eq!(canvas.height(), p.canvas_height);
+/// The canvas's device pixels on screen, as luma, from its backing store
+/// read back and checked to be only opaque black or white. A barcode's
+/// backing store is one row, as wide as the screen's device pixels, which
+/// the compositor stretches to the CSS height: that row is row 0 of the
+/// device-pixel raster, and is repeated here for every row of the screen.
+fn read_back(canvas: &HtmlCanvasElement, bitmap: &Bitmap, p: &Placement, shape: Shape) -> Vec<u8> {
+    let rows = match shape {
+        Shape::Matrix => p.canvas_height,
+        Shape::Linear => 1,
+    };
+    assert_eq!(
+        canvas.width(),
+        p.canvas_width,
+        "one canvas pixel per device pixel across"
+    );
+    assert_eq!(canvas.height(), rows, "{shape:?}: backing-store rows");
     let context: CanvasRenderingContext2d = canvas
         .get_context("2d")
         .unwrap()
@@ -48,7 +60,7 @@ fn read_back(canvas: &HtmlCanvasElement, p: &Placement) -> Vec<u8> {
         .dyn_into()
         .unwrap();
     let data = context
-        .get_image_data(0.0, 0.0, p.canvas_width.into(), p.canvas_height.into())
+        .get_image_data(0.0, 0.0, p.canvas_width.into(), rows.into())
         .unwrap()
         .data()
         .0;
@@ -56,11 +68,18 @@ fn read_back(canvas: &HtmlCanvasElement, p: &Placement) -> Vec<u8> {
     for (i, px) in data.chunks_exact(4).enumerate() {
         assert!(
             px == [0, 0, 0, 255] || px == [255, 255, 255, 255],
-            "pixel {i} of {}×{} is {px:?}",
+            "pixel {i} of {}×{rows} is {px:?}",
             p.canvas_width,
-            p.canvas_height
         );
         luma.push(px[0]);
+    }
+    if shape == Shape::Linear {
+        let stride = p.canvas_width as usize * 4;
+        assert!(
+            data[..] == raster::rgba(bitmap, p)[..stride],
+            "the one row is row 0 of the device-pixel raster"
+        );
+        luma = luma.repeat(p.canvas_height as usize);
     }
     luma
 }
@@ -85,6 +104,8 @@ fn assert_modules(bitmap: &Bitmap, p: &Placement, luma: &[u8]) {
     }
 }
 
+/// The canvas takes exactly the placement's device pixels on screen,
+/// whatever its backing store.
 fn check_css_size(canvas: &HtmlCanvasElement, p: &Placement, dpr: f64) {
     let style = canvas.style();
     assert_eq!(
@@ -95,6 +116,17 @@ fn check_css_size(canvas: &HtmlCanvasElement, p: &Placement, dpr: f64) {
         style.get_property_value("height").unwrap(),
         css_px(p.canvas_height, dpr)
     );
+    let rect = canvas.get_bounding_client_rect();
+    for (laid_out, device) in [
+        (rect.width(), p.canvas_width),
+        (rect.height(), p.canvas_height),
+    ] {
+        let expected = f64::from(device) / dpr;
+        assert!(
+            (laid_out - expected).abs() < 0.02,
+            "laid out {laid_out} CSS px, expected {expected}"
+        );
+    }
 }
 
 fn decode_qr(luma: &[u8], p: &Placement) -> String {
@@ -146,7 +178,7 @@ async fn qr_at_dpr_1_2_3_decodes_to_the_exact_code() {
             );
             assert_eq!(p.module, p.canvas_width / bitmap.width);
             check_css_size(&canvas, &p, dpr);
-            let luma = read_back(&canvas, &p);
+            let luma = read_back(&canvas, &bitmap, &p, Shape::Matrix);
             assert_modules(&bitmap, &p, &luma);
             assert_eq!(decode_qr(&luma, &p), code, "QR at DPR {dpr}");
             yield_to_browser().await;
@@ -167,7 +199,7 @@ async fn code128_at_dpr_1_2_3_decodes_to_the_exact_code() {
             assert!(p.module >= 1);
             assert!(p.height * 100 >= 15 * p.width, "bars ≥ 15 % of the width");
             check_css_size(&canvas, &p, dpr);
-            let luma = read_back(&canvas, &p);
+            let luma = read_back(&canvas, &bitmap, &p, Shape::Linear);
             assert_modules(&bitmap, &p, &luma);
             assert_eq!(decode_code128(luma, &p), code, "Code 128 at DPR {dpr}");
             yield_to_browser().await;
@@ -209,6 +241,14 @@ fn redrawing_does_not_feed_our_size_back_into_the_measurement() {
                 "{css}: {}",
                 rect.width()
             );
+            // One backing-store row, stretched by layout to the full height.
+            assert_eq!((canvas.width(), canvas.height()), (first.canvas_width, 1));
+            let expected_height = f64::from(first.canvas_height) / dpr;
+            assert!(
+                (rect.height() - expected_height).abs() < 0.02,
+                "{css}: {}",
+                rect.height()
+            );
         }
         // The host's own inline size is back in charge after each measure.
         let p = draw(&canvas, &bitmap, Shape::Linear, 1.0).unwrap();
@@ -230,7 +270,7 @@ fn a_hidden_canvas_still_gets_a_readable_symbol() {
     let bitmap = qr("134605419269801054").unwrap();
     let p = draw(&canvas, &bitmap, Shape::Matrix, 2.0).unwrap();
     assert_eq!((p.module, p.canvas_width), (1, bitmap.width));
-    let luma = read_back(&canvas, &p);
+    let luma = read_back(&canvas, &bitmap, &p, Shape::Matrix);
     assert_modules(&bitmap, &p, &luma);
     canvas.remove();
 }
@@ -253,18 +293,19 @@ async fn repainting_the_modules_region_gives_the_full_drawing() {
         };
         let canvas = canvas(css);
         for dpr in [1.0, 3.0] {
-            let full_b = draw(&canvas, &encode(b), shape, dpr).unwrap();
-            let expected = read_back(&canvas, &full_b);
+            let bitmap = encode(b);
+            let full_b = draw(&canvas, &bitmap, shape, dpr).unwrap();
+            let expected = read_back(&canvas, &bitmap, &full_b, shape);
             let p = draw(&canvas, &encode(a), shape, dpr).unwrap();
             assert_eq!(p, full_b, "same placement for both codes");
-            let bitmap = encode(b);
             let region = p.modules_region(&bitmap, shape.quiet_zone());
             assert!(
                 region.width < p.canvas_width,
                 "the region leaves the quiet zone out"
             );
             repaint(&canvas, &bitmap, &p, region).unwrap();
-            let luma = read_back(&canvas, &p);
+            check_css_size(&canvas, &p, dpr);
+            let luma = read_back(&canvas, &bitmap, &p, shape);
             assert!(
                 luma == expected,
                 "{shape:?} at DPR {dpr}: repaint differs from a full draw"

@@ -8,11 +8,16 @@ use std::rc::Rc;
 
 use js_sys::{Function, Object, Reflect, JSON};
 use paycode_wallet::core::link::Card;
+use paycode_wallet::core::symbol::raster::css_px;
+use paycode_wallet::core::symbol::{code128, qr};
+use paycode_wallet::web::canvas::{draw, Shape};
 use paycode_wallet::web::{parse_link, PaymentCodeOptions, PaymentCodeView};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
-use web_sys::{Element, HtmlCanvasElement, PointerEvent, PointerEventInit};
+use web_sys::{
+    CanvasRenderingContext2d, Element, HtmlCanvasElement, PointerEvent, PointerEventInit,
+};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -443,5 +448,93 @@ async fn a_clock_gone_bad_is_an_error_and_retried_slowly() {
         "{during} clock reads in 400 ms: the timer spins"
     );
     assert_eq!(view.digits(), CODE_C0_F0, "the last good code stays");
+    view.destroy();
+}
+
+fn context(canvas: &HtmlCanvasElement) -> CanvasRenderingContext2d {
+    canvas
+        .get_context("2d")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap()
+}
+
+/// The backing store's size, CSS size and RGBA pixels.
+fn snapshot(canvas: &HtmlCanvasElement) -> ((u32, u32), (String, String), Vec<u8>) {
+    let (w, h) = (canvas.width(), canvas.height());
+    let style = canvas.style();
+    let css = |k: &str| style.get_property_value(k).unwrap();
+    let pixels = context(canvas)
+        .get_image_data(0.0, 0.0, w.into(), h.into())
+        .unwrap()
+        .data()
+        .0;
+    ((w, h), (css("width"), css("height")), pixels)
+}
+
+/// A refresh repaints the symbols in place (a mark left in the quiet zone
+/// survives it): the barcode's backing store stays one row, its CSS size the
+/// full box, and both canvases end up exactly as a fresh draw of the new
+/// code on a canvas of the same CSS size; a redraw measures and draws anew.
+#[wasm_bindgen_test]
+fn refresh_repaints_in_place_what_a_fresh_draw_gives() {
+    let f = Fixture::new(T0_MS);
+    let view = f.view();
+    let dpr = web_sys::window().unwrap().device_pixel_ratio();
+    let ((width, height), _, _) = snapshot(&f.barcode);
+    assert!(width >= 154, "{width}");
+    assert_eq!(height, 1, "the barcode's backing store is one row");
+    let mark = |canvas: &HtmlCanvasElement| {
+        let ctx = context(canvas);
+        ctx.set_fill_style_str("#f00");
+        ctx.fill_rect(0.0, 0.0, 1.0, 1.0);
+    };
+    let marked = |canvas: &HtmlCanvasElement| {
+        let data = context(canvas).get_image_data(0.0, 0.0, 1.0, 1.0).unwrap();
+        data.data().0 == [255, 0, 0, 255]
+    };
+    mark(&f.barcode);
+    mark(&f.qr);
+
+    view.refresh().unwrap();
+    assert_eq!(view.digits(), CODE_C1_F0);
+    assert!(marked(&f.barcode) && marked(&f.qr), "repainted in place");
+    let reference = |css: &str, shape: Shape| {
+        let document = web_sys::window().unwrap().document().unwrap();
+        let canvas: HtmlCanvasElement = document
+            .create_element("canvas")
+            .unwrap()
+            .dyn_into()
+            .unwrap();
+        canvas.set_attribute("style", css).unwrap();
+        document.body().unwrap().append_child(&canvas).unwrap();
+        let bitmap = match shape {
+            Shape::Linear => code128(CODE_C1_F0).unwrap(),
+            Shape::Matrix => qr(CODE_C1_F0).unwrap(),
+        };
+        let placement = draw(&canvas, &bitmap, shape, dpr).unwrap();
+        mark(&canvas);
+        let shot = snapshot(&canvas);
+        canvas.remove();
+        (placement, shot)
+    };
+    let (bar, bar_shot) = reference("width: 320px; height: 90px", Shape::Linear);
+    assert_eq!(bar_shot.0, (bar.canvas_width, 1));
+    assert_eq!(
+        bar_shot.1 .1,
+        css_px(bar.canvas_height, dpr),
+        "the full CSS height"
+    );
+    assert!(
+        snapshot(&f.barcode) == bar_shot,
+        "barcode: refresh = fresh draw"
+    );
+    let (_, qr_shot) = reference("width: 200px; height: 200px", Shape::Matrix);
+    assert!(snapshot(&f.qr) == qr_shot, "QR: refresh = fresh draw");
+
+    view.redraw().unwrap();
+    assert!(!marked(&f.barcode) && !marked(&f.qr), "drawn anew");
+    assert_eq!(snapshot(&f.barcode).0, (width, 1));
     view.destroy();
 }

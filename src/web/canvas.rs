@@ -2,10 +2,14 @@
 //!
 //! The host sizes the canvas with CSS. Each draw measures that CSS box,
 //! multiplies by the device pixel ratio, lets `core::symbol::raster` choose
-//! a whole number of device pixels per module, sets the backing store to
-//! exactly that many device pixels and the CSS size to match (so one canvas
-//! pixel is one screen pixel), and copies one RGBA buffer with one
-//! `putImageData`.
+//! a whole number of device pixels per module, sets the CSS size to exactly
+//! that many device pixels and the backing store to match, and copies one
+//! RGBA buffer with one `putImageData`. For a QR code one canvas pixel is
+//! one screen pixel. A Code 128's rows are all alike, so its backing store
+//! is one row (`Placement::backing_store`): across, one canvas pixel is one
+//! screen pixel; down, the compositor stretches that row to the CSS height,
+//! and `image-rendering: pixelated` keeps the stretch from blending rows
+//! (there is nothing different to blend) or edges.
 
 use crate::core::symbol::raster::{self, css_px, device_pixels, Placement, Region};
 use crate::core::symbol::{Bitmap, CODE128_QUIET_ZONE, QR_QUIET_ZONE};
@@ -59,13 +63,15 @@ pub fn draw(
         Shape::Linear => raster::place_linear(bitmap, avail_width, avail_height),
     };
 
-    canvas.set_width(placement.canvas_width);
-    canvas.set_height(placement.canvas_height);
+    let store = placement.backing_store(bitmap);
+    canvas.set_width(store.canvas_width);
+    canvas.set_height(store.canvas_height);
     let style = canvas.style();
     let set = |name: &str, device: u32| style.set_property(name, &css_px(device, dpr));
     set("width", placement.canvas_width).map_err(|e| browser("canvas_style", e))?;
     set("height", placement.canvas_height).map_err(|e| browser("canvas_style", e))?;
-    // If layout still scales the canvas a little, keep edges hard.
+    // Keep edges hard where layout scales the canvas: a linear symbol's one
+    // row to the CSS height, and anything a little off whole pixels.
     let _ = style.set_property("image-rendering", "pixelated");
 
     repaint(canvas, bitmap, &placement, placement.canvas())?;
@@ -83,15 +89,17 @@ pub fn still_fits(canvas: &HtmlCanvasElement, bitmap: &Bitmap, placement: &Place
     } else {
         placement.module * bitmap.height
     };
-    canvas.width() == placement.canvas_width
-        && canvas.height() == placement.canvas_height
+    let store = placement.backing_store(bitmap);
+    canvas.width() == store.canvas_width
+        && canvas.height() == store.canvas_height
         && bitmap.width * placement.module == placement.width
         && symbol_height == placement.height
 }
 
-/// New pixels for `region` of the canvas: one RGBA buffer, one
-/// `putImageData`; the canvas's size, CSS and layout are left alone.
-/// A new code in a canvas that still fits needs only
+/// New pixels for `region` of the canvas (device pixels of the screen, as
+/// `placement` is): one RGBA buffer for that region's part of the backing
+/// store, one `putImageData`; the canvas's size, CSS and layout are left
+/// alone. A new code in a canvas that still fits needs only
 /// [`Placement::modules_region`]: the quiet zone stays as it was drawn.
 pub fn repaint(
     canvas: &HtmlCanvasElement,
@@ -99,10 +107,11 @@ pub fn repaint(
     placement: &Placement,
     region: Region,
 ) -> Result<(), JsValue> {
-    let pixels = raster::rgba_region(bitmap, placement, region);
+    let store = placement.backing_store(bitmap);
+    let region = placement.backing_region(bitmap, region).clipped_to(&store);
+    let pixels = raster::rgba_region(bitmap, &store, region);
     let context = context(canvas)?;
     context.set_image_smoothing_enabled(false);
-    let region = region.clipped_to(placement);
     if pixels.is_empty() {
         return Ok(());
     }

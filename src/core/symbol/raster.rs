@@ -15,10 +15,11 @@ pub const MAX_SIDE: u32 = 4096;
 /// ISO/IEC 15417 §5.4.2 (via ISO/IEC 15416): bars at least 15 % of the symbol width.
 const MIN_BAR_HEIGHT_PERCENT: u32 = 15;
 
-/// How the symbol sits in the canvas, all in device pixels.
+/// How the symbol sits in the canvas, all in device pixels of the screen.
+/// The canvas's backing store is [`Placement::backing_store`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Placement {
-    /// Canvas backing-store size.
+    /// The canvas's size on screen.
     pub canvas_width: u32,
     pub canvas_height: u32,
     /// Device pixels per module (both directions for QR, horizontal for Code 128).
@@ -106,6 +107,40 @@ impl Placement {
             y: 0,
             width: self.canvas_width,
             height: self.canvas_height,
+        }
+    }
+
+    /// The same symbol in the canvas's backing store, whose pixels are
+    /// `rgba(bitmap, &backing_store)`. Rows of a linear symbol
+    /// (`bitmap.height` 1) are all alike, so its backing store is one row,
+    /// `canvas_width × 1`, which layout stretches to the canvas's height on
+    /// screen: a ninth of the pixels to fill and copy at DPR 3, and across
+    /// still one backing-store pixel per device pixel. A matrix symbol's
+    /// backing store is the screen's device pixels, one for one.
+    pub fn backing_store(&self, bitmap: &Bitmap) -> Placement {
+        if bitmap.height != 1 {
+            return *self;
+        }
+        Placement {
+            canvas_height: 1,
+            y: 0,
+            height: 1,
+            ..*self
+        }
+    }
+
+    /// Where `region` of the screen is in [`Self::backing_store`]: the same
+    /// columns; for a linear symbol, its one row if `region` covers any row
+    /// of the canvas.
+    pub fn backing_region(&self, bitmap: &Bitmap, region: Region) -> Region {
+        if bitmap.height != 1 {
+            return region;
+        }
+        let rows = region.clipped_to(self).height.min(1);
+        Region {
+            y: 0,
+            height: rows,
+            ..region
         }
     }
 
