@@ -18,8 +18,9 @@
 //              browser's own cost of a navigation and a frame
 //
 // Usage: node benches/browser/first-code.mjs [--loads 15] [--pages provision,stored,wasmMin,jsMin,floor]
-//        [--www www[,DIR...]] [--pkg www/pkg] [--trace DIR] [--json out.json]
-// Several --www directories (a candidate page beside the tree's) are measured
+//        [--www www[,DIR[:PKG]...]] [--pkg www/pkg] [--trace DIR] [--json out.json]
+// Several --www directories (a candidate page beside the tree's, each with
+// --pkg or its own PKG directory as /pkg/) are measured
 // in the same run, load by load in turn, each from its own server, so a busy
 // machine weighs on all of them alike.
 
@@ -33,13 +34,13 @@ import { LINK } from './fixture.js';
 const PHONE = { viewport: { width: 360, height: 740 }, hasTouch: true, isMobile: true, deviceScaleFactor: 3 };
 
 function options(argv) {
-  const o = { loads: 15, pages: ['provision', 'stored', 'wasmMin', 'jsMin', 'floor'], www: [path.join(ROOT, 'www')], pkg: path.join(ROOT, 'www/pkg'), trace: null, json: null };
+  const o = { loads: 15, pages: ['provision', 'stored', 'wasmMin', 'jsMin', 'floor'], www: [[path.join(ROOT, 'www')]], pkg: path.join(ROOT, 'www/pkg'), trace: null, json: null };
   for (let i = 0; i < argv.length; i += 2) {
     const [key, value] = [argv[i], argv[i + 1]];
     if (value === undefined) throw new Error(`${key} needs a value`);
     if (key === '--loads') o.loads = Number(value);
     else if (key === '--pages') o.pages = value.split(',');
-    else if (key === '--www') o.www = value.split(',').map((dir) => path.resolve(dir));
+    else if (key === '--www') o.www = value.split(',').map((dir) => dir.split(':').map((d) => path.resolve(d)));
     else if (key === '--pkg') o.pkg = path.resolve(value);
     else if (key === '--trace') o.trace = path.resolve(value);
     else if (key === '--json') o.json = path.resolve(value);
@@ -274,8 +275,8 @@ function printTrace(key, trace, variant) {
 async function main() {
   const o = options(process.argv.slice(2));
   const variants = [];
-  for (const www of o.www) {
-    const server = await serve({ '/': www, '/pkg/': o.pkg, '/bench/': HERE });
+  for (const [www, pkg = o.pkg] of o.www) {
+    const server = await serve({ '/': www, '/pkg/': pkg, '/bench/': HERE });
     variants.push({ www, name: path.relative(ROOT, www).startsWith('..') ? www.split(path.sep).slice(-2).join('/') : path.relative(ROOT, www) || '.', server, samples: Object.fromEntries(o.pages.map((k) => [k, []])), traces: {} });
   }
   const label = (v) => (variants.length > 1 ? ` [${v.name}]` : '');

@@ -4,7 +4,7 @@
 // card's PIN and the card's recent payments.
 
 import { takeFragmentLink, fetchDemoLink } from './provision.js';
-import { t, applyTranslations, setLanguage, otherLanguage, errorMessage } from './i18n.js';
+import { t, applyTranslations, setIfChanged, setLanguage, otherLanguage, errorMessage } from './i18n.js';
 import * as storage from './storage.js';
 import { installBridge, isEmbedded } from './bridge.js';
 import { installScanAids } from './scan-aids.js';
@@ -283,15 +283,15 @@ function wireControls() {
 
 function relabel() {
   applyTranslations();
-  els.lang.textContent = t('langButton');
-  els.lang.lang = otherLanguage(); // the button names the other language in that language
+  setIfChanged(els.lang, 'textContent', t('langButton'));
+  setIfChanged(els.lang, 'lang', otherLanguage()); // the button names the other language in that language
   scanAids.relabel();
   payments.render();
   if (card) {
     renderCard();
     card.render();
   } else {
-    els.provisionTitle.textContent = t('addCard');
+    setIfChanged(els.provisionTitle, 'textContent', t('addCard'));
   }
   if (lastMessage) showMessage(lastMessage, els.message.classList.contains('error'));
 }

@@ -191,12 +191,22 @@ export function errorMessage(kind) {
 }
 
 /** Fill every element marked data-i18n / data-i18n-label / data-i18n-placeholder. */
+// Each write only where the text differs: the page opens already in English,
+// and a node rewritten with its own text (or `lang` set again) is laid out and
+// shaped anew before the first code can be measured and drawn.
 export function applyTranslations(root = document) {
-  document.documentElement.lang = current;
-  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
-  for (const el of root.querySelectorAll('[data-i18n-label]')) el.setAttribute('aria-label', t(el.dataset.i18nLabel));
-  for (const el of root.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = t(el.dataset.i18nPlaceholder);
-  document.title = t('title');
+  setIfChanged(document.documentElement, 'lang', current);
+  for (const el of root.querySelectorAll('[data-i18n]')) setIfChanged(el, 'textContent', t(el.dataset.i18n));
+  for (const el of root.querySelectorAll('[data-i18n-label]')) {
+    const label = t(el.dataset.i18nLabel);
+    if (el.getAttribute('aria-label') !== label) el.setAttribute('aria-label', label);
+  }
+  for (const el of root.querySelectorAll('[data-i18n-placeholder]')) setIfChanged(el, 'placeholder', t(el.dataset.i18nPlaceholder));
+  setIfChanged(document, 'title', t('title'));
+}
+
+export function setIfChanged(target, property, value) {
+  if (target[property] !== value) target[property] = value;
 }
 
 export function setLanguage(lang) {

@@ -52,8 +52,10 @@ export function installScanAids({ emit, embedded, fullscreenButton, fullscreenTa
   fullscreenButton.hidden = !canFullscreen;
   function syncFullscreenButton() {
     const on = document.fullscreenElement === fullscreenTarget;
-    fullscreenButton.textContent = on ? labels.exit() : labels.enter();
-    fullscreenButton.setAttribute('aria-pressed', String(on));
+    const label = on ? labels.exit() : labels.enter();
+    // Unchanged text is left alone: rewriting it would relayout the page before the first code.
+    if (fullscreenButton.textContent !== label) fullscreenButton.textContent = label;
+    if (fullscreenButton.getAttribute('aria-pressed') !== String(on)) fullscreenButton.setAttribute('aria-pressed', String(on));
   }
   fullscreenButton.addEventListener('click', async () => {
     try {
