@@ -98,6 +98,52 @@ test('language from the browser, switchable, remembered; rotation announced poli
   await context.close();
 });
 
+test('opened in the language of its HTML, the page rewrites none of its labels before the first code', async () => {
+  const context = await fx.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  // Every change to a translated element or the root's lang, from the page
+  // parsed until the first code is drawn (each would be laid out again before
+  // the code could be measured and drawn).
+  await page.addInitScript(() => {
+    window.__relabelled = [];
+    window.__firstCode = false;
+    const note = (records) => {
+      if (window.__firstCode) return;
+      for (const r of records) {
+        const el = r.target.nodeType === Node.ELEMENT_NODE ? r.target : r.target.parentElement;
+        const translated = el?.closest?.('[data-i18n], [data-i18n-label], [data-i18n-placeholder], #lang');
+        if (r.type === 'attributes' && r.target === document.documentElement && r.attributeName === 'lang') {
+          window.__relabelled.push(`html lang → ${document.documentElement.lang}`);
+        } else if (translated && (r.type === 'childList' || r.type === 'characterData' || ['lang', 'aria-label', 'placeholder', 'aria-pressed'].includes(r.attributeName))) {
+          window.__relabelled.push(`#${translated.id || translated.dataset.i18n}: ${r.type} ${r.attributeName ?? ''}`.trim());
+        }
+      }
+    };
+    const observer = new MutationObserver(note);
+    // From the end of parsing (the parser's own insertions are not rewrites),
+    // which comes before the page's module script runs.
+    document.addEventListener('readystatechange', () => {
+      if (document.readyState !== 'interactive') return;
+      observer.observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
+    });
+    // Records are delivered later: those made before the first code are taken at once.
+    const putImageData = CanvasRenderingContext2D.prototype.putImageData;
+    CanvasRenderingContext2D.prototype.putImageData = function putImageDataMarked(...args) {
+      note(observer.takeRecords());
+      window.__firstCode = true;
+      return putImageData.apply(this, args);
+    };
+  });
+  await openWallet(page, fx.server, await fx.newLink());
+  await waitForCode(page);
+  assert.deepEqual(await page.evaluate(() => window.__relabelled), []);
+  // The test sees rewrites: switching language does rewrite the labels.
+  await page.evaluate(() => { window.__firstCode = false; });
+  await page.tap('#lang');
+  await page.waitForFunction(() => window.__relabelled.length > 0);
+  await context.close();
+});
+
 /** WCAG contrast ratio of two CSS rgb() colours. */
 function contrast(a, b) {
   const lum = (css) => {
