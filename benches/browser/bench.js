@@ -1,5 +1,7 @@
 // The refresh benchmark page: our PaymentCode and the JS stack on the same
-// page, in the same CSS boxes, at the same backing-store sizes. The runner
+// page, in the same CSS boxes, drawing the same device pixels on screen
+// (ours keeps the barcode's backing store one row, which layout stretches
+// to the CSS height; JsBarcode draws every row). The runner
 // calls window.runBench(); it resolves to timings and checks, or rejects if
 // any refresh failed to produce a code.
 
@@ -56,6 +58,12 @@ function timerResolution() {
   return smallest;
 }
 
+/** A canvas's size on screen in device pixels: its CSS box × DPR. */
+function screenPixels(canvas) {
+  const rect = canvas.getBoundingClientRect();
+  return [Math.round(rect.width * devicePixelRatio), Math.round(rect.height * devicePixelRatio)];
+}
+
 async function setup() {
   await init();
   let oursRotations = 0;
@@ -70,7 +78,8 @@ async function setup() {
   const oursQr = $('ours-qr');
   const sizes = {
     barcodeWidth: oursBar.width,
-    barcodeHeight: oursBar.height,
+    // Not oursBar.height: that backing store is one row.
+    barcodeHeight: screenPixels(oursBar)[1],
     qrSide: Math.min(oursQr.width, oursQr.height),
     sampleDigits: ours.digits,
   };
@@ -185,11 +194,29 @@ window.runBench = async (options) => {
   envPromise ??= setup();
   const env = await envPromise;
   const [ob, oq, jb, jq] = env.canvases;
+  // Backing stores, and the device pixels each canvas covers on screen.
   const canvasSizes = {
     ours: { barcode: [ob.width, ob.height], qr: [oq.width, oq.height] },
     js: { barcode: [jb.width, jb.height], qr: [jq.width, jq.height] },
+    screen: {
+      ours: { barcode: screenPixels(ob), qr: screenPixels(oq) },
+      js: { barcode: screenPixels(jb), qr: screenPixels(jq) },
+    },
   };
-  if (ob.width !== jb.width || ob.height !== jb.height || oq.width !== jq.width || oq.height !== jq.height) {
+  const same = (a, b) => a[0] === b[0] && a[1] === b[1];
+  const { screen } = canvasSizes;
+  // Both stacks cover the same device pixels; the JS stack's backing stores
+  // are those device pixels one for one, ours are across (and down but for
+  // our barcode's one row), so both stacks draw as many pixels across.
+  const fair =
+    same(screen.ours.barcode, screen.js.barcode) &&
+    same(screen.ours.qr, screen.js.qr) &&
+    same(canvasSizes.js.barcode, screen.js.barcode) &&
+    same(canvasSizes.js.qr, screen.js.qr) &&
+    same(canvasSizes.ours.qr, screen.ours.qr) &&
+    ob.width === screen.ours.barcode[0] &&
+    (ob.height === screen.ours.barcode[1] || ob.height === 1);
+  if (!fair) {
     throw new Error(`canvas sizes differ: ${JSON.stringify(canvasSizes)}`);
   }
   const timings = await measure(env, options);

@@ -209,7 +209,9 @@ function printRefresh(run, o) {
     const title = mode === 'settled'
       ? 'refresh, settled (each refresh + 1-px readback of both canvases + layout)'
       : 'refresh, calls only (deferred canvas/layout work not forced)';
-    console.log(`\n${title}; DPR ${run.dpr}; barcode ${r.canvasSizes.ours.barcode.join('×')} px, QR ${r.canvasSizes.ours.qr.join('×')} px`);
+    const { ours: store, screen } = r.canvasSizes;
+    const bar = `barcode ${screen.ours.barcode.join('×')} px (ours stores ${store.barcode.join('×')})`;
+    console.log(`\n${title}; DPR ${run.dpr}; ${bar}, QR ${screen.ours.qr.join('×')} px`);
     console.log(`  N = ${o.n} per stack, batches of ${o.batch}, stacks alternating; timer step ${r.timerResolutionMs.toFixed(3)} ms`);
     console.log('  stack                        mean ms   p50 ms   p99 ms   max ms | single p50  p99 ms');
     for (const [name, t] of [['wasm PaymentCode.refresh()', ours], ['JS otpauth+jsbarcode+qrcode', js]]) {
