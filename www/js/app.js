@@ -14,10 +14,13 @@ import { createHistory } from './history.js';
 
 // First of all: a link in the fragment leaves the address bar before anything can leak it.
 const fragmentLink = takeFragmentLink();
-// Started at once and side by side: the first code waits for both.
+// Started at once and side by side: the first code waits for both. A link
+// in the fragment is drawn without the stored card, which is read only if
+// that link turns out bad: reading it would first create the database on a
+// first visit, work the first code would share the machine with.
 const wasmLoading = loadWasm();
-const storedLoading = storage.loadCard();
-storedLoading.catch(() => {}); // handled in restoreStoredCard
+let storedLoading = fragmentLink === null ? storage.loadCard() : null;
+storedLoading?.catch(() => {}); // handled in restoreStoredCard
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -220,7 +223,7 @@ async function removeCurrentCard() {
 async function restoreStoredCard() {
   let stored;
   try {
-    stored = await storedLoading;
+    stored = await (storedLoading ??= storage.loadCard());
   } catch {
     showMessage({ kind: 'stored_unreadable' }, true);
     return;
