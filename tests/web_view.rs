@@ -50,14 +50,6 @@ impl Fixture {
     /// Canvases and a swipe area in the page; the issuer clock reads
     /// `issuer_ms` now.
     fn new(issuer_ms: f64) -> Fixture {
-        let document = web_sys::window().unwrap().document().unwrap();
-        let body = document.body().unwrap();
-        let make = |tag: &str, css: &str| {
-            let el = document.create_element(tag).unwrap();
-            el.set_attribute("style", css).unwrap();
-            body.append_child(&el).unwrap();
-            el
-        };
         let barcode: HtmlCanvasElement = make("canvas", "width: 320px; height: 90px")
             .dyn_into()
             .unwrap();
@@ -141,6 +133,15 @@ impl Drop for Fixture {
         self.qr.remove();
         self.area.remove();
     }
+}
+
+/// A `tag` element styled `css`, appended to the body.
+fn make(tag: &str, css: &str) -> web_sys::Element {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let el = document.create_element(tag).unwrap();
+    el.set_attribute("style", css).unwrap();
+    document.body().unwrap().append_child(&el).unwrap();
+    el
 }
 
 fn kind(error: &JsValue) -> String {
@@ -501,14 +502,7 @@ fn refresh_repaints_in_place_what_a_fresh_draw_gives() {
     assert_eq!(view.digits(), CODE_C1_F0);
     assert!(marked(&f.barcode) && marked(&f.qr), "repainted in place");
     let reference = |css: &str, shape: Shape| {
-        let document = web_sys::window().unwrap().document().unwrap();
-        let canvas: HtmlCanvasElement = document
-            .create_element("canvas")
-            .unwrap()
-            .dyn_into()
-            .unwrap();
-        canvas.set_attribute("style", css).unwrap();
-        document.body().unwrap().append_child(&canvas).unwrap();
+        let canvas: HtmlCanvasElement = make("canvas", css).dyn_into().unwrap();
         let bitmap = match shape {
             Shape::Linear => code128(CODE_C1_F0).unwrap(),
             Shape::Matrix => qr(CODE_C1_F0).unwrap(),

@@ -190,10 +190,12 @@ export function errorMessage(kind) {
   return STRINGS[current].errors[kind] ?? t('unknownLinkError');
 }
 
-/** Fill every element marked data-i18n / data-i18n-label / data-i18n-placeholder. */
-// Each write only where the text differs: the page opens already in English,
-// and a node rewritten with its own text (or `lang` set again) is laid out and
-// shaped anew before the first code can be measured and drawn.
+/**
+ * Fill every element marked data-i18n / data-i18n-label / data-i18n-placeholder.
+ * Each is written only where it differs: the page opens with its English text
+ * in place, and a node rewritten with its own text (or `lang` set again) is
+ * laid out and shaped anew before the first code can be measured and drawn.
+ */
 export function applyTranslations(root = document) {
   setIfChanged(document.documentElement, 'lang', current);
   for (const el of root.querySelectorAll('[data-i18n]')) setIfChanged(el, 'textContent', t(el.dataset.i18n));
@@ -205,6 +207,7 @@ export function applyTranslations(root = document) {
   setIfChanged(document, 'title', t('title'));
 }
 
+/** `target[property] = value`, unless it already is. */
 export function setIfChanged(target, property, value) {
   if (target[property] !== value) target[property] = value;
 }
