@@ -3,10 +3,10 @@
 #
 # Each step checks first and returns at once when its tool is already there,
 # so a warm machine finishes in a second or two. On a fresh Debian 12 machine
-# it installs, in order: Debian packages (Rust for wasm32, browsers, drivers),
-# a wasm32 std built from source (unless the rustup toolchain already has the
-# target), wasm-bindgen-cli at the Cargo.lock version, wasm-pack, geckodriver,
-# wasm-opt from npm, and the end-to-end test dependencies (npm + PyPI, pinned).
+# it installs, in order: Debian packages (Rust for wasm32, browsers, drivers,
+# a CJK font), rustup's wasm32 target (or, failing that, a wasm32 std for
+# Debian's rustc built from its source), wasm-bindgen-cli at the Cargo.lock
+# version, wasm-pack, geckodriver, wasm-opt from npm, and the end-to-end test dependencies (npm + PyPI, pinned).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,6 +22,7 @@ apt_packages=(
     chromium chromium-driver                # Chrome engine
     firefox-esr                             # Gecko engine
     webkit2gtk-driver xvfb                  # WebKit engine (WebKitWebDriver)
+    fonts-noto-cjk                          # Chinese labels in screenshots, not boxes
 )
 missing=()
 for p in "${apt_packages[@]}"; do
@@ -35,33 +36,23 @@ if ((${#missing[@]})); then
 fi
 
 # --- wasm32 standard library ------------------------------------------------
-# Preference: a rustup toolchain that already has the target; then a short try
-# at `rustup target add` (works on a connected laptop, hangs here); then
-# Debian's rustc with std built from its own source, keyed on `rustc -vV` so a
-# rustc security update triggers a rebuild instead of "incompatible version".
-debian_std=/usr/lib/rustlib/wasm32-unknown-unknown/lib
-stamp=$debian_std/.paycode-std-stamp
-if [ -z "$(wasm_cargo 2>/dev/null)" ]; then
-    if command -v rustup >/dev/null && timeout 20 rustup target add wasm32-unknown-unknown >/dev/null 2>&1; then
+# Preference (.ci/lib.sh): rustup's stable toolchain with its wasm32 target,
+# added here if missing (a few seconds when the registry answers; bounded,
+# since it once hung on these machines); otherwise Debian's rustc with a
+# wasm32 std installed from its own source by .ci/debian-wasm-std.sh.
+# PAYCODE_WASM_TOOLCHAIN=debian takes the second route even where the first
+# works, so that both stay tested.
+if [ -z "$(wasm_toolchain)" ]; then
+    if [ "${PAYCODE_WASM_TOOLCHAIN:-}" != debian ] && command -v rustup >/dev/null &&
+        timeout 120 rustup target add wasm32-unknown-unknown >/dev/null 2>&1; then
         say "rustup toolchain now has wasm32-unknown-unknown"
-    else
-        say "building the wasm32 std from Debian's rust source (about a minute)"
-        scratch=$(mktemp -d)
-        trap 'rm -rf "$scratch"' EXIT
-        mkdir -p "$scratch/src"
-        printf '[package]\nname = "stdbuild"\nversion = "0.0.0"\nedition = "2021"\n[lib]\npath = "src/lib.rs"\n' >"$scratch/Cargo.toml"
-        : >"$scratch/src/lib.rs"
-        (cd "$scratch" && PATH=/usr/bin:$PATH RUSTC_BOOTSTRAP=1 RUSTFLAGS=-Zforce-unstable-if-unmarked \
-            /usr/bin/cargo build -q --release --target wasm32-unknown-unknown \
-            -Zbuild-std=std,panic_abort,test,proc_macro)
-        rm -rf "$debian_std"
-        mkdir -p "$debian_std"
-        find "$scratch/target/wasm32-unknown-unknown/release/deps" -name '*.rlib' ! -name 'libstdbuild-*' \
-            -exec cp {} "$debian_std/" \;
-        /usr/bin/rustc -vV >"$stamp"
     fi
 fi
-[ -n "$(wasm_cargo)" ] || { echo "setup: no usable wasm32 toolchain" >&2; exit 1; }
+if [ -z "$(wasm_toolchain)" ] && [ "${PAYCODE_WASM_TOOLCHAIN:-}" != rustup ]; then
+    say "installing a wasm32 std for Debian's rustc from its source (about a minute)"
+    bash .ci/debian-wasm-std.sh
+fi
+[ -n "$(wasm_toolchain)" ] || { echo "setup: no usable wasm32 toolchain" >&2; exit 1; }
 
 # --- cargo-installed tools --------------------------------------------------
 export PATH="$HOME/.cargo/bin:$PATH"
