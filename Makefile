@@ -12,10 +12,13 @@ PKG := www/pkg
 setup:
 	@bash .ci/setup.sh
 
-# Release wasm, wasm-opt -Oz, minified glue (.ci/build-wasm.sh says how).
+# Release wasm, wasm-opt -Oz, minified glue (.ci/build-wasm.sh says how);
+# then what a phone downloads: wasm + glue, the whole first load, and the
+# wasm's bytes by crate.
 build: setup
 	@bash .ci/build-wasm.sh $(PKG)
 	@SIZE_BUDGET_REPORT_ONLY=1 bash .ci/size-budget.sh $(PKG)
+	@node .ci/size-report.mjs $(PKG) target/wasm-release/paycode_wallet_bg.named.wasm
 
 run: build
 	@cargo build --release --quiet --bin paycode

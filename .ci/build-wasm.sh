@@ -27,11 +27,17 @@ wasm-bindgen --target web --out-dir "$pkg" --out-name paycode_wallet \
 # The wasm features rustc emits by default must be named to wasm-opt.
 # --zero-filled-memory and --low-memory-unused hold for this module: its
 # memory is its own (not imported), and Rust puts nothing in the first 1 KB.
-.ci/node/node_modules/.bin/wasm-opt -Oz --converge \
-    --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-    --enable-reference-types --enable-multivalue --enable-mutable-globals \
-    --zero-filled-memory --low-memory-unused --strip-producers --strip-target-features \
-    "$pkg/paycode_wallet_bg.wasm" -o "$pkg/paycode_wallet_bg.wasm"
+# -g keeps the function names in $named, which .ci/size-report.mjs reads;
+# the shipped wasm is that file with its names and metadata stripped, and
+# no other change, so the report's sizes are the shipped code's.
+features=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
+    --enable-reference-types --enable-multivalue --enable-mutable-globals)
+named=$target_dir/paycode_wallet_bg.named.wasm
+.ci/node/node_modules/.bin/wasm-opt -Oz --converge -g "${features[@]}" \
+    --zero-filled-memory --low-memory-unused \
+    "$pkg/paycode_wallet_bg.wasm" -o "$named"
+.ci/node/node_modules/.bin/wasm-opt "${features[@]}" --strip-debug --strip-producers \
+    --strip-target-features "$named" -o "$pkg/paycode_wallet_bg.wasm"
 # The JS glue is shipped minified, as any web build would be.
 .ci/node/node_modules/.bin/esbuild "$pkg/paycode_wallet.js" --minify --format=esm \
     --log-level=warning --allow-overwrite --outfile="$pkg/paycode_wallet.js"

@@ -6,7 +6,7 @@
 # it installs, in order: Debian packages (Rust for wasm32, browsers, drivers,
 # a CJK font), rustup's wasm32 target (or, failing that, a wasm32 std for
 # Debian's rustc built from its source), wasm-bindgen-cli at the Cargo.lock
-# version, wasm-pack, geckodriver, wasm-opt from npm, and the end-to-end test dependencies (npm + PyPI, pinned).
+# version, wasm-pack, cargo-fuzz, twiggy, geckodriver, wasm-opt from npm, and the end-to-end test dependencies (npm + PyPI, pinned).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -69,6 +69,10 @@ fi
 if ! command -v cargo-fuzz >/dev/null; then
     say "installing cargo-fuzz"
     cargo install -q --locked cargo-fuzz || cargo install -q cargo-fuzz
+fi
+if ! command -v twiggy >/dev/null; then
+    say "installing twiggy (the wasm size profiler behind make build's size table)"
+    cargo install -q twiggy
 fi
 if ! command -v geckodriver >/dev/null; then
     say "installing geckodriver"
