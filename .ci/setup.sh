@@ -72,7 +72,7 @@ if ! command -v cargo-fuzz >/dev/null; then
 fi
 if ! command -v twiggy >/dev/null; then
     say "installing twiggy (the wasm size profiler behind make build's size table)"
-    cargo install -q twiggy
+    cargo install -q twiggy --version 0.8.0
 fi
 if ! command -v geckodriver >/dev/null; then
     say "installing geckodriver"
