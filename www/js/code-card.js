@@ -132,6 +132,10 @@ export function createCodeCard(wasm, link, { fundingIndex, clockOffsetMs, period
     get clockOffsetMs() {
       return view.clockOffsetMs;
     },
+    /** The current code's digits, for the barcode full screen. */
+    get digits() {
+      return view?.digits ?? '';
+    },
     refresh() {
       return guarded(() => view.refresh());
     },
