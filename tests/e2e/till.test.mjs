@@ -10,7 +10,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startFixture, openWallet, waitForCode, revealDigits, ensureTimeLeft } from './lib/fixture.mjs';
+import { startFixture, openWallet, waitForCode, revealDigits, ensureTimeLeft, barcodePixels } from './lib/fixture.mjs';
 import { decodeImages, measureSymbols } from './lib/decoders.mjs';
 
 const CSS_PX_MM = 0.18;
@@ -58,7 +58,7 @@ async function phoneWithCode(dpr, options = {}) {
   await waitForCode(page);
   // Measuring, screenshots and decoding fall in one time step (the real clock: may wait ≤ 20 s).
   await ensureTimeLeft(page, 20);
-  const digits = await revealDigits(page);
+  const digits = options.hasTouch === false ? null : await revealDigits(page);
   return { context, page, digits };
 }
 
@@ -75,7 +75,7 @@ const SCREENS = [
 ];
 
 for (const { dpr, halfSize } of SCREENS) {
-  test(`360×740 at DPR ${dpr}: Code 128 ≥ 45 × 14 mm and QR 25–31 mm, whole device pixels per module, both decode${halfSize ? ' also at half size' : ''}`, async () => {
+  test(`360×740 at DPR ${dpr}: Code 128 ≥ 45 × 14 mm and QR 25–31 mm, whole device pixels per module, both decode${halfSize ? ' also at half size' : ''}`, async (t) => {
     const { context, page, digits } = await phoneWithCode(dpr);
     const shot = path.join(fx.shots, `till-dpr${dpr}.png`);
     await page.screenshot({ path: shot });
@@ -111,6 +111,11 @@ for (const { dpr, halfSize } of SCREENS) {
     assert.ok(qrCss >= QR_RANGE[0] && qrCss <= QR_RANGE[1], `QR is ${qrCss} CSS px (${(qrCss * CSS_PX_MM).toFixed(1)} mm) without its quiet zone: ${note}`);
     assert.ok(qr.quiet_px >= QUIET.qr * qr.module, `QR quiet zone short: ${note}`);
     assert.ok(qrBox.css.width >= qrCss && qrBox.css.x >= 0 && qrBox.css.x + qrBox.css.width <= 360, note);
+
+    const mm = (css) => (css * CSS_PX_MM).toFixed(1);
+    t.diagnostic(`Code 128: ${bars.module} device px/module, bars ${barsCss.toFixed(1)} × ${(bars.height_px / dpr).toFixed(1)} CSS px `
+      + `(${mm(barsCss)} × ${mm(bars.height_px / dpr)} mm), canvas ${barcodeBox.css.width.toFixed(2)} CSS px; `
+      + `QR: ${qr.modules} modules of ${qr.module} device px, ${qrCss.toFixed(1)} CSS px (${mm(qrCss)} mm), canvas ${qrBox.css.width.toFixed(2)} CSS px`);
 
     const decoded = await decodeBoth(shot);
     assert.deepEqual(decoded.full, { code128: [digits], qr: [digits] }, `decoded from the screenshot: ${JSON.stringify(decoded)}`);
@@ -250,6 +255,28 @@ for (const lock of ['granted', 'refused']) {
     await context.close();
   });
 }
+
+test('with a mouse: a click on the barcode opens the full screen, a drag across it is a swipe (new code) and does not; a click reveals the digits', async () => {
+  const { context, page } = await phoneWithCode(2, { isMobile: false, hasTouch: false });
+  const box = (await boxOf(page, '#barcode-open')).css;
+  const y = box.y + box.height / 2;
+  const before = await barcodePixels(page);
+  await page.mouse.move(box.x + box.width / 2 - 60, y);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width / 2 + 60, y, { steps: 6 });
+  await page.mouse.up();
+  assert.notEqual(await barcodePixels(page), before, 'the drag brought no new code');
+  assert.equal(await page.evaluate(() => document.getElementById('barcode-full').open), false, 'a swipe opened the full screen');
+  await page.click('#barcode-open');
+  await page.waitForFunction(() => document.getElementById('barcode-full').open);
+  await page.mouse.click(20, 20);
+  assert.equal((await fullIsClosed(page)).canvasHome, 'barcode-open');
+  // The digits, inside the same swipeable card, take a mouse click too.
+  await page.click('#digits');
+  assert.equal(await page.getAttribute('#digits', 'aria-pressed'), 'true', 'a click did not reveal the digits');
+  assert.match((await page.textContent('#digits')).replace(/\s/g, ''), /^\d{16,24}$/);
+  await context.close();
+});
 
 test('the barcode is a button: the keyboard opens the full screen, its back button has the focus and closes it', async () => {
   const { context, page, digits } = await phoneWithCode(2);

@@ -10,15 +10,7 @@
 // on-screen box, which a turn would swap, so every draw here happens with
 // the turn off and the turn goes back on before the frame is painted.
 
-/** A drag (a swipe across the card for a new code) is not a tap. */
-function moved(start, event) {
-  return Math.hypot(event.clientX - start.x, event.clientY - start.y) > 10;
-}
-
-function inside(element, event) {
-  const r = element.getBoundingClientRect();
-  return event.clientX >= r.left && event.clientX <= r.right && event.clientY >= r.top && event.clientY <= r.bottom;
-}
+import { onTap } from './tap.js';
 
 /**
  * Wire the full-screen barcode. `redraw()` draws the current code again for
@@ -33,7 +25,6 @@ export function installFullBarcode({ openButton, canvas, dialog, frame, slot, di
   let ownFullscreen = false; // the page went full screen for the dialog
   let locked = false;
   let layoutFrame = 0;
-  let press = null; // where the pointer went down on the barcode
 
   function showDigits() {
     digitsEl.textContent = open ? digits() : '';
@@ -145,23 +136,7 @@ export function installFullBarcode({ openButton, canvas, dialog, frame, slot, di
     }
   }
 
-  openButton.addEventListener('pointerdown', (event) => {
-    press = { x: event.clientX, y: event.clientY };
-  });
-  // The card captures the pointer for its swipe, so a mouse click that began
-  // on the barcode is delivered to the card; a tap or a key, to the button.
-  // Seen in the capture phase: before the dialog's own click, which closes it
-  // and puts the canvas back into the button while the click still bubbles.
-  document.addEventListener('click', (event) => {
-    const started = press;
-    press = null;
-    if (open) return;
-    if (openButton.contains(event.target)) {
-      if (event.detail === 0 || !started || !moved(started, event)) show(); // a key, or a tap
-    } else if (started && event.target.contains(openButton) && !moved(started, event) && inside(openButton, event)) {
-      show();
-    }
-  }, true);
+  onTap(openButton, show);
   dialog.addEventListener('click', () => close());
   dialog.addEventListener('cancel', (event) => {
     event.preventDefault(); // closed here, with its history entry
