@@ -10,7 +10,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startFixture, openWallet, waitForCode, revealDigits, ensureTimeLeft, barcodePixels } from './lib/fixture.mjs';
+import { startFixture, openWallet, waitForCode, revealDigits, ensureTimeLeft, barcodePixels, nextRotation } from './lib/fixture.mjs';
 import { decodeImages, measureSymbols } from './lib/decoders.mjs';
 
 const CSS_PX_MM = 0.18;
@@ -255,6 +255,37 @@ for (const lock of ['granted', 'refused']) {
     await context.close();
   });
 }
+
+test('full screen: a new code (time step) shows at once, bars and digits; opened from the wallet\'s own full screen it leaves that on', async () => {
+  const dpr = 2;
+  const context = await fx.newContext({ deviceScaleFactor: dpr, locale: 'en-US' });
+  const page = await context.newPage();
+  await page.clock.install({ time: new Date() });
+  await openWallet(page, fx.server, await fx.newLink());
+  await waitForCode(page);
+  const first = await revealDigits(page);
+  await openFull(page);
+  assert.equal(await page.textContent('#barcode-full-digits'), first);
+  const rotated = nextRotation(page);
+  await page.clock.fastForward(60_000);
+  await rotated;
+  await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+  const second = await page.textContent('#barcode-full-digits');
+  assert.notEqual(second, first, 'the full screen kept the old digits');
+  await checkFull(page, { dpr, digits: second, name: 'full-rotated' });
+  await page.tap('#barcode-full');
+  await fullIsClosed(page);
+
+  await page.tap('#fullscreen');
+  await page.waitForFunction(() => document.fullscreenElement?.id === 'wallet');
+  await openFull(page);
+  await checkFull(page, { dpr, digits: second, name: 'full-from-wallet-fullscreen' });
+  await page.tap('#barcode-full');
+  await fullIsClosed(page);
+  assert.equal(await page.evaluate(() => document.fullscreenElement?.id), 'wallet', 'closing the barcode left the wallet\'s full screen');
+  assert.deepEqual(context.log.filter((line) => line.startsWith('pageerror')), []);
+  await context.close();
+});
 
 test('with a mouse: a click on the barcode opens the full screen, a drag across it is a swipe (new code) and does not; a click reveals the digits', async () => {
   const { context, page } = await phoneWithCode(2, { isMobile: false, hasTouch: false });
