@@ -133,8 +133,10 @@ async function openFull(page) {
   await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
 }
 
+/** Waits until the dialog is closed and the canvas is back in the card (fails by timeout if it never is). */
 async function fullIsClosed(page) {
-  await page.waitForFunction(() => !document.getElementById('barcode-full').open);
+  await page.waitForFunction(() => !document.getElementById('barcode-full').open
+    && document.getElementById('barcode').parentElement.id === 'barcode-open');
   return page.evaluate(() => ({
     canvasHome: document.getElementById('barcode').parentElement.id,
     digits: document.getElementById('barcode-full-digits').textContent,
@@ -318,8 +320,16 @@ test('the barcode is a button: the keyboard opens the full screen, its back butt
   assert.equal(await page.evaluate(() => document.activeElement.id), 'barcode-full-back');
   assert.equal(await page.textContent('#barcode-full-digits'), digits);
   await page.keyboard.press('Enter');
-  const closed = await fullIsClosed(page);
+  let closed = await fullIsClosed(page);
   assert.equal(closed.canvasHome, 'barcode-open');
   assert.equal(closed.ours, false);
+  // Closed by the browser itself (no cancel event first): the page still puts everything back.
+  await page.focus('#barcode-open');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.getElementById('barcode-full').open);
+  await page.evaluate(() => document.getElementById('barcode-full').close());
+  closed = await fullIsClosed(page);
+  await page.waitForFunction(() => !history.state?.paycodeFullBarcode);
+  assert.deepEqual({ home: closed.canvasHome, digits: closed.digits }, { home: 'barcode-open', digits: '' });
   await context.close();
 });

@@ -63,8 +63,10 @@ export function installFullBarcode({ openButton, canvas, dialog, frame, slot, di
       return;
     }
     try {
-      await screen.orientation?.lock?.('landscape');
-      locked = true;
+      if (screen.orientation?.lock) {
+        await screen.orientation.lock('landscape');
+        locked = true;
+      }
     } catch {
       // No lock here (desktops, iOS, no full screen): the frame turns instead.
     }
@@ -142,6 +144,9 @@ export function installFullBarcode({ openButton, canvas, dialog, frame, slot, di
     event.preventDefault(); // closed here, with its history entry
     close();
   });
+  // Closed by the browser without a cancel first (Chrome does that to a
+  // dialog asked to close again and again without a tap in between).
+  dialog.addEventListener('close', () => close());
   window.addEventListener('popstate', () => {
     if (backsPending > 0) {
       backsPending -= 1;
