@@ -190,9 +190,9 @@ async function checkFull(page, { dpr, digits, name }) {
   return m;
 }
 
-for (const lock of ['granted', 'refused']) {
-  test(`tap → barcode full screen, landscape (orientation lock ${lock}), digits under it; tap, Back and Escape return`, async () => {
-    const dpr = 3;
+// The turn of a portrait screen is checked at a fractional DPR too.
+for (const [lock, dpr] of [['granted', 3], ['refused', 3], ['refused', 2.625]]) {
+  test(`tap → barcode full screen, landscape (orientation lock ${lock}, DPR ${dpr}), digits under it; tap, Back and Escape return`, async () => {
     const { context, page, digits } = await phoneWithCode(dpr, { locale: 'zh-CN' });
     await page.evaluate((refuse) => {
       window.__locks = [];
@@ -220,7 +220,7 @@ for (const lock of ['granted', 'refused']) {
     await openFull(page);
     if (lock === 'granted') await page.waitForFunction(() => innerWidth > innerHeight);
     await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
-    const full = await checkFull(page, { dpr, digits, name: `full-${lock}` });
+    const full = await checkFull(page, { dpr, digits, name: `full-${lock}-dpr${dpr}` });
     assert.ok(full.bars_px / dpr > widthInCard, 'the full-screen barcode is no larger than the card’s');
     assert.equal(await page.textContent('#barcode-full-back'), '轻触任意处返回');
     assert.equal((await page.evaluate(() => window.__locks))[0], lock === 'granted' ? 'landscape' : 'refused');
@@ -250,7 +250,7 @@ for (const lock of ['granted', 'refused']) {
 
     // The card's barcode decodes again after all that.
     await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
-    const shot = path.join(fx.shots, `after-full-${lock}.png`);
+    const shot = path.join(fx.shots, `after-full-${lock}-dpr${dpr}.png`);
     await page.screenshot({ path: shot });
     assert.deepEqual((await decodeBoth(shot)).full, { code128: [digits], qr: [digits] });
     assert.deepEqual(context.log.filter((line) => line.startsWith('pageerror')), []);
