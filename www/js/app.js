@@ -1,13 +1,14 @@
 // The wallet page: a thin shell around the wasm module, which generates,
 // draws, rotates and swipes the codes. This file wires the page together:
 // provisioning, the funding picker, digits, countdown, persistence, the demo
-// card's PIN and the card's recent payments.
+// card's PIN, the card's recent payments and the barcode full screen.
 
 import { takeFragmentLink, fetchDemoLink } from './provision.js';
 import { t, applyTranslations, setIfChanged, setLanguage, otherLanguage, errorMessage } from './i18n.js';
 import * as storage from './storage.js';
 import { installBridge, isEmbedded } from './bridge.js';
 import { installScanAids } from './scan-aids.js';
+import { installFullBarcode } from './full-barcode.js';
 import { registerServiceWorker, pageSettled } from './offline.js';
 import { createCodeCard } from './code-card.js';
 import { createHistory } from './history.js';
@@ -65,6 +66,17 @@ const scanAids = installScanAids({
   fullscreenButton: $('fullscreen'),
   fullscreenTarget: els.wallet,
   labels: { enter: () => t('fullscreen'), exit: () => t('exitFullscreen') },
+});
+
+const fullBarcode = installFullBarcode({
+  openButton: $('barcode-open'),
+  canvas: $('barcode'),
+  dialog: $('barcode-full'),
+  frame: $('barcode-full-frame'),
+  slot: $('barcode-full-slot'),
+  digitsEl: $('barcode-full-digits'),
+  redraw: () => card?.render(),
+  digits: () => card?.digits ?? '',
 });
 
 // Provisioning steps run one at a time (fragment, paste, demo and host may race).
@@ -146,6 +158,7 @@ function openCard(link, { fundingIndex, clockOffsetMs }) {
       onRotate: (masked) => {
         // A new step brings new codes: the "no more codes for now" notice is over.
         if (lastMessage?.kind === 'counter_exhausted') clearMessage();
+        fullBarcode.codeChanged();
         emit({ type: 'rotated', masked });
       },
       onError: (kind) => fail(kind),
@@ -158,6 +171,7 @@ function openCard(link, { fundingIndex, clockOffsetMs }) {
 }
 
 function swapIn({ next, parsed }, pin) {
+  fullBarcode.close(); // it shows the replaced card's code
   const replaced = card;
   replaced?.destroy();
   card = next;
@@ -204,6 +218,7 @@ function chooseFunding(index) {
 }
 
 async function removeCurrentCard() {
+  fullBarcode.close();
   card?.destroy();
   card = null;
   info = null;

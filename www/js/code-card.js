@@ -3,6 +3,7 @@
 // the countdown, the swipe animation, and the polite "new code" announcement.
 
 import { t } from './i18n.js';
+import { onTap } from './tap.js';
 
 const REVEAL_MS = 5000;
 const COUNTDOWN_MS = 250;
@@ -115,7 +116,7 @@ export function createCodeCard(wasm, link, { fundingIndex, clockOffsetMs, period
   if (Number.isFinite(clockOffsetMs)) options.clockOffsetMs = clockOffsetMs;
   view = wasm.PaymentCode.fromLink(link, options);
 
-  digitsEl.addEventListener('click', toggleReveal);
+  const stopRevealTaps = onTap(digitsEl, toggleReveal);
   document.addEventListener('visibilitychange', onVisibility);
   window.addEventListener('pageshow', catchUp);
   window.addEventListener('focus', catchUp);
@@ -131,6 +132,10 @@ export function createCodeCard(wasm, link, { fundingIndex, clockOffsetMs, period
     },
     get clockOffsetMs() {
       return view.clockOffsetMs;
+    },
+    /** The current code's digits, for the barcode full screen. */
+    get digits() {
+      return view?.digits ?? '';
     },
     refresh() {
       return guarded(() => view.refresh());
@@ -149,7 +154,7 @@ export function createCodeCard(wasm, link, { fundingIndex, clockOffsetMs, period
       clearInterval(countdownTimer);
       clearTimeout(revealTimer);
       revealTimer = 0;
-      digitsEl.removeEventListener('click', toggleReveal);
+      stopRevealTaps();
       document.removeEventListener('visibilitychange', onVisibility);
       window.removeEventListener('pageshow', catchUp);
       window.removeEventListener('focus', catchUp);
