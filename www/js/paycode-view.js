@@ -192,17 +192,19 @@ export class PaycodeViewElement extends HTMLElement {
       const card = cardOf(typeof source === 'function' ? await source() : source);
       await loadWasm();
       if (generation !== this.#generation) return; // a later show() or clear() won
+      // A card that cannot be shown leaves the one on screen as it was.
       const info = parseLink(card.link);
-      this.#forgetView();
-      this.#card = card;
-      this.#resume = null;
-      this.#periodMs = info.period * 1000;
       if (this.#attached) {
-        this.#start();
+        this.#start(card, null);
       } else {
-        const index = this.#fundingIndex();
-        if (index >= info.funding.length) throw paycodeError('funding_out_of_range', 'the card has no funding source with this index');
+        if (this.#fundingIndex(card) >= info.funding.length) {
+          throw paycodeError('funding_out_of_range', 'the card has no funding source with this index');
+        }
+        this.#forgetView();
+        this.#card = card;
+        this.#resume = null;
       }
+      this.#periodMs = info.period * 1000;
     } catch (error) {
       if (generation === this.#generation) this.#fail(error);
       throw error;
@@ -244,7 +246,12 @@ export class PaycodeViewElement extends HTMLElement {
 
   /** The funding source index of the code on screen (the `funding` attribute, reflected). */
   get funding() {
-    return this.#view?.fundingIndex ?? this.#fundingIndexOrZero();
+    if (this.#view) return this.#view.fundingIndex;
+    try {
+      return this.#fundingIndex(this.#card);
+    } catch {
+      return 0; // a bad attribute has fired its error event already
+    }
   }
 
   set funding(index) {
@@ -261,7 +268,13 @@ export class PaycodeViewElement extends HTMLElement {
     window.addEventListener('pageshow', this.#onWake);
     window.addEventListener('focus', this.#onWake);
     this.#resizeObserver.observe(this);
-    if (this.#card) this.#start();
+    if (this.#card) {
+      try {
+        this.#start(this.#card, this.#resume);
+      } catch (error) {
+        this.#fail(error);
+      }
+    }
   }
 
   disconnectedCallback() {
@@ -284,7 +297,7 @@ export class PaycodeViewElement extends HTMLElement {
     }
     if (!this.#view) return;
     try {
-      const index = fundingAttribute(this.getAttribute('funding')) ?? this.#card.fundingIndex ?? 0;
+      const index = this.#fundingIndex(this.#card);
       if (index !== this.#view.fundingIndex) this.#guarded(() => this.#view.setFunding(index));
     } catch (error) {
       this.#fail(error);
@@ -318,50 +331,44 @@ export class PaycodeViewElement extends HTMLElement {
     this.#parts.digits.textContent = '';
   }
 
-  #fundingIndex() {
-    return fundingAttribute(this.getAttribute('funding')) ?? this.#card?.fundingIndex ?? 0;
+  /** The `funding` attribute, else the card's own index, else 0. */
+  #fundingIndex(card) {
+    return fundingAttribute(this.getAttribute('funding')) ?? card?.fundingIndex ?? 0;
   }
 
-  #fundingIndexOrZero() {
-    try {
-      return this.#fundingIndex();
-    } catch {
-      return 0;
-    }
-  }
-
-  /** Makes the view for the kept card and draws it. */
-  #start() {
-    const { barcode, qr, card } = this.#parts;
+  /**
+   * Makes a view for `card` and draws it, then lets the old view go. With
+   * `resume` (the element attached again) and still in that step, it goes
+   * on from the code shown then, not from one already used. Throws what
+   * PaymentCode.fromLink throws, leaving the old view as it was.
+   */
+  #start(card, resume) {
+    const { barcode, qr, card: area } = this.#parts;
+    let view = null;
     const options = {
       barcode,
       qr,
-      funding: this.#fundingIndex(),
-      swipeArea: card,
-      onRotate: ({ reason }) => this.#rotated(reason),
+      funding: this.#fundingIndex(card),
+      swipeArea: area,
+      onRotate: ({ reason }) => {
+        if (view !== null && view === this.#view) this.#rotated(reason);
+      },
     };
-    if (Number.isFinite(this.#card.clockOffsetMs)) options.clockOffsetMs = this.#card.clockOffsetMs;
-    let view;
-    try {
-      view = PaymentCode.fromLink(this.#card.link, options);
-    } catch (error) {
-      this.#fail(error);
-      throw error;
-    }
-    this.#card.clockOffsetMs = view.clockOffsetMs;
-    // Made again within the step it left (detached and attached again):
-    // go on from the code shown then, not from a code already used.
-    const resume = this.#resume;
+    if (Number.isFinite(card.clockOffsetMs)) options.clockOffsetMs = card.clockOffsetMs;
+    view = PaymentCode.fromLink(card.link, options);
     if (resume && view.step === resume.step) {
       while (view.counter < resume.counter) view.refresh();
     }
+    this.#forgetView();
+    card.clockOffsetMs = view.clockOffsetMs;
+    this.#card = card;
+    this.#resume = null;
     this.#view = view;
-    card.classList.add('shown');
+    area.classList.add('shown');
     this.#rotated('show');
   }
 
   #rotated(reason) {
-    if (!this.#view) return; // the view's own redraws while #start goes on from an earlier code
     this.#showDigits();
     this.#shownSeconds = null;
     this.#updateCountdown();

@@ -37,7 +37,7 @@ before(async () => {
   const readme = await readmeExamples();
   await Promise.all(readme.map((html, i) => writeFile(path.join(installed.project, `readme-${i + 1}.html`), pageFor(html))));
   server = await serveStatic(installed.project, {
-    mounts: { '/element/': path.join(ROOT, 'tests/element') },
+    mounts: { '/element/': path.join(ROOT, 'tests/element'), '/wallet/js/': path.join(ROOT, 'www/js') },
     demoCard: newLink,
   });
   shots = await mkdtemp(path.join(tmpdir(), 'paycode-element-'));
@@ -252,18 +252,46 @@ test('bad input: an error event with .kind, a rejected show(), nothing uncaught'
   });
   await waitIn(() => window.events.filter((e) => e.type === 'error').length === 5, null, 'the fifth error event');
 
-  await showNewCard();
+  const link = await showNewCard();
+  const kept = await page.run(async (link) => {
+    const pay = document.getElementById('pay');
+    const before = pay.maskedDigits;
+    const kind = await pay.show({ link, fundingIndex: 5 }).then(() => 'resolved', (error) => error.kind);
+    return { kind, before, after: pay.maskedDigits };
+  }, link);
+  assert.equal(kept.kind, 'funding_out_of_range');
+  assert.equal(kept.after, kept.before, 'a card that cannot be shown replaced the one on screen');
   await page.run(() => {
     const pay = document.getElementById('pay');
     pay.setAttribute('funding', 'two');
     pay.setAttribute('funding', '7');
   });
   const kinds = (await errorEvents()).map((e) => e.kind);
-  assert.deepEqual(kinds, ['wrong_scheme', 'no_card', 'bad_card', 'missing_field', 'unsupported_version', 'bad_options', 'funding_out_of_range']);
+  assert.deepEqual(kinds, [
+    'wrong_scheme', 'no_card', 'bad_card', 'missing_field', 'unsupported_version',
+    'funding_out_of_range', 'bad_options', 'funding_out_of_range',
+  ]);
   for (const event of await errorEvents()) assert.ok(event.message.length > 10, `no message: ${JSON.stringify(event)}`);
   // After the bad funding attributes the code on screen is still the card's.
   assert.match(await page.run(() => document.getElementById('pay').maskedDigits), MASKED);
   assert.deepEqual(await uncaught(), []);
+});
+
+test("a stored card: show() takes the wallet storage's loadCard, and keeps its funding and clock offset", async () => {
+  await openTestPage();
+  const link = await newLink();
+  const shown = await page.run(async (link) => {
+    const { saveCard, loadCard, removeCard } = await import('/wallet/js/storage.js');
+    await saveCard({ link, fundingIndex: 1, clockOffsetMs: 4000 });
+    const pay = document.getElementById('pay');
+    await pay.show(loadCard);
+    await removeCard();
+    return { funding: pay.funding, clockOffsetMs: pay.clockOffsetMs, masked: pay.maskedDigits };
+  }, link);
+  assert.equal(shown.funding, 1);
+  assert.equal(shown.clockOffsetMs, 4000);
+  assert.match(shown.masked, MASKED);
+  assert.deepEqual(await errorEvents(), []);
 });
 
 test('moved in the document it goes on; removed it stops; attached again it goes on from the same code', async () => {
