@@ -2,12 +2,12 @@
 // (E2E_ENGINE=chromium|firefox|webkit; .ci/test.sh runs all three): the
 // package packed and installed into a scratch project, a test page and the
 // README's examples served from it, what the screen shows decoded by
-// zxing-cpp and charged at the issuer.
+// zxing-cpp and charged at the issuer. The package itself (its files and
+// types, no browser) is tested once, in ../npm-package.test.mjs.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { serveStatic } from '../lib/server.mjs';
@@ -20,7 +20,6 @@ import { MASKED } from '../lib/fixture.mjs';
 import { readmeExamples, pageFor } from './readme.mjs';
 
 const ENGINE = engineFromEnv();
-const FILES = ['package.json', 'paycode-view.d.ts', 'paycode-view.js', 'paycode_wallet.d.ts', 'paycode_wallet.js', 'paycode_wallet_bg.wasm'];
 
 let installed;
 let issuer;
@@ -113,27 +112,6 @@ async function scan(name) {
 
 const uncaught = () => page.run(() => window.uncaught);
 const errorEvents = () => page.run(() => window.events.filter((e) => e.type === 'error'));
-
-test('the package: npm pack lists its files, package.json names them, node resolves the exports', async () => {
-  const { packed, project } = installed;
-  assert.deepEqual(packed.files.map((f) => f.path).sort(), FILES);
-  const cargo = await readFile(path.join(ROOT, 'Cargo.toml'), 'utf8');
-  const version = cargo.match(/^\[package\][^[]*?^version = "([^"]+)"/m)?.[1];
-  assert.equal(packed.name, 'paycode-wallet');
-  assert.equal(packed.version, version, 'the package version is not the crate version');
-
-  const manifest = JSON.parse(await readFile(path.join(project, 'node_modules/paycode-wallet/package.json'), 'utf8'));
-  assert.equal(manifest.type, 'module');
-  for (const field of ['module', 'types']) assert.ok(FILES.includes(path.normalize(manifest[field])), `${field}: ${manifest[field]}`);
-  assert.deepEqual(manifest.sideEffects, ['./paycode-view.js']);
-  const require = createRequire(path.join(project, 'package.json'));
-  const dir = path.join(project, 'node_modules/paycode-wallet');
-  assert.equal(require.resolve('paycode-wallet'), path.join(dir, 'paycode_wallet.js'));
-  assert.equal(require.resolve('paycode-wallet/element'), path.join(dir, 'paycode-view.js'));
-  // The packaged element imports the glue beside it, not the wallet page's path.
-  const element = await readFile(path.join(dir, 'paycode-view.js'), 'utf8');
-  assert.match(element, /from ["']\.\/paycode_wallet\.js["']/);
-});
 
 test('draws both symbols: they decode to the digits it shows, and the issuer approves the code', async () => {
   await openTestPage();
