@@ -118,6 +118,16 @@ function cardOf(value) {
   throw paycodeError('bad_card', 'a card is a provisioning link or an object with a `link` string');
 }
 
+/** Runs a card loader (such as loadCard); a failure without a `kind` of its own is `stored_unreadable`. */
+async function loadFrom(loader) {
+  try {
+    return await loader();
+  } catch (error) {
+    if (typeof error?.kind === 'string') throw error;
+    throw paycodeError('stored_unreadable', `the card could not be loaded: ${error?.message ?? error}`);
+  }
+}
+
 /** The funding attribute as an index, null when absent; throws on anything else. */
 function fundingAttribute(text) {
   if (text === null) return null;
@@ -189,7 +199,7 @@ export class PaycodeViewElement extends HTMLElement {
   async show(source) {
     const generation = ++this.#generation;
     try {
-      const card = cardOf(typeof source === 'function' ? await source() : source);
+      const card = cardOf(typeof source === 'function' ? await loadFrom(source) : source);
       await loadWasm();
       if (generation !== this.#generation) return; // a later show() or clear() won
       // A card that cannot be shown leaves the one on screen as it was.

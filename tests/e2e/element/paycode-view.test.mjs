@@ -219,16 +219,21 @@ test('bad input: an error event with .kind, a rejected show(), nothing uncaught'
     return {
       wrongScheme: await rejected('https://example.com/?secret=X'),
       noCard: await rejected(() => null),
+      unreadable: await rejected(async () => {
+        throw new Error('The sealing key is missing.');
+      }),
       badCard: await rejected(42),
       missingField: await rejected('paycode://provision?v=1'),
     };
   });
-  assert.deepEqual(outcome, { wrongScheme: 'wrong_scheme', noCard: 'no_card', badCard: 'bad_card', missingField: 'missing_field' });
+  assert.deepEqual(outcome, {
+    wrongScheme: 'wrong_scheme', noCard: 'no_card', unreadable: 'stored_unreadable', badCard: 'bad_card', missingField: 'missing_field',
+  });
   // The property setter cannot return an error: it fires one.
   await page.run(() => {
     document.getElementById('pay').link = 'paycode://provision?v=9';
   });
-  await waitIn(() => window.events.filter((e) => e.type === 'error').length === 5, null, 'the fifth error event');
+  await waitIn(() => window.events.filter((e) => e.type === 'error').length === 6, null, 'the sixth error event');
 
   const link = await showNewCard();
   const kept = await page.run(async (link) => {
@@ -246,7 +251,7 @@ test('bad input: an error event with .kind, a rejected show(), nothing uncaught'
   });
   const kinds = (await errorEvents()).map((e) => e.kind);
   assert.deepEqual(kinds, [
-    'wrong_scheme', 'no_card', 'bad_card', 'missing_field', 'unsupported_version',
+    'wrong_scheme', 'no_card', 'stored_unreadable', 'bad_card', 'missing_field', 'unsupported_version',
     'funding_out_of_range', 'bad_options', 'funding_out_of_range',
   ]);
   for (const event of await errorEvents()) assert.ok(event.message.length > 10, `no message: ${JSON.stringify(event)}`);
