@@ -277,6 +277,23 @@ test("a stored card: show() takes the wallet storage's loadCard, and keeps its f
   assert.deepEqual(await errorEvents(), []);
 });
 
+test('made by script: show() before it is in the document accepts the card, and it draws once attached', async () => {
+  await openTestPage();
+  const link = await newLink();
+  const made = await page.run(async (link) => {
+    const pay = document.createElement('paycode-view');
+    const events = [];
+    pay.addEventListener('rotate', (e) => events.push(e.detail.reason));
+    await pay.show(link);
+    const before = { masked: pay.maskedDigits, events: [...events] };
+    document.getElementById('elsewhere').append(pay);
+    return { before, after: { masked: pay.maskedDigits, events } };
+  }, link);
+  assert.deepEqual(made.before, { masked: '', events: [] });
+  assert.match(made.after.masked, MASKED);
+  assert.deepEqual(made.after.events, ['show']);
+});
+
 test('moved in the document it goes on; removed it stops; attached again it goes on from the same code', async () => {
   await openTestPage();
   await showNewCard();

@@ -51,6 +51,10 @@ function callSource(fn, args) {
     .then((value) => ({ value }), (error) => ({ error: error instanceof Error ? \`\${error.message}\n\${error.stack}\` : String(error) }))`;
 }
 
+function afterTwoFrames() {
+  return new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve())));
+}
+
 function unwrap(result) {
   if (result && 'error' in result) throw new Error(`in the page: ${result.error}`);
   return result?.value;
@@ -180,7 +184,13 @@ async function openWebDriver(engine, driverSpec, { width = 480, height = 900 } =
     run: async (fn, ...args) => unwrap(await session.executeAsyncScript(
       `const done = arguments[arguments.length - 1]; ${callSource(fn, args)}.then(done);`,
     )),
-    screenshot: async (file) => writeFile(file, Buffer.from(await session.takeScreenshot(), 'base64')),
+    async screenshot(file) {
+      // WebKitWebDriver's snapshot can be of a frame painted before the last
+      // DOM change (a redrawn canvas seen at its old size): let two frames
+      // pass first, so the one taken shows what the page holds now.
+      await this.run(afterTwoFrames);
+      await writeFile(file, Buffer.from(await session.takeScreenshot(), 'base64'));
+    },
     async close() {
       await session.quit().catch(() => {});
       await driver.stop();
