@@ -38,6 +38,8 @@ const STYLE = `
   --paycode-accent: #0b5cad;
 }
 :host([hidden]) { display: none; }
+/* A swipe on the card makes a new code: it must not select text or open a callout. */
+.card { user-select: none; -webkit-user-select: none; -webkit-touch-callout: none; }
 .bars { height: var(--paycode-barcode-height); }
 .square { width: var(--paycode-qr-size); aspect-ratio: 1; margin: 0.5rem auto 0; }
 .bars, .square { display: flex; align-items: center; justify-content: center; }

@@ -158,7 +158,7 @@ test('the link never reaches the DOM: not an attribute, not in the markup, not r
   assert.equal(seen.readBack, 'undefined');
 });
 
-test('attributes: funding picks the funding source, the text attributes label the parts', async () => {
+test('attributes: funding picks the funding source, the text attributes label the parts; the button and a swipe make new codes', async () => {
   await openTestPage();
   await showNewCard();
   await ensureTimeLeft(10);
@@ -201,6 +201,18 @@ test('attributes: funding picks the funding source, the text attributes label th
   });
   assert.equal(refreshed.reason, 'swipe');
   assert.notEqual(refreshed.masked, after.masked);
+
+  const swiped = await page.run(async () => {
+    const pay = document.getElementById('pay');
+    const card = pay.shadowRoot.querySelector('[role=group]');
+    const rotated = new Promise((resolve) => pay.addEventListener('rotate', (e) => resolve(e.detail), { once: true }));
+    const at = (x) => ({ bubbles: true, composed: true, pointerId: 7, isPrimary: true, pointerType: 'touch', clientX: x, clientY: 60 });
+    card.dispatchEvent(new PointerEvent('pointerdown', at(60)));
+    card.dispatchEvent(new PointerEvent('pointerup', at(160)));
+    return rotated;
+  });
+  assert.equal(swiped.reason, 'swipe');
+  assert.notEqual(swiped.masked, refreshed.masked);
   assert.deepEqual(await errorEvents(), []);
 });
 
