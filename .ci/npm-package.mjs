@@ -39,6 +39,8 @@ try {
     outfile: path.join(pkg, 'paycode-view.js'),
     bundle: true,
     format: 'esm',
+    // Shipped minified, as the glue is.
+    minify: true,
     plugins: [glueBeside],
     logLevel: 'warning',
   });

@@ -39,7 +39,7 @@ test('the package: npm pack lists its files, package.json names them, node resol
   assert.equal(require.resolve('paycode-wallet/element'), path.join(dir, 'paycode-view.js'));
   // The packaged element imports the glue beside it, not the wallet page's path.
   const element = await readFile(path.join(dir, 'paycode-view.js'), 'utf8');
-  assert.match(element, /from ["']\.\/paycode_wallet\.js["']/);
+  assert.match(element, /from\s*["']\.\/paycode_wallet\.js["']/);
 });
 
 test("the package's types: a strict TypeScript project using both entry points compiles, and misuse does not", async () => {
