@@ -290,7 +290,7 @@ export class PaycodeViewElement extends HTMLElement {
   }
 
   disconnectedCallback() {
-    // A move (removal and insertion in one task) reconnects before this microtask runs.
+    // A move (removal and insertion with no await between) reconnects before this microtask runs.
     this.#leaving = true;
     queueMicrotask(() => {
       if (!this.#leaving) return;
