@@ -44,3 +44,5 @@ named=$target_dir/paycode_wallet_bg.named.wasm
 # The page's modules and this glue as one file: rebuilt with every glue, so
 # the page never runs a glue from another build.
 node .ci/bundle-page.mjs "$pkg"
+# PKG_DIR as an npm package: package.json and the <paycode-view> element.
+node .ci/npm-package.mjs "$pkg"

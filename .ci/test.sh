@@ -65,11 +65,17 @@ browsers() {
     check "browser tests: Firefox" firefox
     check "browser tests: WebKit (WebKitGTK)" webkit
 }
+element_e2e() { # engine: <paycode-view> from the npm package, in one engine (tests/e2e/lib/webdriver.mjs)
+    E2E_ENGINE=$1 tests/e2e/run.sh tests/e2e/element/paycode-view.test.mjs
+}
 e2e() {
     check "release build" make --no-print-directory build
     check "size budget: wasm + glue ≤ 56 KB gzipped" bash .ci/size-budget.sh www/pkg
     check "issuer release build" cargo build --release --quiet --bin paycode
     check "end-to-end (Chromium, zxing-cpp)" tests/e2e/run.sh
+    check "end-to-end <paycode-view>: Chromium" element_e2e chromium
+    check "end-to-end <paycode-view>: Firefox" element_e2e firefox
+    check "end-to-end <paycode-view>: WebKit (WebKitGTK)" element_e2e webkit
 }
 
 sections=("$@")
