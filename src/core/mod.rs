@@ -6,6 +6,7 @@ pub mod funding;
 pub mod limits;
 pub mod link;
 pub mod otp;
+pub mod raster;
 pub mod rotation;
 pub mod secret;
 pub mod symbol;

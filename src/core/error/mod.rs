@@ -7,8 +7,10 @@ mod code;
 mod link;
 mod otp;
 mod rotation;
+mod symbol;
 
 pub use code::CodeError;
 pub use link::LinkError;
 pub use otp::OtpError;
 pub use rotation::RotationError;
+pub use symbol::SymbolError;
