@@ -483,6 +483,8 @@ mod tests {
         kinds.dedup();
         assert_eq!(kinds.len(), all.len());
         assert!(all.iter().all(|e| !e.to_string().is_empty()));
+        let short = format!("shorter than {MIN_KEY_BYTES} bytes");
+        assert!(CodeError::KeyTooShort.to_string().ends_with(&short));
     }
 
     #[test]

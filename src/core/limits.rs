@@ -6,6 +6,9 @@ use core::ops::RangeInclusive;
 pub const MIN_KEY_BYTES: usize = 16;
 /// Longest card key a provisioning link may carry (one SHA-256 block).
 pub const MAX_KEY_BYTES: usize = 64;
+/// Longer provisioning links are refused before they are read: a QR code
+/// holds less.
+pub const MAX_LINK_CHARS: usize = 2048;
 /// Seconds per time step when a link or a new card names none.
 pub const DEFAULT_PERIOD: u32 = 60;
 /// Seconds per time step a card may have.

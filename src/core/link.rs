@@ -11,14 +11,12 @@ use super::code::{encode, Fields, Layout, PaymentCode, TOKEN_LIMIT};
 use super::error::CodeError;
 pub use super::error::LinkError;
 use super::funding::Funding;
-use super::limits::{DEFAULT_PERIOD, MAX_FUNDING, MAX_ISSUER_CHARS, PERIODS};
+use super::limits::{DEFAULT_PERIOD, MAX_FUNDING, MAX_ISSUER_CHARS, MAX_LINK_CHARS, PERIODS};
 use super::secret::Secret;
 use super::text::{is_printable_name, split_first};
 
 /// Scheme and host every v1 link starts with (matched in any letter case).
 pub const LINK_START: &str = "paycode://provision?";
-/// Longer links are refused before they are read: a QR code holds less.
-pub const MAX_LINK_CHARS: usize = 2048;
 /// 2020-01-01T00:00:00Z: an issuer clock before this is broken.
 pub const EARLIEST_TIME: u64 = 1_577_836_800;
 /// 2100-01-01T00:00:00Z (exclusive).
@@ -310,6 +308,11 @@ mod tests {
         let bank = format!(" {} ", crate::core::limits::MAX_BANK_CHARS);
         assert!(text(LinkError::BadBank).contains(&bank));
         assert!(text(LinkError::BadToken).contains(&TOKEN_LIMIT.to_string()));
+        use crate::core::limits::{MAX_KEY_BYTES, MIN_KEY_BYTES};
+        let key_range = format!(" {MIN_KEY_BYTES} to {MAX_KEY_BYTES}");
+        assert!(text(LinkError::SecretLength { len: 3 }).ends_with(&key_range));
+        let periods = format!(" {} to {} seconds", PERIODS.start(), PERIODS.end());
+        assert!(text(LinkError::BadPeriod).ends_with(&periods));
         assert_eq!(
             text(LinkError::MissingField { field: "secret" }),
             "the link has no \"secret\""

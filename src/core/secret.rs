@@ -38,7 +38,7 @@ impl Secret {
     }
 
     /// Wraps key bytes as they are; [`super::code::encode`] refuses keys
-    /// shorter than 16 bytes.
+    /// shorter than [`MIN_KEY_BYTES`] bytes.
     pub fn from_bytes(bytes: Vec<u8>) -> Secret {
         Secret(Zeroizing::new(bytes))
     }

@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 
+use crate::core::limits::MIN_KEY_BYTES;
 use crate::core::text::with_number;
 
 /// Why a code could not be written or read.
@@ -21,7 +22,7 @@ pub enum CodeError {
     CounterOutOfRange,
     /// A funding index of 8 or more, or past the card's funding sources.
     FundingOutOfRange,
-    /// A key shorter than 16 bytes.
+    /// A key shorter than [`MIN_KEY_BYTES`].
     KeyTooShort,
 }
 
@@ -62,7 +63,14 @@ impl CodeError {
             Self::TokenOutOfRange => "the card's token id must be below 1048576",
             Self::CounterOutOfRange => "too many codes in this time step; wait for the next one",
             Self::FundingOutOfRange => "there is no such funding source on this card",
-            Self::KeyTooShort => "the card's key is shorter than 16 bytes",
+            Self::KeyTooShort => {
+                return with_number(
+                    "the card's key is shorter than ",
+                    MIN_KEY_BYTES as u64,
+                    " bytes",
+                )
+                .into()
+            }
         })
     }
 }

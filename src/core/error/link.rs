@@ -2,9 +2,11 @@
 
 use std::borrow::Cow;
 
-use crate::core::limits::{MAX_BANK_CHARS, MAX_FUNDING, MAX_ISSUER_CHARS};
-use crate::core::link::MAX_LINK_CHARS;
-use crate::core::text::{join, with_number};
+use crate::core::limits::{
+    MAX_BANK_CHARS, MAX_FUNDING, MAX_ISSUER_CHARS, MAX_KEY_BYTES, MAX_LINK_CHARS, MIN_KEY_BYTES,
+    PERIODS,
+};
+use crate::core::text::{decimal, join, with_number};
 
 /// Why a provisioning link was refused. Messages never quote the link: it
 /// may hold the secret.
@@ -98,15 +100,24 @@ impl LinkError {
             Self::BadToken => "the card's token id must be a number below 1048576",
             Self::BadBase32 => "the card's secret is not valid base32",
             Self::SecretLength { len } => {
-                return with_number(
-                    "the card's secret is ",
-                    *len as u64,
-                    " bytes; it must be 16 to 64",
-                )
-                .into()
+                let range = join(&[
+                    " bytes; it must be ",
+                    &decimal(MIN_KEY_BYTES as u64),
+                    " to ",
+                    &decimal(MAX_KEY_BYTES as u64),
+                ]);
+                return with_number("the card's secret is ", *len as u64, &range).into();
             }
             Self::UnsupportedAlgorithm => "only the SHA256 algorithm is supported",
-            Self::BadPeriod => "the code period must be 15 to 300 seconds",
+            Self::BadPeriod => {
+                let range = join(&[
+                    &decimal(u64::from(*PERIODS.start())),
+                    " to ",
+                    &decimal(u64::from(*PERIODS.end())),
+                    " seconds",
+                ]);
+                return join(&["the code period must be ", &range]).into();
+            }
             Self::BadTime => "the issuer's time must be unix seconds between 2020 and 2100",
             Self::NoFunding => "the link offers no funding source",
             Self::TooManyFunding => {
