@@ -4,7 +4,7 @@
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
     use criterion::{criterion_group, Criterion};
-    use paycode_wallet::core::symbol::raster::{place_linear, place_matrix, rgba};
+    use paycode_wallet::core::raster::{rgba, Raster};
     use paycode_wallet::core::symbol::{code128, qr};
     use std::hint::black_box;
 
@@ -24,20 +24,33 @@ mod native {
         // A 320 × 90 CSS px barcode and a 232 px QR at DPR 3.
         let bars = code128(CODE).expect("valid digits");
         let square = qr(CODE).expect("valid digits");
-        let bar_place = place_linear(&bars, 960, 270);
-        let qr_place = place_matrix(&square, 696, 696);
+        let bar_raster = Raster::new(&bars, 960, 270);
+        let qr_raster = Raster::new(&square, 696, 696);
+        // Every device pixel on screen, as the names have always measured.
+        let (bar_place, qr_place) = (bar_raster.screen(), qr_raster.screen());
         c.bench_function("rgba Code 128 960×270", |b| {
-            b.iter(|| rgba(black_box(&bars), &bar_place))
+            b.iter(|| rgba(black_box(&bars), &bar_place, bar_place.canvas()))
         });
         c.bench_function("rgba QR 696×696", |b| {
-            b.iter(|| rgba(black_box(&square), &qr_place))
+            b.iter(|| rgba(black_box(&square), &qr_place, qr_place.canvas()))
         });
         c.bench_function("both symbols, encode + rgba at DPR 3", |b| {
             b.iter(|| {
                 let bars = code128(black_box(CODE)).expect("valid digits");
                 let square = qr(black_box(CODE)).expect("valid digits");
-                (rgba(&bars, &bar_place), rgba(&square, &qr_place))
+                (
+                    rgba(&bars, &bar_place, bar_place.canvas()),
+                    rgba(&square, &qr_place, qr_place.canvas()),
+                )
             })
+        });
+        // What the canvases are given: the whole backing store on a first
+        // draw (one row for the barcode), the modules region on a new code.
+        c.bench_function("backing store, Code 128 960×1", |b| {
+            b.iter(|| bar_raster.pixels(black_box(&bars), bar_raster.whole()))
+        });
+        c.bench_function("modules region, QR 696×696", |b| {
+            b.iter(|| qr_raster.pixels(black_box(&square), qr_raster.modules_region()))
         });
     }
 

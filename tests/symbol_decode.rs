@@ -3,7 +3,7 @@
 // proptest is a native-only dev-dependency.
 #![cfg(not(target_arch = "wasm32"))]
 
-use paycode_wallet::core::symbol::{code128, qr, Bitmap};
+use paycode_wallet::core::symbol::{code128, qr, Bitmap, Symbol, MAX_DIGITS};
 use proptest::prelude::*;
 use rxing::BarcodeFormat;
 
@@ -21,8 +21,8 @@ fn luma(bitmap: &Bitmap, scale: u32, rows: u32) -> (Vec<u8>, u32, u32) {
     (pixels, w, h)
 }
 
-fn read_qr(bitmap: &Bitmap) -> (rqrr::MetaData, String) {
-    let (pixels, w, h) = luma(bitmap, 4, 1);
+fn read_qr(symbol: &Symbol) -> (rqrr::MetaData, String) {
+    let (pixels, w, h) = luma(symbol.bitmap(), 4, 1);
     let mut image = rqrr::PreparedImage::prepare_from_greyscale(w as usize, h as usize, |x, y| {
         pixels[y * w as usize + x]
     });
@@ -31,8 +31,8 @@ fn read_qr(bitmap: &Bitmap) -> (rqrr::MetaData, String) {
     grids[0].decode().expect("rqrr decodes the symbol")
 }
 
-fn read_code128(bitmap: &Bitmap) -> String {
-    let (pixels, w, h) = luma(bitmap, 2, 40);
+fn read_code128(symbol: &Symbol) -> String {
+    let (pixels, w, h) = luma(symbol.bitmap(), 2, 40);
     let result = rxing::helpers::detect_in_luma(pixels, w, h, Some(BarcodeFormat::CODE_128))
         .expect("rxing decodes the symbol");
     assert_eq!(*result.getBarcodeFormat(), BarcodeFormat::CODE_128);
@@ -56,6 +56,28 @@ fn rqrr_reads_the_qr_digits_version_1_level_m() {
         assert_eq!(meta.version.0, 1, "smallest version for {digits}");
         // Format bits 00 = level M (ISO/IEC 18004 table 12).
         assert_eq!(meta.ecc_level, 0, "level M for {digits}");
+    }
+}
+
+#[test]
+fn longer_digit_strings_take_the_next_versions_and_still_read() {
+    // Numeric capacity at level M: 34 digits in version 1, 63 in version 2,
+    // 101 in version 3 (ISO/IEC 18004 table 7).
+    for (len, version) in [(35, 2), (48, 2), (63, 2), (MAX_DIGITS, 3)] {
+        let digits: String = (0..len)
+            .map(|i| char::from(b'0' + (i * 3 % 10) as u8))
+            .collect();
+        let (meta, text) = read_qr(&qr(&digits).expect("valid digits"));
+        assert_eq!(text, digits);
+        assert_eq!(
+            (meta.version.0, meta.ecc_level),
+            (version, 0),
+            "{len} digits"
+        );
+        assert_eq!(
+            read_code128(&code128(&digits).expect("valid digits")),
+            digits
+        );
     }
 }
 
@@ -85,12 +107,12 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
     #[test]
-    fn any_digit_string_round_trips(digits in "[0-9]{1,40}") {
+    fn any_digit_string_round_trips(digits in "[0-9]{1,64}") {
         prop_assert_eq!(read_code128(&code128(&digits).expect("valid digits")), digits.clone());
     }
 
     #[test]
-    fn any_digit_string_that_fits_version_1_round_trips_in_qr(digits in "[0-9]{1,34}") {
+    fn any_digit_string_round_trips_in_qr(digits in "[0-9]{1,64}") {
         prop_assert_eq!(read_qr(&qr(&digits).expect("valid digits")).1, digits);
     }
 }

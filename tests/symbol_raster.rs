@@ -1,17 +1,26 @@
 //! Pixels: whole device pixels per module, centred, pure black and white,
 //! bars tall enough, and still readable by foreign decoders.
 
-use paycode_wallet::core::symbol::raster::{
-    place_linear, place_matrix, rgba, rgba_region, Placement, Region, MAX_SIDE,
-};
-use paycode_wallet::core::symbol::{code128, qr, Bitmap, CODE128_QUIET_ZONE, QR_QUIET_ZONE};
+use paycode_wallet::core::raster::{rgba, Placement, Raster, Region, MAX_SIDE};
+use paycode_wallet::core::symbol::{code128, qr, Symbol, SymbolKind};
 use rxing::BarcodeFormat;
 
 const DIGITS: &str = "134512345678901268";
 
+/// Where `symbol` lands on a screen of `w` × `h` device pixels.
+fn place(symbol: &Symbol, w: u32, h: u32) -> Placement {
+    Raster::new(symbol, w, h).screen()
+}
+
+/// The device pixels of the whole screen placement.
+fn screen_rgba(symbol: &Symbol, p: &Placement) -> Vec<u8> {
+    rgba(symbol, p, p.canvas())
+}
+
 /// Asserts every pixel is opaque pure black or pure white, and that the
 /// symbol area matches the bitmap module by module.
-fn check_pixels(bitmap: &Bitmap, p: &Placement, pixels: &[u8]) {
+fn check_pixels(symbol: &Symbol, p: &Placement, pixels: &[u8]) {
+    let bitmap = symbol.bitmap();
     assert_eq!(
         pixels.len(),
         (p.canvas_width * p.canvas_height * 4) as usize
@@ -24,10 +33,9 @@ fn check_pixels(bitmap: &Bitmap, p: &Placement, pixels: &[u8]) {
         let (x, y) = (i as u32 % p.canvas_width, i as u32 / p.canvas_width);
         let inside = x >= p.x && x < p.x + p.width && y >= p.y && y < p.y + p.height;
         let expected_dark = inside && {
-            let my = if bitmap.height == 1 {
-                0
-            } else {
-                (y - p.y) / p.module
+            let my = match symbol.kind() {
+                SymbolKind::Linear => 0,
+                SymbolKind::Matrix => (y - p.y) / p.module,
             };
             bitmap.get((x - p.x) / p.module, my)
         };
@@ -41,19 +49,19 @@ fn luma(pixels: &[u8]) -> Vec<u8> {
 
 #[test]
 fn qr_modules_are_whole_pixels_and_centred_at_each_dpr() {
-    let bitmap = qr(DIGITS).expect("valid digits");
-    assert_eq!(bitmap.width, 29);
+    let symbol = qr(DIGITS).expect("valid digits");
+    assert_eq!(symbol.bitmap().width, 29);
     for dpr in 1..=3 {
         // A 200 × 180 CSS-pixel canvas.
         let (w, h) = (200 * dpr, 180 * dpr);
-        let p = place_matrix(&bitmap, w, h);
+        let p = place(&symbol, w, h);
         assert_eq!((p.canvas_width, p.canvas_height), (w, h));
         assert_eq!(p.module, h / 29, "largest integer scale that fits");
         assert_eq!((p.width, p.height), (29 * p.module, 29 * p.module));
         assert!(p.x.abs_diff(w - p.x - p.width) <= 1, "centred horizontally");
         assert!(p.y.abs_diff(h - p.y - p.height) <= 1, "centred vertically");
-        let pixels = rgba(&bitmap, &p);
-        check_pixels(&bitmap, &p, &pixels);
+        let pixels = screen_rgba(&symbol, &p);
+        check_pixels(&symbol, &p, &pixels);
         let luma = luma(&pixels);
         let mut image =
             rqrr::PreparedImage::prepare_from_greyscale(w as usize, h as usize, |x, y| {
@@ -67,18 +75,18 @@ fn qr_modules_are_whole_pixels_and_centred_at_each_dpr() {
 
 #[test]
 fn code128_fills_the_width_with_whole_pixel_modules_at_each_dpr() {
-    let bitmap = code128(DIGITS).expect("valid digits");
-    assert_eq!(bitmap.width, 154);
+    let symbol = code128(DIGITS).expect("valid digits");
+    assert_eq!(symbol.bitmap().width, 154);
     for dpr in 1..=3 {
         let (w, h) = (320 * dpr, 90 * dpr);
-        let p = place_linear(&bitmap, w, h);
+        let p = place(&symbol, w, h);
         assert_eq!((p.canvas_width, p.canvas_height), (w, h));
         assert_eq!(p.module, 2 * dpr, "320 / 154 = 2 CSS px per module");
         assert_eq!((p.y, p.height), (0, h), "bars fill the height");
         assert!(p.height * 100 >= 15 * p.width, "bars ≥ 15 % of the width");
         assert!(p.x.abs_diff(w - p.x - p.width) <= 1, "centred");
-        let pixels = rgba(&bitmap, &p);
-        check_pixels(&bitmap, &p, &pixels);
+        let pixels = screen_rgba(&symbol, &p);
+        check_pixels(&symbol, &p, &pixels);
         let text =
             rxing::helpers::detect_in_luma(luma(&pixels), w, h, Some(BarcodeFormat::CODE_128))
                 .expect("rxing decodes")
@@ -90,44 +98,44 @@ fn code128_fills_the_width_with_whole_pixel_modules_at_each_dpr() {
 
 #[test]
 fn short_canvas_narrows_code128_modules_to_keep_bars_15_percent() {
-    let bitmap = code128(DIGITS).expect("valid digits");
+    let symbol = code128(DIGITS).expect("valid digits");
     // 600 px wide allows 3 px modules (462 px), but 60 px of height only
     // covers 15 % of 400 px: modules drop to 2 px (308 px, 15 % = 46.2).
-    let p = place_linear(&bitmap, 600, 60);
+    let p = place(&symbol, 600, 60);
     assert_eq!(p.module, 2);
     assert_eq!(p.height, 60);
     assert!(p.height * 100 >= 15 * p.width);
     // Too short for even 1 px modules: the canvas height is used as is.
-    let p = place_linear(&bitmap, 600, 10);
+    let p = place(&symbol, 600, 10);
     assert_eq!((p.module, p.height, p.canvas_height), (1, 10, 10));
 }
 
 #[test]
 fn tiny_or_empty_canvas_grows_to_one_pixel_per_module() {
-    let bitmap = qr(DIGITS).expect("valid digits");
-    let p = place_matrix(&bitmap, 10, 0);
+    let symbol = qr(DIGITS).expect("valid digits");
+    let p = place(&symbol, 10, 0);
     assert_eq!((p.module, p.canvas_width, p.canvas_height), (1, 29, 29));
-    let pixels = rgba(&bitmap, &p);
-    check_pixels(&bitmap, &p, &pixels);
+    let pixels = screen_rgba(&symbol, &p);
+    check_pixels(&symbol, &p, &pixels);
     let bars = code128(DIGITS).expect("valid digits");
-    let p = place_linear(&bars, 0, 0);
+    let p = place(&bars, 0, 0);
     assert_eq!((p.module, p.canvas_width, p.canvas_height), (1, 154, 1));
-    check_pixels(&bars, &p, &rgba(&bars, &p));
+    check_pixels(&bars, &p, &screen_rgba(&bars, &p));
 }
 
 #[test]
 fn huge_canvas_is_capped() {
-    let bitmap = qr(DIGITS).expect("valid digits");
-    let p = place_matrix(&bitmap, u32::MAX, u32::MAX);
+    let symbol = qr(DIGITS).expect("valid digits");
+    let p = place(&symbol, u32::MAX, u32::MAX);
     assert_eq!((p.canvas_width, p.canvas_height), (MAX_SIDE, MAX_SIDE));
     assert_eq!(p.module, MAX_SIDE / 29);
-    let p = place_linear(&code128(DIGITS).expect("valid digits"), u32::MAX, u32::MAX);
+    let p = place(&code128(DIGITS).expect("valid digits"), u32::MAX, u32::MAX);
     assert!(p.canvas_width <= MAX_SIDE && p.canvas_height <= MAX_SIDE);
 }
 
 #[test]
 fn device_pixels_are_whole_and_forgive_float_error() {
-    use paycode_wallet::core::symbol::raster::device_pixels;
+    use paycode_wallet::core::raster::device_pixels;
     assert_eq!(device_pixels(320.0, 1.0), 320);
     assert_eq!(device_pixels(320.0, 2.0), 640);
     // 1000 device px would be 333.333 CSS px, which layout rounds.
@@ -152,7 +160,7 @@ fn device_pixels_are_whole_and_forgive_float_error() {
 
 #[test]
 fn css_px_maps_device_pixels_back_exactly_enough() {
-    use paycode_wallet::core::symbol::raster::css_px;
+    use paycode_wallet::core::raster::css_px;
     assert_eq!(css_px(320, 1.0), "320px");
     assert_eq!(css_px(640, 2.0), "320px");
     assert_eq!(css_px(1000, 3.0), "333.3333px");
@@ -180,24 +188,27 @@ fn crop(full: &[u8], p: &Placement, region: Region) -> Vec<u8> {
     out
 }
 
+const CODES: [&str; 4] = [
+    "134512345678901268",
+    "101",
+    "1599999999999999999999",
+    // Version 2: longer payloads raster the same way.
+    "1345123456789012681345123456789012681",
+];
+
 #[test]
-fn a_region_is_the_same_pixels_as_the_whole_canvas_there() {
-    let codes = ["134512345678901268", "101", "1599999999999999999999"];
-    for digits in codes {
-        for (bitmap, quiet) in [
-            (qr(digits).unwrap(), QR_QUIET_ZONE),
-            (code128(digits).unwrap(), CODE128_QUIET_ZONE),
-        ] {
+fn a_region_is_the_same_pixels_as_the_whole_backing_store_there() {
+    for digits in CODES {
+        for symbol in [qr(digits).unwrap(), code128(digits).unwrap()] {
             for (w, h) in [(200, 180), (320, 96), (960, 288), (696, 696), (13, 7)] {
-                let p = if bitmap.height == 1 {
-                    place_linear(&bitmap, w, h)
-                } else {
-                    place_matrix(&bitmap, w, h)
-                };
-                let full = rgba(&bitmap, &p);
-                let inner = p.modules_region(&bitmap, quiet);
+                let raster = Raster::new(&symbol, w, h);
+                let store = raster.store();
+                let full = raster.pixels(&symbol, raster.whole());
+                assert_eq!(full.region, store.canvas());
+                let inner = raster.modules_region();
+                let (sw, sh) = (store.canvas_width, store.canvas_height);
                 let regions = [
-                    p.canvas(),
+                    raster.whole(),
                     inner,
                     Region {
                         x: 3,
@@ -206,29 +217,31 @@ fn a_region_is_the_same_pixels_as_the_whole_canvas_there() {
                         height: 5,
                     },
                     Region {
-                        x: w - 1,
-                        y: h - 1,
+                        x: sw - 1,
+                        y: sh - 1,
                         width: 50,
                         height: 50,
                     },
                     Region {
-                        x: w + 5,
+                        x: sw + 5,
                         y: 0,
                         width: 4,
                         height: 4,
                     },
                 ];
                 for region in regions {
+                    let part = raster.pixels(&symbol, region);
+                    assert_eq!(part.region, region.clipped_to(&store));
                     assert_eq!(
-                        rgba_region(&bitmap, &p, region),
-                        crop(&full, &p, region),
+                        part.rgba,
+                        crop(&full.rgba, &store, region),
                         "{digits} {w}×{h} {region:?}"
                     );
                 }
                 // Outside the inner region everything is white: what a
                 // repaint of the inner region alone leaves in place.
-                for (i, px) in full.chunks_exact(4).enumerate() {
-                    let (x, y) = (i as u32 % p.canvas_width, i as u32 / p.canvas_width);
+                for (i, px) in full.rgba.chunks_exact(4).enumerate() {
+                    let (x, y) = (i as u32 % sw, i as u32 / sw);
                     let outside = x < inner.x
                         || x >= inner.x + inner.width
                         || y < inner.y
@@ -243,12 +256,35 @@ fn a_region_is_the_same_pixels_as_the_whole_canvas_there() {
 }
 
 #[test]
+fn the_modules_region_leaves_out_exactly_the_quiet_zone() {
+    for digits in CODES {
+        for symbol in [qr(digits).unwrap(), code128(digits).unwrap()] {
+            let raster = Raster::new(&symbol, 960, 960);
+            let store = raster.store();
+            let inner = raster.modules_region();
+            let quiet = symbol.quiet_zone() * store.module;
+            assert_eq!(inner.x, store.x + quiet, "{digits}");
+            assert_eq!(inner.width, store.width - 2 * quiet, "{digits}");
+            match symbol.kind() {
+                SymbolKind::Matrix => {
+                    assert_eq!(
+                        (inner.y, inner.height),
+                        (store.y + quiet, store.height - 2 * quiet)
+                    )
+                }
+                SymbolKind::Linear => assert_eq!((inner.y, inner.height), (0, 1), "{digits}"),
+            }
+        }
+    }
+}
+
+#[test]
 fn a_linear_symbols_backing_store_is_the_first_row_of_its_screen_pixels() {
-    for digits in ["134512345678901268", "101", "1599999999999999999999"] {
-        let bitmap = code128(digits).unwrap();
+    for digits in CODES {
+        let symbol = code128(digits).unwrap();
         for (w, h) in [(320, 96), (960, 288), (13, 7), (0, 0)] {
-            let p = place_linear(&bitmap, w, h);
-            let store = p.backing_store(&bitmap);
+            let raster = Raster::new(&symbol, w, h);
+            let (p, store) = (raster.screen(), raster.store());
             assert_eq!(
                 (store.canvas_width, store.canvas_height),
                 (p.canvas_width, 1),
@@ -258,48 +294,13 @@ fn a_linear_symbols_backing_store_is_the_first_row_of_its_screen_pixels() {
                 (store.x, store.width, store.module),
                 (p.x, p.width, p.module)
             );
-            let screen = rgba(&bitmap, &p);
-            let row = rgba(&bitmap, &store);
+            let screen = screen_rgba(&symbol, &p);
+            let row = raster.pixels(&symbol, raster.whole()).rgba;
             let stride = p.canvas_width as usize * 4;
             assert_eq!(row.len(), stride);
             // Every screen row is that row, so stretching it loses nothing.
             for (y, screen_row) in screen.chunks_exact(stride).enumerate() {
                 assert!(screen_row == row, "{digits} {w}×{h}: row {y}");
-            }
-            let inner = p.modules_region(&bitmap, CODE128_QUIET_ZONE);
-            let below = Region {
-                x: 0,
-                y: p.canvas_height,
-                width: p.canvas_width,
-                height: 3,
-            };
-            let band = Region {
-                x: 5,
-                y: p.canvas_height / 2,
-                width: 40,
-                height: 2,
-            };
-            for region in [p.canvas(), inner, band, below] {
-                let mapped = p.backing_region(&bitmap, region);
-                let on_screen = crop(&screen, &p, region);
-                let expected = if on_screen.is_empty() {
-                    on_screen
-                } else {
-                    crop(
-                        &screen,
-                        &p,
-                        Region {
-                            y: 0,
-                            height: 1,
-                            ..region
-                        },
-                    )
-                };
-                assert_eq!(
-                    rgba_region(&bitmap, &store, mapped),
-                    expected,
-                    "{digits} {w}×{h} {region:?} → {mapped:?}"
-                );
             }
         }
     }
@@ -307,9 +308,30 @@ fn a_linear_symbols_backing_store_is_the_first_row_of_its_screen_pixels() {
 
 #[test]
 fn a_matrix_symbols_backing_store_is_its_screen_pixels() {
-    let bitmap = qr(DIGITS).unwrap();
-    let p = place_matrix(&bitmap, 696, 696);
-    assert_eq!(p.backing_store(&bitmap), p);
-    let inner = p.modules_region(&bitmap, QR_QUIET_ZONE);
-    assert_eq!(p.backing_region(&bitmap, inner), inner);
+    let symbol = qr(DIGITS).unwrap();
+    let raster = Raster::new(&symbol, 696, 696);
+    assert_eq!(raster.store(), raster.screen());
+    let p = raster.screen();
+    assert_eq!(
+        raster.pixels(&symbol, raster.whole()).rgba,
+        screen_rgba(&symbol, &p)
+    );
+}
+
+#[test]
+fn a_raster_fits_symbols_of_the_same_layout_only() {
+    let raster = Raster::new(&qr(DIGITS).unwrap(), 696, 696);
+    assert!(raster.fits(&qr("134512345678901269").unwrap()));
+    assert!(raster.fits(&qr("1").unwrap()), "version 1 too");
+    assert!(
+        !raster.fits(&qr(&"1".repeat(40)).unwrap()),
+        "version 2 is larger"
+    );
+    assert!(!raster.fits(&code128(DIGITS).unwrap()), "another kind");
+    let bars = Raster::new(&code128(DIGITS).unwrap(), 960, 288);
+    assert!(bars.fits(&code128("134512345678901269").unwrap()));
+    assert!(
+        !bars.fits(&code128("13451234567890126").unwrap()),
+        "odd length is wider"
+    );
 }

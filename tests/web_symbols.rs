@@ -3,9 +3,9 @@
 //! QR, rxing for Code 128) read the exact digits back from the pixels.
 #![cfg(target_arch = "wasm32")]
 
-use paycode_wallet::core::symbol::raster::{self, css_px, Placement};
-use paycode_wallet::core::symbol::{code128, qr, Bitmap};
-use paycode_wallet::web::canvas::{draw, repaint, Shape};
+use paycode_wallet::core::raster::{self, css_px, Placement, Raster};
+use paycode_wallet::core::symbol::{code128, qr, Symbol, SymbolKind};
+use paycode_wallet::web::canvas::{draw, repaint};
 use rxing::BarcodeFormat;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -42,17 +42,23 @@ fn canvas(css: &str) -> HtmlCanvasElement {
 /// backing store is one row, as wide as the screen's device pixels, which
 /// the compositor stretches to the CSS height: that row is row 0 of the
 /// device-pixel raster, and is repeated here for every row of the screen.
-fn read_back(canvas: &HtmlCanvasElement, bitmap: &Bitmap, p: &Placement, shape: Shape) -> Vec<u8> {
-    let rows = match shape {
-        Shape::Matrix => p.canvas_height,
-        Shape::Linear => 1,
+fn read_back(canvas: &HtmlCanvasElement, symbol: &Symbol, raster: &Raster) -> Vec<u8> {
+    let (p, kind) = (&raster.screen(), symbol.kind());
+    let rows = match kind {
+        SymbolKind::Matrix => p.canvas_height,
+        SymbolKind::Linear => 1,
     };
     assert_eq!(
         canvas.width(),
         p.canvas_width,
         "one canvas pixel per device pixel across"
     );
-    assert_eq!(canvas.height(), rows, "{shape:?}: backing-store rows");
+    assert_eq!(canvas.height(), rows, "{kind:?}: backing-store rows");
+    assert_eq!(
+        (canvas.width(), canvas.height()),
+        (raster.store().canvas_width, raster.store().canvas_height),
+        "the backing store core computed"
+    );
     let context: CanvasRenderingContext2d = canvas
         .get_context("2d")
         .unwrap()
@@ -73,10 +79,10 @@ fn read_back(canvas: &HtmlCanvasElement, bitmap: &Bitmap, p: &Placement, shape: 
         );
         luma.push(px[0]);
     }
-    if shape == Shape::Linear {
+    if kind == SymbolKind::Linear {
         let stride = p.canvas_width as usize * 4;
         assert!(
-            data[..] == raster::rgba(bitmap, p)[..stride],
+            data[..] == raster::rgba(symbol, p, p.canvas())[..stride],
             "the one row is row 0 of the device-pixel raster"
         );
         luma = luma.repeat(p.canvas_height as usize);
@@ -85,16 +91,16 @@ fn read_back(canvas: &HtmlCanvasElement, bitmap: &Bitmap, p: &Placement, shape: 
 }
 
 /// Every module is a solid square (or bar) of `module` device pixels.
-fn assert_modules(bitmap: &Bitmap, p: &Placement, luma: &[u8]) {
+fn assert_modules(symbol: &Symbol, p: &Placement, luma: &[u8]) {
+    let bitmap = symbol.bitmap();
     let w = p.canvas_width as usize;
     for y in 0..p.canvas_height {
         for x in 0..p.canvas_width {
             let inside = x >= p.x && x < p.x + p.width && y >= p.y && y < p.y + p.height;
             let dark = inside && {
-                let my = if bitmap.height == 1 {
-                    0
-                } else {
-                    (y - p.y) / p.module
+                let my = match symbol.kind() {
+                    SymbolKind::Linear => 0,
+                    SymbolKind::Matrix => (y - p.y) / p.module,
                 };
                 bitmap.get((x - p.x) / p.module, my)
             };
@@ -167,19 +173,22 @@ async fn yield_to_browser() {
 #[wasm_bindgen_test]
 async fn qr_at_dpr_1_2_3_decodes_to_the_exact_code() {
     let canvas = canvas("width: 180px; height: 180px");
-    for code in vector_codes() {
-        let bitmap = qr(&code).unwrap();
+    // And longer digit strings, which take QR versions 2 and 3.
+    let longer = ["1345123456789012681345123456789012681345", &"9".repeat(64)].map(String::from);
+    for code in vector_codes().into_iter().chain(longer) {
+        let symbol = qr(&code).unwrap();
         for dpr in [1.0, 2.0, 3.0] {
-            let p = draw(&canvas, &bitmap, Shape::Matrix, dpr).unwrap();
+            let raster = draw(&canvas, &symbol, dpr).unwrap();
+            let p = raster.screen();
             assert_eq!(
                 p.canvas_width,
                 180 * dpr as u32,
                 "whole canvas at DPR {dpr}"
             );
-            assert_eq!(p.module, p.canvas_width / bitmap.width);
+            assert_eq!(p.module, p.canvas_width / symbol.bitmap().width);
             check_css_size(&canvas, &p, dpr);
-            let luma = read_back(&canvas, &bitmap, &p, Shape::Matrix);
-            assert_modules(&bitmap, &p, &luma);
+            let luma = read_back(&canvas, &symbol, &raster);
+            assert_modules(&symbol, &p, &luma);
             assert_eq!(decode_qr(&luma, &p), code, "QR at DPR {dpr}");
             yield_to_browser().await;
         }
@@ -191,16 +200,17 @@ async fn qr_at_dpr_1_2_3_decodes_to_the_exact_code() {
 async fn code128_at_dpr_1_2_3_decodes_to_the_exact_code() {
     let canvas = canvas("width: 330px; height: 80px");
     for code in vector_codes() {
-        let bitmap = code128(&code).unwrap();
+        let symbol = code128(&code).unwrap();
         for dpr in [1.0, 2.0, 3.0] {
-            let p = draw(&canvas, &bitmap, Shape::Linear, dpr).unwrap();
+            let raster = draw(&canvas, &symbol, dpr).unwrap();
+            let p = raster.screen();
             assert_eq!(p.canvas_height, 80 * dpr as u32);
             assert_eq!(p.height, p.canvas_height, "bars fill the height");
             assert!(p.module >= 1);
             assert!(p.height * 100 >= 15 * p.width, "bars ≥ 15 % of the width");
             check_css_size(&canvas, &p, dpr);
-            let luma = read_back(&canvas, &bitmap, &p, Shape::Linear);
-            assert_modules(&bitmap, &p, &luma);
+            let luma = read_back(&canvas, &symbol, &raster);
+            assert_modules(&symbol, &p, &luma);
             assert_eq!(decode_code128(luma, &p), code, "Code 128 at DPR {dpr}");
             yield_to_browser().await;
         }
@@ -224,16 +234,13 @@ fn redrawing_does_not_feed_our_size_back_into_the_measurement() {
         if css.contains('%') {
             parent.append_child(&canvas).unwrap();
         }
-        let bitmap = code128("134605419269801054").unwrap();
+        let symbol = code128("134605419269801054").unwrap();
         for dpr in [3.0, 2.0, 1.0, 3.0] {
-            let first = draw(&canvas, &bitmap, Shape::Linear, dpr).unwrap();
+            let first = draw(&canvas, &symbol, dpr).unwrap();
             for _ in 0..3 {
-                assert_eq!(
-                    draw(&canvas, &bitmap, Shape::Linear, dpr).unwrap(),
-                    first,
-                    "{css}"
-                );
+                assert_eq!(draw(&canvas, &symbol, dpr).unwrap(), first, "{css}");
             }
+            let first = first.screen();
             let rect = canvas.get_bounding_client_rect();
             let expected_width = f64::from(first.canvas_width) / dpr;
             assert!(
@@ -251,7 +258,7 @@ fn redrawing_does_not_feed_our_size_back_into_the_measurement() {
             );
         }
         // The host's own inline size is back in charge after each measure.
-        let p = draw(&canvas, &bitmap, Shape::Linear, 1.0).unwrap();
+        let p = draw(&canvas, &symbol, 1.0).unwrap().screen();
         match css {
             "width: 250px; height: 70px" => {
                 assert_eq!((p.canvas_width, p.canvas_height), (250, 70))
@@ -267,11 +274,12 @@ fn redrawing_does_not_feed_our_size_back_into_the_measurement() {
 #[wasm_bindgen_test]
 fn a_hidden_canvas_still_gets_a_readable_symbol() {
     let canvas = canvas("display: none");
-    let bitmap = qr("134605419269801054").unwrap();
-    let p = draw(&canvas, &bitmap, Shape::Matrix, 2.0).unwrap();
-    assert_eq!((p.module, p.canvas_width), (1, bitmap.width));
-    let luma = read_back(&canvas, &bitmap, &p, Shape::Matrix);
-    assert_modules(&bitmap, &p, &luma);
+    let symbol = qr("134605419269801054").unwrap();
+    let raster = draw(&canvas, &symbol, 2.0).unwrap();
+    let p = raster.screen();
+    assert_eq!((p.module, p.canvas_width), (1, symbol.bitmap().width));
+    let luma = read_back(&canvas, &symbol, &raster);
+    assert_modules(&symbol, &p, &luma);
     canvas.remove();
 }
 
@@ -284,35 +292,36 @@ async fn repainting_the_modules_region_gives_the_full_drawing() {
     let (a, b) = (&codes[0], &codes[1]);
     assert_ne!(a, b, "test premise: two different codes");
     for (shape, css) in [
-        (Shape::Matrix, "width: 232px; height: 232px"),
-        (Shape::Linear, "width: 320px; height: 96px"),
+        (SymbolKind::Matrix, "width: 232px; height: 232px"),
+        (SymbolKind::Linear, "width: 320px; height: 96px"),
     ] {
         let encode = |digits: &str| match shape {
-            Shape::Matrix => qr(digits).unwrap(),
-            Shape::Linear => code128(digits).unwrap(),
+            SymbolKind::Matrix => qr(digits).unwrap(),
+            SymbolKind::Linear => code128(digits).unwrap(),
         };
         let canvas = canvas(css);
         for dpr in [1.0, 3.0] {
-            let bitmap = encode(b);
-            let full_b = draw(&canvas, &bitmap, shape, dpr).unwrap();
-            let expected = read_back(&canvas, &bitmap, &full_b, shape);
-            let p = draw(&canvas, &encode(a), shape, dpr).unwrap();
-            assert_eq!(p, full_b, "same placement for both codes");
-            let region = p.modules_region(&bitmap, shape.quiet_zone());
+            let symbol = encode(b);
+            let full_b = draw(&canvas, &symbol, dpr).unwrap();
+            let expected = read_back(&canvas, &symbol, &full_b);
+            let raster = draw(&canvas, &encode(a), dpr).unwrap();
+            assert_eq!(raster, full_b, "same placement for both codes");
+            let p = raster.screen();
+            let region = raster.modules_region();
             assert!(
                 region.width < p.canvas_width,
                 "the region leaves the quiet zone out"
             );
-            repaint(&canvas, &bitmap, &p, region).unwrap();
+            repaint(&canvas, &symbol, &raster, region).unwrap();
             check_css_size(&canvas, &p, dpr);
-            let luma = read_back(&canvas, &bitmap, &p, shape);
+            let luma = read_back(&canvas, &symbol, &raster);
             assert!(
                 luma == expected,
                 "{shape:?} at DPR {dpr}: repaint differs from a full draw"
             );
             let decoded = match shape {
-                Shape::Matrix => decode_qr(&luma, &p),
-                Shape::Linear => decode_code128(luma, &p),
+                SymbolKind::Matrix => decode_qr(&luma, &p),
+                SymbolKind::Linear => decode_code128(luma, &p),
             };
             assert_eq!(&decoded, b, "{shape:?} at DPR {dpr}");
             yield_to_browser().await;

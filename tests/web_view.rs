@@ -8,9 +8,9 @@ use std::rc::Rc;
 
 use js_sys::{Function, Object, Reflect, JSON};
 use paycode_wallet::core::link::Card;
-use paycode_wallet::core::symbol::raster::css_px;
-use paycode_wallet::core::symbol::{code128, qr};
-use paycode_wallet::web::canvas::{draw, Shape};
+use paycode_wallet::core::raster::css_px;
+use paycode_wallet::core::symbol::{code128, qr, Symbol};
+use paycode_wallet::web::canvas::draw;
 use paycode_wallet::web::{parse_link, PaymentCodeOptions, PaymentCodeView};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -501,19 +501,16 @@ fn refresh_repaints_in_place_what_a_fresh_draw_gives() {
     view.refresh().unwrap();
     assert_eq!(view.digits(), CODE_C1_F0);
     assert!(marked(&f.barcode) && marked(&f.qr), "repainted in place");
-    let reference = |css: &str, shape: Shape| {
+    let reference = |css: &str, symbol: Symbol| {
         let canvas: HtmlCanvasElement = make("canvas", css).dyn_into().unwrap();
-        let bitmap = match shape {
-            Shape::Linear => code128(CODE_C1_F0).unwrap(),
-            Shape::Matrix => qr(CODE_C1_F0).unwrap(),
-        };
-        let placement = draw(&canvas, &bitmap, shape, dpr).unwrap();
+        let placement = draw(&canvas, &symbol, dpr).unwrap().screen();
         mark(&canvas);
         let shot = snapshot(&canvas);
         canvas.remove();
         (placement, shot)
     };
-    let (bar, bar_shot) = reference("width: 320px; height: 90px", Shape::Linear);
+    let bars = code128(CODE_C1_F0).unwrap();
+    let (bar, bar_shot) = reference("width: 320px; height: 90px", bars);
     assert_eq!(bar_shot.0, (bar.canvas_width, 1));
     assert_eq!(
         bar_shot.1 .1,
@@ -524,7 +521,7 @@ fn refresh_repaints_in_place_what_a_fresh_draw_gives() {
         snapshot(&f.barcode) == bar_shot,
         "barcode: refresh = fresh draw"
     );
-    let (_, qr_shot) = reference("width: 200px; height: 200px", Shape::Matrix);
+    let (_, qr_shot) = reference("width: 200px; height: 200px", qr(CODE_C1_F0).unwrap());
     assert!(snapshot(&f.qr) == qr_shot, "QR: refresh = fresh draw");
 
     view.redraw().unwrap();

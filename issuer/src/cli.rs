@@ -16,12 +16,13 @@ use serde_json::{json, Value};
 
 use crate::allowance::UtcOffset;
 use crate::money::parse_amount;
-use crate::provision::{provision, NewCard, DEFAULT_PERIOD};
+use crate::provision::{provision, NewCard};
 use crate::store::{CardRecord, SqliteStore};
 use crate::verifier::{
     ChargeOutcome, ChargeRequest, FundingUsed, ValidCode, Verifier, VerifierConfig, VerifyOutcome,
 };
 pub use args::ArgError;
+use paycode_wallet::core::limits::DEFAULT_PERIOD;
 
 /// Exit statuses.
 pub mod status {
@@ -439,6 +440,13 @@ fn cmd_pin(words: &[String]) -> Result<Output, Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn help_quotes_the_limits_core_defines() {
+        use paycode_wallet::core::limits::MAX_FUNDING;
+        assert!(HELP.contains(&format!("[--period {DEFAULT_PERIOD}]")));
+        assert!(HELP.contains(&format!("(1 to {MAX_FUNDING})")));
+    }
 
     fn words(s: &[&str]) -> Vec<String> {
         s.iter().map(|w| w.to_string()).collect()

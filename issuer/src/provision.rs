@@ -3,13 +3,11 @@
 use std::fmt;
 
 use paycode_wallet::core::code::{Layout, TOKEN_LIMIT};
+use paycode_wallet::core::limits::{MAX_FUNDING, PERIODS};
 use rand::Rng;
 
 use crate::secret::SecretKey;
 use crate::store::{CardKey, CardRecord, Store, StoreError, TxMode};
-
-/// Seconds per time step unless asked otherwise.
-pub const DEFAULT_PERIOD: u32 = 60;
 
 /// Random tries for an unused token before giving up. With a million ids
 /// per prefix, running out of tries means the prefix is nearly full.
@@ -21,7 +19,7 @@ pub struct NewCard {
     pub issuer: String,
     pub layout: Layout,
     pub period: u32,
-    /// Link form, index order, 1..=8 entries.
+    /// Link form, index order, 1 to `MAX_FUNDING` entries.
     pub funding: Vec<String>,
     /// Issuer unix seconds.
     pub at: u64,
@@ -33,7 +31,8 @@ pub enum ProvisionError {
     PrefixFull,
     NoFunding,
     TooManyFunding,
-    ZeroPeriod,
+    /// A period outside the seconds per step the wallet accepts.
+    BadPeriod,
     Store(StoreError),
 }
 
@@ -43,7 +42,7 @@ impl ProvisionError {
             Self::PrefixFull => "prefix_full",
             Self::NoFunding => "no_funding",
             Self::TooManyFunding => "too_many_funding",
-            Self::ZeroPeriod => "zero_period",
+            Self::BadPeriod => "bad_period",
             Self::Store(e) => e.kind(),
         }
     }
@@ -54,8 +53,13 @@ impl fmt::Display for ProvisionError {
         match self {
             Self::PrefixFull => f.write_str("no unused token id is left for this prefix"),
             Self::NoFunding => f.write_str("a card needs at least one funding source"),
-            Self::TooManyFunding => f.write_str("a card has at most 8 funding sources"),
-            Self::ZeroPeriod => f.write_str("the time step must be at least one second"),
+            Self::TooManyFunding => write!(f, "a card has at most {MAX_FUNDING} funding sources"),
+            Self::BadPeriod => write!(
+                f,
+                "the time step must be {} to {} seconds",
+                PERIODS.start(),
+                PERIODS.end()
+            ),
             Self::Store(e) => e.fmt(f),
         }
     }
@@ -75,11 +79,11 @@ pub fn provision(store: &mut dyn Store, new: NewCard) -> Result<CardRecord, Prov
     if new.funding.is_empty() {
         return Err(ProvisionError::NoFunding);
     }
-    if new.funding.len() > 8 {
+    if new.funding.len() > usize::from(MAX_FUNDING) {
         return Err(ProvisionError::TooManyFunding);
     }
-    if new.period == 0 {
-        return Err(ProvisionError::ZeroPeriod);
+    if !PERIODS.contains(&new.period) {
+        return Err(ProvisionError::BadPeriod);
     }
     let mut card = CardRecord {
         key: CardKey {
@@ -115,12 +119,13 @@ pub fn provision(store: &mut dyn Store, new: NewCard) -> Result<CardRecord, Prov
 mod tests {
     use super::*;
     use crate::store::MemoryStore;
+    use paycode_wallet::core::limits::DEFAULT_PERIOD;
 
     fn new_card() -> NewCard {
         NewCard {
             issuer: "Demo Bank".into(),
             layout: Layout::DEFAULT,
-            period: 60,
+            period: DEFAULT_PERIOD,
             funding: vec!["balance".into()],
             at: 1_764_100_000,
         }
@@ -145,13 +150,22 @@ mod tests {
         c.funding.clear();
         assert_eq!(provision(&mut store, c).unwrap_err().kind(), "no_funding");
         let mut c = new_card();
-        c.funding = vec!["balance".into(); 9];
+        c.funding = vec!["balance".into(); usize::from(MAX_FUNDING) + 1];
         assert_eq!(
             provision(&mut store, c).unwrap_err().kind(),
             "too_many_funding"
         );
+        for period in [0, PERIODS.start() - 1, PERIODS.end() + 1] {
+            let mut c = new_card();
+            c.period = period;
+            let refused = provision(&mut store, c).unwrap_err();
+            assert_eq!(refused.kind(), "bad_period", "{period}");
+        }
         let mut c = new_card();
-        c.period = 0;
-        assert_eq!(provision(&mut store, c).unwrap_err().kind(), "zero_period");
+        c.funding = vec!["balance".into(); usize::from(MAX_FUNDING)];
+        assert!(
+            provision(&mut store, c).is_ok(),
+            "as many sources as allowed"
+        );
     }
 }

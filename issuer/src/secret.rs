@@ -1,5 +1,6 @@
 //! Key bytes as the issuer holds them.
 
+use paycode_wallet::core::limits::{MAX_KEY_BYTES, MIN_KEY_BYTES};
 use std::fmt;
 use zeroize::Zeroizing;
 
@@ -11,6 +12,9 @@ pub struct SecretKey(Zeroizing<Vec<u8>>);
 /// Length of the keys this issuer creates: 256 bits, the HMAC-SHA256 block
 /// of security.
 pub const NEW_KEY_BYTES: usize = 32;
+
+// A key the wallet would refuse is no use to anyone.
+const _: () = assert!(MIN_KEY_BYTES <= NEW_KEY_BYTES && NEW_KEY_BYTES <= MAX_KEY_BYTES);
 
 impl SecretKey {
     /// Copies `bytes` into a zeroizing buffer (the caller wipes its own copy).

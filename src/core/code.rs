@@ -13,10 +13,9 @@
 
 use subtle::ConstantTimeEq;
 
-use std::borrow::Cow;
-
+pub use super::error::CodeError;
+use super::limits::{MAX_FUNDING, MIN_KEY_BYTES};
 use super::otp::hmac_sha256;
-use super::text::with_number;
 
 /// Bits of the opaque token id that lets the issuer find the card.
 pub const TOKEN_BITS: u32 = 20;
@@ -24,15 +23,11 @@ pub const TOKEN_BITS: u32 = 20;
 pub const TOKEN_LIMIT: u32 = 1 << TOKEN_BITS;
 /// Swipe counters within one time step are below this.
 pub const COUNTER_LIMIT: u8 = 16;
-/// Funding-source indexes are below this.
-pub const FUNDING_LIMIT: u8 = 8;
 /// The code carries the time step modulo this.
 pub const STEP_RESIDUES: u64 = 8;
 /// Widest verification window (in steps either side) for which a residue
 /// modulo 8 still names exactly one step: 2·3 + 1 = 7 < 8.
 pub const MAX_WINDOW: u64 = 3;
-/// Shortest key accepted, as for HOTP (RFC 4226 §4).
-pub const MIN_KEY_BYTES: usize = 16;
 /// Prefixes tills route as this kind of code.
 pub const PREFIXES: core::ops::RangeInclusive<u8> = 10..=15;
 /// Total code lengths, prefix included.
@@ -303,7 +298,7 @@ fn check_fields(token: u32, counter: u8, funding: u8) -> Result<(), CodeError> {
     if counter >= COUNTER_LIMIT {
         return Err(CodeError::CounterOutOfRange);
     }
-    if funding >= FUNDING_LIMIT {
+    if funding >= MAX_FUNDING {
         return Err(CodeError::FundingOutOfRange);
     }
     Ok(())
@@ -331,77 +326,6 @@ fn compute_mac(layout: Layout, key: &[u8], fields: &Fields, modulus: u64) -> u64
     first.copy_from_slice(&tag[..8]);
     u64::from_be_bytes(first).checked_rem(modulus).unwrap_or(0)
 }
-
-/// Why a code could not be written or read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CodeError {
-    /// Something other than the ASCII digits 0-9 (or nothing at all).
-    NotDigits,
-    /// A total length outside 16..=24.
-    BadLength { len: usize },
-    /// A prefix outside 10..=15.
-    BadPrefix,
-    /// The payload is too large to hold the fields and a MAC.
-    PayloadOutOfRange,
-    /// A token id of 2^20 or more.
-    TokenOutOfRange,
-    /// A swipe counter of 16 or more (or past the card's last swipe).
-    CounterOutOfRange,
-    /// A funding index of 8 or more, or past the card's funding sources.
-    FundingOutOfRange,
-    /// A key shorter than 16 bytes.
-    KeyTooShort,
-}
-
-impl CodeError {
-    /// Stable snake_case name, for programs and translations.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Self::NotDigits => "not_digits",
-            Self::BadLength { .. } => "bad_length",
-            Self::BadPrefix => "bad_prefix",
-            Self::PayloadOutOfRange => "payload_out_of_range",
-            Self::TokenOutOfRange => "token_out_of_range",
-            Self::CounterOutOfRange => "counter_out_of_range",
-            Self::FundingOutOfRange => "funding_out_of_range",
-            Self::KeyTooShort => "key_too_short",
-        }
-    }
-}
-
-impl CodeError {
-    /// The plain-words message (what Display prints), built without
-    /// `core::fmt` so the wasm bundle carries no formatting code.
-    pub fn message(&self) -> Cow<'static, str> {
-        Cow::Borrowed(match self {
-            Self::NotDigits => "a payment code is made of the digits 0 to 9 only",
-            Self::BadLength { len } => {
-                return with_number(
-                    "a payment code has 16 to 24 digits; this one has ",
-                    *len as u64,
-                    "",
-                )
-                .into()
-            }
-            Self::BadPrefix => "a payment code starts with 10, 11, 12, 13, 14 or 15",
-            Self::PayloadOutOfRange => {
-                "the digits after the prefix are too large to be a payment code"
-            }
-            Self::TokenOutOfRange => "the card's token id must be below 1048576",
-            Self::CounterOutOfRange => "too many codes in this time step; wait for the next one",
-            Self::FundingOutOfRange => "there is no such funding source on this card",
-            Self::KeyTooShort => "the card's key is shorter than 16 bytes",
-        })
-    }
-}
-
-impl core::fmt::Display for CodeError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(&self.message())
-    }
-}
-
-impl std::error::Error for CodeError {}
 
 #[cfg(test)]
 mod tests {
@@ -559,6 +483,8 @@ mod tests {
         kinds.dedup();
         assert_eq!(kinds.len(), all.len());
         assert!(all.iter().all(|e| !e.to_string().is_empty()));
+        let short = format!("shorter than {MIN_KEY_BYTES} bytes");
+        assert!(CodeError::KeyTooShort.to_string().ends_with(&short));
     }
 
     #[test]

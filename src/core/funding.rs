@@ -1,11 +1,9 @@
 //! Where a payment's money comes from. Only debit sources and the stored
 //! balance are offered: a payment code must never run up credit.
 
-use super::link::LinkError;
+use super::error::LinkError;
+use super::limits::MAX_BANK_CHARS;
 use super::text::{is_printable_name, join, split_first, split_last};
-
-/// Longest bank name, in characters.
-pub const MAX_BANK_CHARS: usize = 32;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Funding {

@@ -7,19 +7,16 @@ use std::borrow::Cow;
 
 use zeroize::Zeroizing;
 
-use super::code::{encode, CodeError, Fields, Layout, PaymentCode, TOKEN_LIMIT};
+use super::code::{encode, Fields, Layout, PaymentCode, TOKEN_LIMIT};
+use super::error::CodeError;
+pub use super::error::LinkError;
 use super::funding::Funding;
+use super::limits::{DEFAULT_PERIOD, MAX_FUNDING, MAX_ISSUER_CHARS, MAX_LINK_CHARS, PERIODS};
 use super::secret::Secret;
-use super::text::{is_printable_name, join, split_first, with_number};
+use super::text::{is_printable_name, split_first};
 
 /// Scheme and host every v1 link starts with (matched in any letter case).
 pub const LINK_START: &str = "paycode://provision?";
-/// Longer links are refused before they are read: a QR code holds less.
-pub const MAX_LINK_CHARS: usize = 2048;
-pub const DEFAULT_PERIOD: u32 = 60;
-pub const PERIODS: core::ops::RangeInclusive<u32> = 15..=300;
-pub const MAX_FUNDING: usize = 8;
-pub const MAX_ISSUER_CHARS: usize = 64;
 /// 2020-01-01T00:00:00Z: an issuer clock before this is broken.
 pub const EARLIEST_TIME: u64 = 1_577_836_800;
 /// 2100-01-01T00:00:00Z (exclusive).
@@ -198,7 +195,7 @@ impl<'a> RawLink<'a> {
                 "period" => ("period", &mut raw.period),
                 "time" => ("time", &mut raw.time),
                 "funding" => {
-                    if raw.funding.len() == MAX_FUNDING {
+                    if raw.funding.len() == usize::from(MAX_FUNDING) {
                         return Err(LinkError::TooManyFunding);
                     }
                     raw.funding.push(value);
@@ -229,143 +226,6 @@ fn number(text: &str) -> Option<u64> {
     }
     text.parse().ok()
 }
-
-/// Why a provisioning link was refused. Messages never quote the link: it
-/// may hold the secret.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LinkError {
-    TooLong,
-    WrongScheme,
-    UnsupportedVersion,
-    MissingField { field: &'static str },
-    DuplicateField { field: &'static str },
-    BadIssuer,
-    BadPrefix,
-    BadLength,
-    BadToken,
-    BadBase32,
-    SecretLength { len: usize },
-    UnsupportedAlgorithm,
-    BadPeriod,
-    BadTime,
-    NoFunding,
-    TooManyFunding,
-    CreditRefused,
-    BadFunding,
-    BadBank,
-    BadLast4,
-}
-
-impl LinkError {
-    /// Stable snake_case name; the page picks its zh-CN/en message by it.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Self::TooLong => "too_long",
-            Self::WrongScheme => "wrong_scheme",
-            Self::UnsupportedVersion => "unsupported_version",
-            Self::MissingField { .. } => "missing_field",
-            Self::DuplicateField { .. } => "duplicate_field",
-            Self::BadIssuer => "bad_issuer",
-            Self::BadPrefix => "bad_prefix",
-            Self::BadLength => "bad_length",
-            Self::BadToken => "bad_token",
-            Self::BadBase32 => "bad_base32",
-            Self::SecretLength { .. } => "secret_length",
-            Self::UnsupportedAlgorithm => "unsupported_algorithm",
-            Self::BadPeriod => "bad_period",
-            Self::BadTime => "bad_time",
-            Self::NoFunding => "no_funding",
-            Self::TooManyFunding => "too_many_funding",
-            Self::CreditRefused => "credit_refused",
-            Self::BadFunding => "bad_funding",
-            Self::BadBank => "bad_bank",
-            Self::BadLast4 => "bad_last4",
-        }
-    }
-}
-
-impl LinkError {
-    /// The plain-words message (what Display prints), built without
-    /// `core::fmt` so the wasm bundle carries no formatting code.
-    pub fn message(&self) -> Cow<'static, str> {
-        let fixed = match self {
-            Self::TooLong => {
-                return with_number(
-                    "the link is longer than ",
-                    MAX_LINK_CHARS as u64,
-                    " characters",
-                )
-                .into()
-            }
-            Self::WrongScheme => {
-                "this is not a payment-card link (it must start with paycode://provision?)"
-            }
-            Self::UnsupportedVersion => {
-                "this card link is from a newer version; only version 1 is understood"
-            }
-            Self::MissingField { field } => {
-                return join(&["the link has no \"", field, "\""]).into()
-            }
-            Self::DuplicateField { field } => {
-                return join(&["the link gives \"", field, "\" more than once"]).into()
-            }
-            Self::BadIssuer => {
-                return with_number(
-                    "the issuer name must be 1 to ",
-                    MAX_ISSUER_CHARS as u64,
-                    " printable characters",
-                )
-                .into()
-            }
-            Self::BadPrefix => "the code prefix must be two digits from 10 to 15",
-            Self::BadLength => "the code length must be from 16 to 24 digits",
-            Self::BadToken => "the card's token id must be a number below 1048576",
-            Self::BadBase32 => "the card's secret is not valid base32",
-            Self::SecretLength { len } => {
-                return with_number(
-                    "the card's secret is ",
-                    *len as u64,
-                    " bytes; it must be 16 to 64",
-                )
-                .into()
-            }
-            Self::UnsupportedAlgorithm => "only the SHA256 algorithm is supported",
-            Self::BadPeriod => "the code period must be 15 to 300 seconds",
-            Self::BadTime => "the issuer's time must be unix seconds between 2020 and 2100",
-            Self::NoFunding => "the link offers no funding source",
-            Self::TooManyFunding => {
-                return with_number(
-                    "the link offers more than ",
-                    MAX_FUNDING as u64,
-                    " funding sources",
-                )
-                .into()
-            }
-            Self::CreditRefused => {
-                "credit cards cannot pay by payment code; use the balance or a debit card"
-            }
-            Self::BadFunding => "a funding source must be \"balance\" or \"debit:BANK:LAST4\"",
-            Self::BadBank => {
-                return with_number(
-                    "a debit card's bank name must be 1 to ",
-                    super::funding::MAX_BANK_CHARS as u64,
-                    " printable characters",
-                )
-                .into()
-            }
-            Self::BadLast4 => "a debit card needs exactly the last 4 digits of its number",
-        };
-        Cow::Borrowed(fixed)
-    }
-}
-
-impl core::fmt::Display for LinkError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(&self.message())
-    }
-}
-
-impl std::error::Error for LinkError {}
 
 #[cfg(test)]
 mod tests {
@@ -445,9 +305,14 @@ mod tests {
         assert!(text(LinkError::TooLong).contains(&MAX_LINK_CHARS.to_string()));
         assert!(text(LinkError::BadIssuer).contains(&format!(" {MAX_ISSUER_CHARS} ")));
         assert!(text(LinkError::TooManyFunding).contains(&format!(" {MAX_FUNDING} ")));
-        let bank = format!(" {} ", crate::core::funding::MAX_BANK_CHARS);
+        let bank = format!(" {} ", crate::core::limits::MAX_BANK_CHARS);
         assert!(text(LinkError::BadBank).contains(&bank));
         assert!(text(LinkError::BadToken).contains(&TOKEN_LIMIT.to_string()));
+        use crate::core::limits::{MAX_KEY_BYTES, MIN_KEY_BYTES};
+        let key_range = format!(" {MIN_KEY_BYTES} to {MAX_KEY_BYTES}");
+        assert!(text(LinkError::SecretLength { len: 3 }).ends_with(&key_range));
+        let periods = format!(" {} to {} seconds", PERIODS.start(), PERIODS.end());
+        assert!(text(LinkError::BadPeriod).ends_with(&periods));
         assert_eq!(
             text(LinkError::MissingField { field: "secret" }),
             "the link has no \"secret\""

@@ -6,7 +6,10 @@
 //! milliseconds (`Date.now()`), so everything here runs and is tested
 //! without a browser; the web layer only adds timers and canvases.
 
-use super::code::{CodeError, PaymentCode, COUNTER_LIMIT, FUNDING_LIMIT};
+use super::code::{PaymentCode, COUNTER_LIMIT};
+use super::error::CodeError;
+pub use super::error::RotationError;
+use super::limits::MAX_FUNDING;
 use super::link::Card;
 
 /// Clock offsets beyond ±100 years are a bug in the caller, not a clock.
@@ -154,7 +157,7 @@ impl core::fmt::Debug for Rotation {
 fn funding_index(card: &Card, index: u32) -> Result<u8, RotationError> {
     u8::try_from(index)
         .ok()
-        .filter(|&i| i < FUNDING_LIMIT && usize::from(i) < card.funding.len())
+        .filter(|&i| i < MAX_FUNDING && usize::from(i) < card.funding.len())
         .ok_or(RotationError::Code(CodeError::FundingOutOfRange))
 }
 
@@ -171,55 +174,6 @@ fn issuer_ms(offset_ms: i64, device_now_ms: f64) -> Result<u64, RotationError> {
 fn step_of(card: &Card, issuer_ms: u64) -> u64 {
     card.step_at(issuer_ms / 1000)
 }
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RotationError {
-    /// The code could not be made (for example no such funding source).
-    Code(CodeError),
-    /// All 16 codes of this time step have been shown.
-    CounterExhausted,
-    /// The clock or the clock offset is not a usable time.
-    BadClock,
-}
-
-impl RotationError {
-    /// Stable snake_case name, for programs and translations.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Self::Code(e) => e.kind(),
-            Self::CounterExhausted => "counter_exhausted",
-            Self::BadClock => "bad_clock",
-        }
-    }
-}
-
-impl From<CodeError> for RotationError {
-    fn from(e: CodeError) -> Self {
-        Self::Code(e)
-    }
-}
-
-impl RotationError {
-    /// The plain-words message (what Display prints), without `core::fmt`.
-    pub fn message(&self) -> std::borrow::Cow<'static, str> {
-        match self {
-            Self::Code(e) => e.message(),
-            Self::CounterExhausted => {
-                "all 16 codes of this time step have been used; a new code comes with the next step"
-                    .into()
-            }
-            Self::BadClock => "the clock or the clock offset is not a valid time".into(),
-        }
-    }
-}
-
-impl core::fmt::Display for RotationError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(&self.message())
-    }
-}
-
-impl std::error::Error for RotationError {}
 
 #[cfg(test)]
 mod tests {

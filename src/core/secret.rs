@@ -4,12 +4,8 @@ use base32ct::{Base32UpperUnpadded, Encoding};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-use super::link::LinkError;
-
-/// Shortest key a provisioning link may carry (128 bits, as RFC 4226 asks).
-pub const MIN_SECRET_BYTES: usize = 16;
-/// Longest key a provisioning link may carry (one SHA-256 block).
-pub const MAX_SECRET_BYTES: usize = 64;
+use super::error::LinkError;
+use super::limits::{MAX_KEY_BYTES, MIN_KEY_BYTES};
 
 /// Key bytes that are wiped from memory when the value is dropped.
 #[derive(Clone)]
@@ -35,14 +31,14 @@ impl Secret {
         if !canonical_tail(canonical.as_bytes()) {
             return Err(LinkError::BadBase32);
         }
-        if !(MIN_SECRET_BYTES..=MAX_SECRET_BYTES).contains(&bytes.len()) {
+        if !(MIN_KEY_BYTES..=MAX_KEY_BYTES).contains(&bytes.len()) {
             return Err(LinkError::SecretLength { len: bytes.len() });
         }
         Ok(Secret(bytes))
     }
 
     /// Wraps key bytes as they are; [`super::code::encode`] refuses keys
-    /// shorter than 16 bytes.
+    /// shorter than [`MIN_KEY_BYTES`] bytes.
     pub fn from_bytes(bytes: Vec<u8>) -> Secret {
         Secret(Zeroizing::new(bytes))
     }

@@ -1,18 +1,16 @@
-//! Drawing a symbol bitmap on a host canvas, sharp at any devicePixelRatio.
+//! Drawing a symbol on a host canvas, sharp at any devicePixelRatio.
 //!
 //! The host sizes the canvas with CSS. Each draw measures that CSS box,
-//! multiplies by the device pixel ratio, lets `core::symbol::raster` choose
-//! a whole number of device pixels per module, sets the CSS size to exactly
-//! that many device pixels and the backing store to match, and copies one
-//! RGBA buffer with one `putImageData`. For a QR code one canvas pixel is
-//! one screen pixel. A Code 128's rows are all alike, so its backing store
-//! is one row (`Placement::backing_store`): across, one canvas pixel is one
-//! screen pixel; down, the compositor stretches that row to the CSS height,
-//! and `image-rendering: pixelated` keeps the stretch from blending rows
-//! (there is nothing different to blend) or edges.
+//! multiplies by the device pixel ratio, lets `core::raster` place the
+//! symbol in whole device pixels per module, sets the CSS size to exactly
+//! that many device pixels and the backing store to the size core gives,
+//! and puts core's RGBA bytes with one `putImageData`. A linear symbol's
+//! backing store is one row that the compositor stretches to the CSS
+//! height; `image-rendering: pixelated` keeps that stretch, and anything a
+//! little off whole pixels, from blending edges.
 
-use crate::core::symbol::raster::{self, css_px, device_pixels, Placement, Region};
-use crate::core::symbol::{Bitmap, CODE128_QUIET_ZONE, QR_QUIET_ZONE};
+use crate::core::raster::{css_px, device_pixels, Raster, Region};
+use crate::core::symbol::Symbol;
 use crate::core::text::{decimal, split_first, with_number};
 use wasm_bindgen::{Clamped, JsCast, JsValue};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
@@ -23,103 +21,71 @@ use super::error::{browser, js_error};
 /// on the element itself so that every view drawing on it agrees.
 const HOST_SIZE_ATTR: &str = "data-paycode-host-size";
 
-/// How modules are laid out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Shape {
-    /// Square modules (QR).
-    Matrix,
-    /// One row of bars stretched to the canvas height (Code 128).
-    Linear,
-}
-
-impl Shape {
-    /// Quiet-zone modules on each side (left and right only for Linear).
-    pub fn quiet_zone(self) -> u32 {
-        match self {
-            Shape::Matrix => QR_QUIET_ZONE,
-            Shape::Linear => CODE128_QUIET_ZONE,
-        }
-    }
-}
-
-/// Draws `bitmap` on `canvas` for a screen of `dpr` device pixels per CSS
-/// pixel, and returns where it landed (in device pixels).
-pub fn draw(
-    canvas: &HtmlCanvasElement,
-    bitmap: &Bitmap,
-    shape: Shape,
-    dpr: f64,
-) -> Result<Placement, JsValue> {
+/// Draws `symbol` on `canvas` for a screen of `dpr` device pixels per CSS
+/// pixel, and returns where it landed.
+pub fn draw(canvas: &HtmlCanvasElement, symbol: &Symbol, dpr: f64) -> Result<Raster, JsValue> {
     let dpr = if dpr.is_finite() && dpr > 0.0 {
         dpr
     } else {
         1.0
     };
     let (css_width, css_height) = measure(canvas)?;
-    let avail_width = device_pixels(css_width, dpr);
-    let avail_height = device_pixels(css_height, dpr);
-    let placement = match shape {
-        Shape::Matrix => raster::place_matrix(bitmap, avail_width, avail_height),
-        Shape::Linear => raster::place_linear(bitmap, avail_width, avail_height),
-    };
+    let raster = Raster::new(
+        symbol,
+        device_pixels(css_width, dpr),
+        device_pixels(css_height, dpr),
+    );
 
-    let store = placement.backing_store(bitmap);
+    let (screen, store) = (raster.screen(), raster.store());
     canvas.set_width(store.canvas_width);
     canvas.set_height(store.canvas_height);
     let style = canvas.style();
     let set = |name: &str, device: u32| style.set_property(name, &css_px(device, dpr));
-    set("width", placement.canvas_width).map_err(|e| browser("canvas_style", e))?;
-    set("height", placement.canvas_height).map_err(|e| browser("canvas_style", e))?;
-    // Keep edges hard where layout scales the canvas: a linear symbol's one
-    // row to the CSS height, and anything a little off whole pixels.
+    set("width", screen.canvas_width).map_err(|e| browser("canvas_style", e))?;
+    set("height", screen.canvas_height).map_err(|e| browser("canvas_style", e))?;
     let _ = style.set_property("image-rendering", "pixelated");
 
-    repaint(canvas, bitmap, &placement, placement.canvas())?;
-    Ok(placement)
+    repaint(canvas, symbol, &raster, raster.whole())?;
+    Ok(raster)
 }
 
-/// Whether `placement`, made by [`draw`] for a bitmap of the same size,
-/// still describes `canvas`: then a new code needs only [`repaint`].
-/// Resizing a canvas reallocates its backing store and measuring it forces
-/// a layout; together they cost far more than the pixels, so a new code in
-/// an unchanged canvas must do neither.
-pub fn still_fits(canvas: &HtmlCanvasElement, bitmap: &Bitmap, placement: &Placement) -> bool {
-    let symbol_height = if bitmap.height == 1 {
-        placement.height
-    } else {
-        placement.module * bitmap.height
-    };
-    let store = placement.backing_store(bitmap);
+/// Whether `raster`, made by [`draw`], still describes `canvas` and fits
+/// `symbol`: then a new code needs only [`repaint`] of
+/// [`Raster::modules_region`]. Resizing a canvas reallocates its backing
+/// store and measuring it forces a layout; together they cost far more
+/// than the pixels, so a new code in an unchanged canvas must do neither.
+pub fn still_fits(canvas: &HtmlCanvasElement, symbol: &Symbol, raster: &Raster) -> bool {
+    let store = raster.store();
     canvas.width() == store.canvas_width
         && canvas.height() == store.canvas_height
-        && bitmap.width * placement.module == placement.width
-        && symbol_height == placement.height
+        && raster.fits(symbol)
 }
 
-/// New pixels for `region` of the canvas (device pixels of the screen, as
-/// `placement` is): one RGBA buffer for that region's part of the backing
-/// store, one `putImageData`; the canvas's size, CSS and layout are left
-/// alone. A new code in a canvas that still fits needs only
-/// [`Placement::modules_region`]: the quiet zone stays as it was drawn.
+/// New pixels for `region` of the backing store: one RGBA buffer from
+/// core, one `putImageData`; the canvas's size, CSS and layout are left
+/// alone.
 pub fn repaint(
     canvas: &HtmlCanvasElement,
-    bitmap: &Bitmap,
-    placement: &Placement,
+    symbol: &Symbol,
+    raster: &Raster,
     region: Region,
 ) -> Result<(), JsValue> {
-    let store = placement.backing_store(bitmap);
-    let region = placement.backing_region(bitmap, region).clipped_to(&store);
-    let pixels = raster::rgba_region(bitmap, &store, region);
+    let pixels = raster.pixels(symbol, region);
     let context = context(canvas)?;
     context.set_image_smoothing_enabled(false);
-    if pixels.is_empty() {
+    if pixels.rgba.is_empty() {
         return Ok(());
     }
-    let image =
-        ImageData::new_with_u8_clamped_array_and_sh(Clamped(&pixels), region.width, region.height)
-            .map_err(|e| browser("canvas_draw", e))?;
+    let Region {
+        x,
+        y,
+        width,
+        height,
+    } = pixels.region;
+    let image = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&pixels.rgba), width, height)
+        .map_err(|e| browser("canvas_draw", e))?;
     context
-        .put_image_data(&image, f64::from(region.x), f64::from(region.y))
+        .put_image_data(&image, f64::from(x), f64::from(y))
         .map_err(|e| browser("canvas_draw", e))
 }
 

@@ -14,15 +14,15 @@ use js_sys::{Date, Function, Object};
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, HtmlCanvasElement};
 
-use super::canvas::{draw, repaint, still_fits, Shape};
+use super::canvas::{draw, repaint, still_fits};
 use super::error::{js_error, to_js};
 use super::global::{self, device_pixel_ratio};
 use super::swipe::Swipe;
 use super::types::{get, set, PaymentCodeOptions};
 use crate::core::link::Card;
+use crate::core::raster::Raster;
 use crate::core::rotation::{Rotation, RotationError};
-use crate::core::symbol::raster::Placement;
-use crate::core::symbol::{code128, qr, Bitmap};
+use crate::core::symbol::{code128, qr, Symbol};
 
 /// setTimeout fires at once for delays above 2^31 − 1 ms.
 const MAX_TIMEOUT_MS: u64 = i32::MAX as u64;
@@ -38,10 +38,10 @@ struct State {
     rotation: Rotation,
     barcode: HtmlCanvasElement,
     qr: HtmlCanvasElement,
-    /// Where each symbol was last placed, and at which DPR: a new code in
+    /// Where each symbol was last rastered, and at which DPR: a new code in
     /// an unchanged canvas reuses it instead of measuring and resizing.
-    barcode_fit: Cell<Option<(Placement, f64)>>,
-    qr_fit: Cell<Option<(Placement, f64)>>,
+    barcode_fit: Cell<Option<(Raster, f64)>>,
+    qr_fit: Cell<Option<(Raster, f64)>>,
     on_rotate: Option<Function>,
     /// Fires at the next step boundary; replaced at every rotation.
     timer: Option<Timeout>,
@@ -239,15 +239,8 @@ impl State {
         let digits = self.rotation.code().as_str();
         let bars = code128(digits).map_err(to_js)?;
         let square = qr(digits).map_err(to_js)?;
-        paint(
-            &self.barcode,
-            &self.barcode_fit,
-            &bars,
-            Shape::Linear,
-            dpr,
-            fit,
-        )?;
-        paint(&self.qr, &self.qr_fit, &square, Shape::Matrix, dpr, fit)?;
+        paint(&self.barcode, &self.barcode_fit, &bars, dpr, fit)?;
+        paint(&self.qr, &self.qr_fit, &square, dpr, fit)?;
         Ok(())
     }
 
@@ -313,31 +306,29 @@ enum Fit {
     Reuse,
 }
 
-/// Draws `bitmap` on `canvas`, reusing the last placement when allowed and
-/// still right, and remembers the placement for next time.
+/// Draws `symbol` on `canvas`, reusing the last raster when allowed and
+/// still right, and remembers the raster for next time.
 fn paint(
     canvas: &HtmlCanvasElement,
-    last: &Cell<Option<(Placement, f64)>>,
-    bitmap: &Bitmap,
-    shape: Shape,
+    last: &Cell<Option<(Raster, f64)>>,
+    symbol: &Symbol,
     dpr: f64,
     fit: Fit,
 ) -> Result<(), JsValue> {
-    let reusable = last.get().filter(|(placement, at)| {
-        fit == Fit::Reuse && *at == dpr && still_fits(canvas, bitmap, placement)
+    let reusable = last.get().filter(|(raster, at)| {
+        fit == Fit::Reuse && *at == dpr && still_fits(canvas, symbol, raster)
     });
-    let placement = match reusable {
-        Some((placement, _)) => {
-            let region = placement.modules_region(bitmap, shape.quiet_zone());
-            repaint(canvas, bitmap, &placement, region)?;
-            placement
+    let raster = match reusable {
+        Some((raster, _)) => {
+            repaint(canvas, symbol, &raster, raster.modules_region())?;
+            raster
         }
         None => {
             last.set(None); // a failed draw leaves nothing to reuse
-            draw(canvas, bitmap, shape, dpr)?
+            draw(canvas, symbol, dpr)?
         }
     };
-    last.set(Some((placement, dpr)));
+    last.set(Some((raster, dpr)));
     Ok(())
 }
 

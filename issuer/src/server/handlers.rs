@@ -18,9 +18,10 @@ use super::error::ApiError;
 use super::pin::{self, PinHash};
 use super::request::{JsonBody, RawBody};
 use crate::money::{parse_amount, Fen};
-use crate::provision::{provision, NewCard, ProvisionError, DEFAULT_PERIOD};
+use crate::provision::{provision, NewCard, ProvisionError};
 use crate::store::{CardKey, ChargeStatus, Store, StoreError, TxMode};
 use crate::verifier::{ChargeOutcome, ChargeRequest, FundingUsed, RejectReason};
+use paycode_wallet::core::limits::DEFAULT_PERIOD;
 
 /// Longest code text looked at (codes are at most 24 digits; spaces allowed).
 const MAX_CODE_TEXT: usize = 64;
