@@ -16,7 +16,15 @@ target_dir=target/wasm-release
 # sha2's documented `sha2_backend_soft="compact"` configuration: SHA-256
 # rounds in a loop, not unrolled; several KB smaller, and one MAC per
 # refresh does not notice the difference in speed.
-export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS='--cfg sha2_backend_soft="compact"'
+rustflags='--cfg sha2_backend_soft="compact"'
+# Panic locations name their source files; crates.io's come with this
+# machine's registry path (/root/.cargo/registry/src/index.crates.io-…/),
+# which makes the bundle bigger and different on every machine. Each crate
+# is named from its own directory instead (qrcode-0.14.1/src/bits.rs).
+for registry in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do
+    rustflags+=" --remap-path-prefix=$registry="
+done
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS=$rustflags
 cargo build --quiet --release --locked --target wasm32-unknown-unknown -p paycode-wallet --lib \
     --target-dir "$target_dir"
 
