@@ -110,6 +110,54 @@ fn assert_modules(symbol: &Symbol, p: &Placement, luma: &[u8]) {
     }
 }
 
+/// The device pixels of a full draw of `symbol` at `p`, as luma: the
+/// independent raster a read-back canvas must equal.
+fn drawn_luma(symbol: &Symbol, p: &Placement) -> Vec<u8> {
+    raster::rgba(symbol, p, p.canvas())
+        .into_iter()
+        .step_by(4)
+        .collect()
+}
+
+/// `got` equals `want` pixel for pixel; if not, says how many device pixels
+/// differ, the rectangle they lie in and the first few, so that a failure
+/// shows what went wrong and where.
+fn assert_same_luma(what: &str, got: &[u8], want: &[u8], p: &Placement) {
+    assert_eq!(got.len(), want.len(), "{what}: pixel count");
+    let w = p.canvas_width as usize;
+    let differing: Vec<(usize, usize, u8)> = got
+        .iter()
+        .zip(want)
+        .enumerate()
+        .filter(|(_, (g, w))| g != w)
+        .map(|(i, (&g, _))| (i % w, i / w, g))
+        .collect();
+    if differing.is_empty() {
+        return;
+    }
+    let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
+    for &(x, y, _) in &differing {
+        (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+    }
+    let first: Vec<String> = differing
+        .iter()
+        .take(8)
+        .map(|(x, y, g)| format!("({x}, {y}) is {g}"))
+        .collect();
+    panic!(
+        "{what}: {} of {} device pixels differ, in x {x0}..={x1}, y {y0}..={y1} \
+         (symbol at x {}, y {}, {}×{}, module {}); first: {}",
+        differing.len(),
+        got.len(),
+        p.x,
+        p.y,
+        p.width,
+        p.height,
+        p.module,
+        first.join(", ")
+    );
+}
+
 /// The canvas takes exactly the placement's device pixels on screen,
 /// whatever its backing store.
 fn check_css_size(canvas: &HtmlCanvasElement, p: &Placement, dpr: f64) {
@@ -303,7 +351,14 @@ async fn repainting_the_modules_region_gives_the_full_drawing() {
         for dpr in [1.0, 3.0] {
             let symbol = encode(b);
             let full_b = draw(&canvas, &symbol, dpr).unwrap();
-            let expected = read_back(&canvas, &symbol, &full_b);
+            let expected = drawn_luma(&symbol, &full_b.screen());
+            let drawn = read_back(&canvas, &symbol, &full_b);
+            assert_same_luma(
+                &format!("{shape:?} at DPR {dpr}: full draw"),
+                &drawn,
+                &expected,
+                &full_b.screen(),
+            );
             let raster = draw(&canvas, &encode(a), dpr).unwrap();
             assert_eq!(raster, full_b, "same placement for both codes");
             let p = raster.screen();
@@ -315,9 +370,11 @@ async fn repainting_the_modules_region_gives_the_full_drawing() {
             repaint(&canvas, &symbol, &raster, region).unwrap();
             check_css_size(&canvas, &p, dpr);
             let luma = read_back(&canvas, &symbol, &raster);
-            assert!(
-                luma == expected,
-                "{shape:?} at DPR {dpr}: repaint differs from a full draw"
+            assert_same_luma(
+                &format!("{shape:?} at DPR {dpr}: repaint"),
+                &luma,
+                &expected,
+                &p,
             );
             let decoded = match shape {
                 SymbolKind::Matrix => decode_qr(&luma, &p),
