@@ -11,37 +11,15 @@
 // still finds it. The sources in www/js stay as they are and are what the
 // tests import; run this (or `make build`) after changing them.
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(path.join(ROOT, '.ci/node/package.json'));
-const esbuild = require('esbuild');
+import { ROOT, bundleWithGlue } from './esbuild-glue.mjs';
 
 const pkg = path.resolve(process.argv[2] ?? path.join(ROOT, 'www/pkg'));
-const glue = path.join(pkg, 'paycode_wallet.js');
 
 // app.js imports the glue as '../pkg/paycode_wallet.js'; the glue bundled
 // is the one in PKG_DIR, whatever directory that is.
-const glueFromPkg = {
-  name: 'glue-from-pkg',
-  setup(build) {
-    build.onResolve({ filter: /\/pkg\/paycode_wallet\.js$/ }, () => ({ path: glue }));
-  },
-};
-
-try {
-  await esbuild.build({
-    entryPoints: [path.join(ROOT, 'www/js/app.js')],
-    outfile: path.join(pkg, 'wallet.js'),
-    bundle: true,
-    format: 'esm',
-    minify: true,
-    plugins: [glueFromPkg],
-    logLevel: 'warning',
-  });
-} catch {
-  // esbuild has printed what went wrong, where.
-  console.error(`bundle: ${path.join(pkg, 'wallet.js')} not written (run .ci/build-wasm.sh first if the glue is missing)`);
-  process.exit(1);
-}
+await bundleWithGlue({
+  entry: path.join(ROOT, 'www/js/app.js'),
+  outfile: path.join(pkg, 'wallet.js'),
+  glue: { path: path.join(pkg, 'paycode_wallet.js') },
+  failure: `bundle: ${path.join(pkg, 'wallet.js')} not written (run .ci/build-wasm.sh first if the glue is missing)`,
+});

@@ -12,12 +12,7 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(path.join(ROOT, '.ci/node/package.json'));
-const esbuild = require('esbuild');
+import { ROOT, bundleWithGlue } from './esbuild-glue.mjs';
 
 const pkg = path.resolve(process.argv[2] ?? path.join(ROOT, 'www/pkg'));
 
@@ -26,29 +21,12 @@ const metadata = JSON.parse(execFileSync('cargo', ['metadata', '--no-deps', '--f
 const crate = metadata.packages.find((p) => p.name === 'paycode-wallet');
 
 // The glue import, wherever the source puts it, becomes the file beside the element.
-const glueBeside = {
-  name: 'glue-beside',
-  setup(build) {
-    build.onResolve({ filter: /\/pkg\/paycode_wallet\.js$/ }, () => ({ path: './paycode_wallet.js', external: true }));
-  },
-};
-
-try {
-  await esbuild.build({
-    entryPoints: [path.join(ROOT, 'www/js/paycode-view.js')],
-    outfile: path.join(pkg, 'paycode-view.js'),
-    bundle: true,
-    format: 'esm',
-    // Shipped minified, as the glue is.
-    minify: true,
-    plugins: [glueBeside],
-    logLevel: 'warning',
-  });
-} catch {
-  // esbuild has printed what went wrong, where.
-  console.error(`npm package: ${path.join(pkg, 'paycode-view.js')} not written`);
-  process.exit(1);
-}
+await bundleWithGlue({
+  entry: path.join(ROOT, 'www/js/paycode-view.js'),
+  outfile: path.join(pkg, 'paycode-view.js'),
+  glue: { path: './paycode_wallet.js', external: true },
+  failure: `npm package: ${path.join(pkg, 'paycode-view.js')} not written`,
+});
 copyFileSync(path.join(ROOT, 'www/js/paycode-view.d.ts'), path.join(pkg, 'paycode-view.d.ts'));
 
 const manifest = {
