@@ -137,6 +137,10 @@ async function openFull(page) {
 async function fullIsClosed(page) {
   await page.waitForFunction(() => !document.getElementById('barcode-full').open
     && document.getElementById('barcode').parentElement.id === 'barcode-open');
+  // A viewport the test turned back to portrait reaches the page as a resize
+  // event in its next frame, where the view redraws for the card; two frames
+  // later that has run (the close itself drew for the landscape viewport).
+  await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
   return page.evaluate(() => ({
     canvasHome: document.getElementById('barcode').parentElement.id,
     digits: document.getElementById('barcode-full-digits').textContent,
