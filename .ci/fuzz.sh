@@ -8,14 +8,22 @@
 # 10,000,000 or more. Exits non-zero if any target finds a crash (the input
 # is kept in fuzz/artifacts/TARGET/ and printed as a reproduction command).
 #
-# Needs cargo-fuzz (`cargo install cargo-fuzz --locked`). libFuzzer's flags
-# are nightly-only: RUSTC_BOOTSTRAP=1 lets the stable toolchain accept them.
+# Needs cargo-fuzz (`cargo install cargo-fuzz --locked`) and the nightly
+# toolchain the machine's rustup carries: libFuzzer's instrumentation flags
+# are nightly-only, and cargo-fuzz is made for nightly. Only the fuzz
+# targets build with it; the wallet and the issuer build on stable.
 # No sanitizer: the code under test is safe Rust (no `unsafe`), so
 # AddressSanitizer would find nothing that a panic does not already show,
 # at several times the cost. Debug assertions and overflow checks stay on.
 set -uo pipefail
 cd "$(dirname "$0")/../fuzz"
-export PATH="$HOME/.cargo/bin:$PATH" RUSTC_BOOTSTRAP=1
+export PATH="$HOME/.cargo/bin:$PATH"
+fuzz_cargo=(cargo +nightly fuzz)
+
+rustup run nightly rustc -V >/dev/null 2>&1 || {
+    echo "fuzz: rustup has no nightly toolchain (rustup toolchain list); cargo-fuzz needs one" >&2
+    exit 1
+}
 
 command -v cargo-fuzz >/dev/null || {
     echo "fuzz: cargo-fuzz is missing (cargo install cargo-fuzz --locked)" >&2
@@ -27,11 +35,11 @@ shift || true
 if [ $# -gt 0 ]; then
     targets=("$@")
 else
-    mapfile -t targets < <(cargo fuzz list)
+    mapfile -t targets < <("${fuzz_cargo[@]}" list)
 fi
 
 # All targets in one build; a compile error stops here with its message.
-if ! build_log=$(cargo fuzz build --sanitizer none 2>&1); then
+if ! build_log=$("${fuzz_cargo[@]}" build --sanitizer none 2>&1); then
     echo "fuzz: the targets do not build:" >&2
     printf '%s\n' "$build_log" | tail -n 30 >&2
     exit 1
@@ -46,7 +54,7 @@ for t in "${targets[@]}"; do
     log=$(mktemp)
     start=$SECONDS
     # -runs counts executions of mutated inputs; the seeds run first.
-    cargo fuzz run --sanitizer none "$t" "corpus/$t" "${seeds[@]}" -- \
+    "${fuzz_cargo[@]}" run --sanitizer none "$t" "corpus/$t" "${seeds[@]}" -- \
         -runs="$runs" -max_len=4096 -timeout=30 -print_final_stats=1 \
         -artifact_prefix="artifacts/$t/" >"$log" 2>&1
     status=$?
@@ -58,7 +66,7 @@ for t in "${targets[@]}"; do
     if [ "$findings" -gt 0 ]; then
         failed=$((failed + 1))
         grep -E 'panicked at|^==[0-9]+==|SUMMARY' "$log" | head -n 5
-        for c in $crashes; do echo "  reproduce: (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none $t $c)"; done
+        for c in $crashes; do echo "  reproduce: (cd fuzz && cargo +nightly fuzz run --sanitizer none $t $c)"; done
         [ -n "$crashes" ] || tail -n 20 "$log"
     else
         passed=$((passed + 1))

@@ -66,6 +66,13 @@ if ! command -v wasm-pack >/dev/null; then
     say "installing wasm-pack"
     cargo install -q wasm-pack
 fi
+# cargo-fuzz builds the fuzz targets with the nightly toolchain the image's
+# rustup carries (libFuzzer's instrumentation is nightly-only).
+if ! rustup run nightly rustc -V >/dev/null 2>&1; then
+    say "installing rustup's nightly toolchain (for the fuzz targets only)"
+    timeout 300 rustup toolchain install nightly --profile minimal ||
+        { echo "setup: rustup has no nightly toolchain and could not install one; .ci/fuzz.sh needs it" >&2; exit 1; }
+fi
 if ! command -v cargo-fuzz >/dev/null; then
     say "installing cargo-fuzz"
     cargo install -q --locked cargo-fuzz || cargo install -q cargo-fuzz
