@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use crate::allowance::UtcOffset;
 use crate::money::parse_amount;
 use crate::provision::{provision, NewCard};
-use crate::store::{CardRecord, SqliteStore};
+use crate::store::SqliteStore;
 use crate::verifier::{
     ChargeOutcome, ChargeRequest, FundingUsed, ValidCode, Verifier, VerifierConfig, VerifyOutcome,
 };
@@ -43,9 +43,12 @@ USAGE (from the repository root):
 COMMANDS
   provision [--prefix 13] [--length 18] [--funding balance,debit:BANK:1234]
             [--issuer NAME] [--period 60] [--at UNIX_SECONDS]
+            [--fall-through yes|no]
       Create a card with a random token id and a new 32-byte key, store it,
       print {\"link\", \"token\", ...}. The link holds the key: hand it to the
       wallet only. --funding may be repeated or comma-separated (1 to 8).
+      With --fall-through yes, a payment from an empty source is paid by the
+      next source in index order instead.
   code --link LINK [--at UNIX_SECONDS] [--swipe N] [--funding NAME|INDEX]
       The code the wallet shows at that time after N swipes (default 0),
       paying from the given source (index, or balance / debit / bank name /
@@ -203,7 +206,14 @@ fn cmd_provision(words: &[String], now: u64) -> Result<Output, Failure> {
     let a = args::parse(
         words,
         &[
-            "db", "prefix", "length", "funding", "issuer", "period", "at",
+            "db",
+            "prefix",
+            "length",
+            "funding",
+            "issuer",
+            "period",
+            "at",
+            "fall-through",
         ],
         &["funding"],
     )?;
@@ -222,6 +232,11 @@ fn cmd_provision(words: &[String], now: u64) -> Result<Output, Failure> {
     let issuer = a.get("issuer").unwrap_or("Demo Bank").to_owned();
     let period = a.number("period", DEFAULT_PERIOD, u64::from(u32::MAX))?;
     let at = a.number("at", now, u64::MAX)?;
+    let fall_through = match a.get("fall-through") {
+        None | Some("no") => false,
+        Some("yes") => true,
+        Some(_) => return Err(bad_value("--fall-through", "use yes or no")),
+    };
     // The wallet's own reader decides what a link may hold (issuer name,
     // period, time range...): check a stand-in card before storing anything.
     let probe = Card {
@@ -242,11 +257,12 @@ fn cmd_provision(words: &[String], now: u64) -> Result<Output, Failure> {
             issuer,
             layout,
             period,
-            funding: funding.iter().map(Funding::to_link_value).collect(),
+            funding,
             at,
+            fall_through,
         },
     )?;
-    let card = wallet_card(&record, funding);
+    let card = record.to_card();
     Ok(Output::json(
         status::OK,
         json!({
@@ -261,22 +277,6 @@ fn cmd_provision(words: &[String], now: u64) -> Result<Output, Failure> {
             })).collect::<Vec<_>>(),
         }),
     ))
-}
-
-/// The wallet's view of a stored card (what its link carries).
-fn wallet_card(record: &CardRecord, funding: Vec<Funding>) -> Card {
-    Card {
-        issuer: record.issuer.clone(),
-        layout: Layout {
-            prefix: record.key.prefix,
-            length: record.length,
-        },
-        token: record.key.token,
-        secret: Secret::from_bytes(record.secret.as_bytes().to_vec()),
-        period: record.period,
-        issued_at: record.created,
-        funding,
-    }
 }
 
 fn cmd_code(words: &[String], now: u64) -> Result<Output, Failure> {

@@ -249,7 +249,7 @@ pub(crate) struct HistoryRow {
 
 /// A card's funding sources (link form) and its newest charges.
 pub(crate) struct History {
-    pub funding: Vec<String>,
+    pub funding: Vec<paycode_wallet::core::funding::Funding>,
     pub rows: Vec<HistoryRow>,
 }
 
@@ -273,6 +273,11 @@ pub(crate) fn history(
     };
     let funding: Vec<String> = serde_json::from_str(&funding)
         .map_err(|_| StoreError::Corrupt("a card's funding list is unreadable".into()))?;
+    let funding = funding
+        .iter()
+        .map(|f| paycode_wallet::core::funding::Funding::parse(f))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| StoreError::Corrupt("a card's funding source is unreadable".into()))?;
     let mut stmt = conn
         .prepare_cached(
             "SELECT id, amount_fen, status, funding, merchant, at FROM charges
