@@ -223,7 +223,8 @@ struct Refused {
 }
 
 /// Runs every code check for `merchant`'s request in `tx`, writing the
-/// failure count of a refusal that counts; the caller commits either way.
+/// failure count (per card and merchant) of a refusal that counts; the
+/// caller commits either way.
 pub(crate) fn examine(
     tx: &mut dyn StoreTx,
     config: &VerifierConfig,
@@ -238,7 +239,11 @@ pub(crate) fn examine(
     match check(tx, config, &parsed, now, merchant)? {
         Ok(checked) => Ok(Ok(checked)),
         Err(refused) => {
-            if let Some((key, lockout)) = refused.failed {
+            // The accepted code itself again is a duplicate till or a
+            // retry, not a guess: counting it would let one shop's tills
+            // lock the card for that shop.
+            let counts = refused.rejection.reason != RejectReason::Replayed;
+            if let Some((key, lockout)) = refused.failed.filter(|_| counts) {
                 tx.set_lockout(key, merchant, &lockout)?;
             }
             Ok(Err(refused.rejection))
