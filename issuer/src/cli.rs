@@ -5,6 +5,8 @@
 //! TEXT}` on stdout as well and exit with status 1.
 
 mod args;
+mod ledger;
+mod merchant;
 
 use std::path::PathBuf;
 
@@ -64,6 +66,16 @@ COMMANDS
       Complete a charge that was waiting for the PIN (after the PIN was
       checked elsewhere).
 
+  merchant add NAME
+      Add a merchant; prints {\"merchant\": ID, \"api_key\": HEX} once.
+  topup CARD AMOUNT [--source INDEX] [--prefix 13]
+      Money into a card's balance (or, with --source, the demo-bank account
+      behind that funding source). CARD is TOKEN or PREFIX:TOKEN.
+  balance CARD|MERCHANT [--source INDEX] [--prefix 13]
+      The balance of a card's source or a merchant (m_ id).
+  ledger check
+      Verify the ledger; exit 4 and name each violation if any.
+
   serve [--addr 127.0.0.1:8080] [--www www] [--charge-rate 50]
       Serve the wallet and till pages with the JSON API on this database
       until Ctrl-C; see paycode serve --help.
@@ -85,8 +97,9 @@ OUTPUT AND EXIT STATUS
   stdout always carries one JSON object; nothing is written to stderr.
   0  approved / valid / command done
   2  PIN required
+  4  ledger check found violations
   3  rejected (reason: malformed, unknown_prefix, unknown_card, bad_mac,
-     expired, replayed, superseded, locked)
+     expired, replayed, superseded, locked, revoked)
   1  error: {\"error\": KIND, \"message\": TEXT}, e.g. KIND = unknown_option,
      missing_value, bad_value, amount_not_a_number, amount_negative,
      amount_too_many_decimals, amount_zero, amount_too_large, amount_empty,
@@ -182,6 +195,10 @@ pub fn run(args: &[String], now: u64) -> Output {
         "charge" => cmd_charge(rest, now),
         "verify" => cmd_verify(rest, now),
         "pin" => cmd_pin(rest),
+        "merchant" => merchant::cmd_merchant(rest, now),
+        "topup" => ledger::cmd_topup(rest, now),
+        "balance" => ledger::cmd_balance(rest),
+        "ledger" => ledger::cmd_ledger(rest),
         "serve" => return crate::server::run_command(rest),
         other => Err(ArgError::UnknownCommand(other.to_owned()).into()),
     };
