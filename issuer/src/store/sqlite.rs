@@ -14,7 +14,7 @@ use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use super::{
     Account, CardKey, CardRecord, CardState, ChargeRecord, ChargeStatus, Journal, Lockout,
@@ -54,6 +54,28 @@ impl SqliteStore {
             StoreError::Database(format!("cannot open {}: {e}", path.as_ref().display()))
         })?;
         Self::setup(conn)
+    }
+
+    /// Opens an existing, up-to-date database file for reading only (a
+    /// server's readers, beside the one writer that migrated it).
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open_with_flags(
+            path.as_ref(),
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| {
+            StoreError::Database(format!("cannot open {}: {e}", path.as_ref().display()))
+        })?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(db_err)?;
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(db_err)?;
+        if version != SCHEMA_VERSION {
+            return Err(StoreError::Database(format!(
+                "the database schema is version {version}, not {SCHEMA_VERSION}; open it for writing first"
+            )));
+        }
+        Ok(SqliteStore { conn })
     }
 
     /// A private database that vanishes with the value (tests, benches).
