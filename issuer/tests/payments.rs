@@ -658,3 +658,48 @@ fn other_refusals() {
     assert_eq!(revoked.error.unwrap().code, ErrorCode::CardRevoked);
     assert_clean(&mut store);
 }
+
+#[test]
+fn a_group_commit_rolls_one_payment_back_alone() {
+    for mut store in stores() {
+        let c = card(15, false);
+        world(store.as_mut(), &c);
+        let svc = service(Arc::new(DemoBank::new()));
+        let mut tx = store.begin(TxMode::Write).unwrap();
+        let mut kept = Vec::new();
+        for swipe in 0..4u8 {
+            let mut one = tx.nested().unwrap();
+            let no = format!("G{swipe}");
+            let p = svc
+                .pay(
+                    one.as_mut(),
+                    SHOP_A,
+                    &request(&no, &code(&c, T0, swipe, 0), 10),
+                    T0,
+                )
+                .unwrap();
+            assert_eq!(p.status, PaymentStatus::Success);
+            if swipe == 2 {
+                drop(one);
+            } else {
+                one.commit().unwrap();
+                kept.push(p);
+            }
+        }
+        tx.commit().unwrap();
+        let gone = write(store.as_mut(), |tx| svc.query(tx, SHOP_A, "G2", T0));
+        assert_eq!(gone, Err(PaymentError::Refused(ErrorCode::NotFound)));
+        for p in &kept {
+            let seen = write(store.as_mut(), |tx| {
+                svc.query(tx, SHOP_A, &p.out_trade_no, T0)
+            });
+            assert_eq!(seen.as_ref(), Ok(p));
+        }
+        assert_eq!(
+            balance(store.as_mut(), &Account::Card(c.key)),
+            10_000 - 3 * 1000
+        );
+        assert_eq!(payment_postings(store.as_mut()), 6);
+        assert_clean(store.as_mut());
+    }
+}

@@ -68,6 +68,14 @@ fn postings_refuse_update_and_delete() {
 fn write_v1_file(path: &std::path::Path) {
     let conn = Connection::open(path).unwrap();
     conn.execute_batch(schema::V1).unwrap();
+    // The server of version 1 kept PIN hashes in a table of its own.
+    conn.execute_batch(
+        "CREATE TABLE card_pins (prefix INTEGER NOT NULL, token INTEGER NOT NULL,
+             salt BLOB NOT NULL, hash BLOB NOT NULL, rounds INTEGER NOT NULL,
+             PRIMARY KEY (prefix, token));
+         INSERT INTO card_pins VALUES (13, 77, x'01', x'02', 1000);",
+    )
+    .unwrap();
     conn.execute_batch(
         "INSERT INTO cards VALUES (13, 77, 18, 'Old Bank', x'0101010101010101010101010101010101010101010101010101010101010101', 60, '[\"balance\",\"debit:ICBC:1234\"]', 1764100000);
          INSERT INTO card_state VALUES (13, 77, 29401666, 3, 4, 1764200000);
@@ -105,6 +113,7 @@ fn a_version_1_file_is_migrated_on_open() {
     assert_eq!(tx.lockout(key, "m_any").unwrap(), Lockout::default());
     assert_eq!(tx.approvals_on(key, 20_417).unwrap(), 2);
     assert_eq!(tx.charge("ch_old").unwrap().unwrap().amount.as_fen(), 1250);
+    assert_eq!(tx.pin(key).unwrap().unwrap().rounds, 1000);
     // The new tables work.
     assert_eq!(tx.balance(&Account::Card(key)).unwrap(), 0);
     assert!(tx.remember_nonce("m_1", "nonce-0123456789ab", 10).unwrap());
