@@ -5,6 +5,7 @@
 //! TEXT}` on stdout as well and exit with status 1.
 
 mod args;
+mod card;
 mod ledger;
 mod merchant;
 
@@ -75,6 +76,8 @@ COMMANDS
       The balance of a card's source or a merchant (m_ id).
   ledger check
       Verify the ledger; exit 4 and name each violation if any.
+  card revoke|restore CARD [--prefix 13]
+      Revoke a card (its codes are refused as revoked) or undo that.
 
   serve [--addr 127.0.0.1:8080] [--www www] [--charge-rate 50]
       Serve the wallet and till pages with the JSON API on this database
@@ -196,6 +199,7 @@ pub fn run(args: &[String], now: u64) -> Output {
         "verify" => cmd_verify(rest, now),
         "pin" => cmd_pin(rest),
         "merchant" => merchant::cmd_merchant(rest, now),
+        "card" => card::cmd_card(rest),
         "topup" => ledger::cmd_topup(rest, now),
         "balance" => ledger::cmd_balance(rest),
         "ledger" => ledger::cmd_ledger(rest),

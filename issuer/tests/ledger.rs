@@ -220,3 +220,28 @@ fn refunds_above_the_payment_are_named() {
     let (status, kinds) = violations(&f.db);
     assert_eq!((status, kinds), (4, vec!["over_refunded".to_owned()]));
 }
+
+#[test]
+fn a_revoked_card_is_refused_until_restored() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("issuer.db");
+    let (_, v) = cli(&db, &["provision"]);
+    let link = v["link"].as_str().unwrap().to_owned();
+    let token = v["token"].to_string();
+    // `code` uses no database.
+    let code = |swipe: &str| {
+        let words = ["code", "--link", &link, "--swipe", swipe].map(String::from);
+        let v: Value = serde_json::from_str(&run(&words, T0).stdout).unwrap();
+        v["code"].as_str().unwrap().to_owned()
+    };
+    let (out, v) = cli(&db, &["card", "revoke", &token]);
+    assert_eq!((out.status, v["revoked"].as_bool()), (0, Some(true)));
+    let (out, v) = cli(&db, &["charge", &code("0"), "--amount", "1"]);
+    assert_eq!((out.status, v["reason"].as_str()), (3, Some("revoked")));
+    let (out, _) = cli(&db, &["card", "restore", &format!("13:{token}")]);
+    assert_eq!(out.status, 0);
+    let (out, v) = cli(&db, &["charge", &code("1"), "--amount", "1"]);
+    assert_eq!((out.status, v["result"].as_str()), (0, Some("approved")));
+    let (out, v) = cli(&db, &["card", "revoke", "424242"]);
+    assert_eq!((out.status, v["error"].as_str()), (1, Some("bad_value")));
+}

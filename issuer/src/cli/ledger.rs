@@ -6,13 +6,12 @@ use super::{args, open_store, status, ArgError, Failure, Output};
 use crate::ledger::check::check;
 use crate::ledger::topup;
 use crate::money::parse_amount;
-use crate::store::{Account, CardKey, Store, StoreTx, TxMode};
+use crate::store::{Account, Store, StoreTx, TxMode};
 
 /// `ledger check` found violations.
 pub const VIOLATIONS: i32 = 4;
 
-/// CARD is `TOKEN` (with `--prefix`, default 13) or `PREFIX:TOKEN`, as
-/// `paycode provision` prints them; MERCHANT is its `m_…` id.
+/// CARD as [`super::card::card_key`] reads it; MERCHANT is its `m_…` id.
 fn account_of(
     tx: &mut dyn StoreTx,
     word: &str,
@@ -28,27 +27,7 @@ fn account_of(
         }
         return Ok(Account::Merchant(word.to_owned()));
     }
-    let (prefix, token) = match word.split_once(':') {
-        Some((p, t)) => (p, t),
-        None => (a.get("prefix").unwrap_or("13"), word),
-    };
-    let number = |s: &str| {
-        s.parse::<u32>()
-            .ok()
-            .filter(|_| s.bytes().all(|b| b.is_ascii_digit()))
-    };
-    let key = match (
-        number(prefix).and_then(|p| u8::try_from(p).ok()),
-        number(token),
-    ) {
-        (Some(prefix), Some(token)) => CardKey { prefix, token },
-        _ => {
-            return Err(super::bad_value(
-                "CARD",
-                "a card is TOKEN or PREFIX:TOKEN, a merchant its m_ id",
-            ))
-        }
-    };
+    let key = super::card::card_key(word, a)?;
     let Some(card) = tx.card(key)? else {
         return Err(super::bad_value("CARD", "there is no card with this token"));
     };
