@@ -4,7 +4,6 @@ use paycode_wallet::core::funding::Funding;
 
 use super::*;
 use crate::payments::{ErrorCode, FundingKind, PaymentFunding, PaymentStatus};
-use crate::secret::SecretKey;
 
 pub(crate) fn sample_card(prefix: u8, token: u32) -> CardRecord {
     CardRecord {
@@ -218,6 +217,8 @@ fn merchants_and_nonces(store: &mut dyn Store) {
     assert_eq!(back, m);
     assert_eq!(back.api_key.as_bytes(), &[7; 32]);
     assert_eq!(tx.merchant("m_nobody").unwrap(), None);
+    assert_eq!(tx.merchant_key(&m.id).unwrap(), Some(m.api_key.clone()));
+    assert_eq!(tx.merchant_key("m_nobody").unwrap(), None);
     assert_eq!(tx.prune_nonces(100).unwrap(), 2);
     assert!(tx.remember_nonce(&m.id, "n-0123456789abcdef", 400).unwrap());
     assert!(!tx.remember_nonce(&m.id, "n-later", 400).unwrap());

@@ -20,6 +20,7 @@ pub mod sqlite;
 use std::fmt;
 
 use crate::money::Fen;
+use crate::secret::SecretKey;
 
 pub use memory::MemoryStore;
 pub use records::{
@@ -158,6 +159,10 @@ pub trait StoreTx {
     fn insert_merchant(&mut self, merchant: &MerchantRecord) -> Result<(), StoreError>;
     /// The merchant and its API key.
     fn merchant(&mut self, id: &str) -> Result<Option<MerchantRecord>, StoreError>;
+    /// Only the merchant's API key, for checking a request's signature.
+    fn merchant_key(&mut self, id: &str) -> Result<Option<SecretKey>, StoreError> {
+        Ok(self.merchant(id)?.map(|m| m.api_key))
+    }
     /// Remembers a request nonce until `expires_at`; false when it is
     /// already remembered (a replay). Expired nonces are forgotten by
     /// [`StoreTx::prune_nonces`], which a writer runs now and then.
