@@ -111,7 +111,7 @@ fn verifier() -> Verifier<MemoryStore> {
         for (token, length, sources) in CARDS {
             let funding = ["balance", "debit:ICBC:1234"][..sources]
                 .iter()
-                .map(|s| s.to_string())
+                .map(|s| paycode_wallet::core::funding::Funding::parse(s).expect("demo source"))
                 .collect();
             tx.insert_card(&CardRecord {
                 key: CardKey { prefix: 13, token },
@@ -121,6 +121,8 @@ fn verifier() -> Verifier<MemoryStore> {
                 period: PERIOD,
                 funding,
                 created: T0,
+                fall_through: false,
+                revoked: false,
             })
             .expect("new card");
         }

@@ -47,8 +47,13 @@ fn fill<S: Store>(mut store: S) -> Verifier<S> {
             issuer: "Bench Bank".into(),
             secret: SecretKey::from_slice(&key_of(token)),
             period: PERIOD as u32,
-            funding: vec!["balance".into(), "debit:ICBC:1234".into()],
+            funding: vec![
+                paycode_wallet::core::funding::Funding::Balance,
+                paycode_wallet::core::funding::Funding::parse("debit:ICBC:1234").unwrap(),
+            ],
             created: T0,
+            fall_through: false,
+            revoked: false,
         })
         .unwrap();
     }

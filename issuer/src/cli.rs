@@ -5,6 +5,9 @@
 //! TEXT}` on stdout as well and exit with status 1.
 
 mod args;
+mod card;
+mod ledger;
+mod merchant;
 
 use std::path::PathBuf;
 
@@ -17,7 +20,7 @@ use serde_json::{json, Value};
 use crate::allowance::UtcOffset;
 use crate::money::parse_amount;
 use crate::provision::{provision, NewCard};
-use crate::store::{CardRecord, SqliteStore};
+use crate::store::SqliteStore;
 use crate::verifier::{
     ChargeOutcome, ChargeRequest, FundingUsed, ValidCode, Verifier, VerifierConfig, VerifyOutcome,
 };
@@ -43,9 +46,12 @@ USAGE (from the repository root):
 COMMANDS
   provision [--prefix 13] [--length 18] [--funding balance,debit:BANK:1234]
             [--issuer NAME] [--period 60] [--at UNIX_SECONDS]
+            [--fall-through yes|no]
       Create a card with a random token id and a new 32-byte key, store it,
       print {\"link\", \"token\", ...}. The link holds the key: hand it to the
       wallet only. --funding may be repeated or comma-separated (1 to 8).
+      With --fall-through yes, a payment from an empty source is paid by the
+      next source in index order instead.
   code --link LINK [--at UNIX_SECONDS] [--swipe N] [--funding NAME|INDEX]
       The code the wallet shows at that time after N swipes (default 0),
       paying from the given source (index, or balance / debit / bank name /
@@ -60,6 +66,18 @@ COMMANDS
   pin CHARGE_ID
       Complete a charge that was waiting for the PIN (after the PIN was
       checked elsewhere).
+
+  merchant add NAME
+      Add a merchant; prints {\"merchant\": ID, \"api_key\": HEX} once.
+  topup CARD AMOUNT [--source INDEX] [--prefix 13]
+      Money into a card's balance (or, with --source, the demo-bank account
+      behind that funding source). CARD is TOKEN or PREFIX:TOKEN.
+  balance CARD|MERCHANT [--source INDEX] [--prefix 13]
+      The balance of a card's source or a merchant (m_ id).
+  ledger check
+      Verify the ledger; exit 4 and name each violation if any.
+  card revoke|restore CARD [--prefix 13]
+      Revoke a card (its codes are refused as revoked) or undo that.
 
   serve [--addr 127.0.0.1:8080] [--www www] [--charge-rate 50]
       Serve the wallet and till pages with the JSON API on this database
@@ -82,8 +100,9 @@ OUTPUT AND EXIT STATUS
   stdout always carries one JSON object; nothing is written to stderr.
   0  approved / valid / command done
   2  PIN required
+  4  ledger check found violations
   3  rejected (reason: malformed, unknown_prefix, unknown_card, bad_mac,
-     expired, replayed, superseded, locked)
+     expired, replayed, superseded, locked, revoked)
   1  error: {\"error\": KIND, \"message\": TEXT}, e.g. KIND = unknown_option,
      missing_value, bad_value, amount_not_a_number, amount_negative,
      amount_too_many_decimals, amount_zero, amount_too_large, amount_empty,
@@ -179,6 +198,11 @@ pub fn run(args: &[String], now: u64) -> Output {
         "charge" => cmd_charge(rest, now),
         "verify" => cmd_verify(rest, now),
         "pin" => cmd_pin(rest),
+        "merchant" => merchant::cmd_merchant(rest, now),
+        "card" => card::cmd_card(rest),
+        "topup" => ledger::cmd_topup(rest, now),
+        "balance" => ledger::cmd_balance(rest),
+        "ledger" => ledger::cmd_ledger(rest),
         "serve" => return crate::server::run_command(rest),
         other => Err(ArgError::UnknownCommand(other.to_owned()).into()),
     };
@@ -203,7 +227,14 @@ fn cmd_provision(words: &[String], now: u64) -> Result<Output, Failure> {
     let a = args::parse(
         words,
         &[
-            "db", "prefix", "length", "funding", "issuer", "period", "at",
+            "db",
+            "prefix",
+            "length",
+            "funding",
+            "issuer",
+            "period",
+            "at",
+            "fall-through",
         ],
         &["funding"],
     )?;
@@ -222,6 +253,11 @@ fn cmd_provision(words: &[String], now: u64) -> Result<Output, Failure> {
     let issuer = a.get("issuer").unwrap_or("Demo Bank").to_owned();
     let period = a.number("period", DEFAULT_PERIOD, u64::from(u32::MAX))?;
     let at = a.number("at", now, u64::MAX)?;
+    let fall_through = match a.get("fall-through") {
+        None | Some("no") => false,
+        Some("yes") => true,
+        Some(_) => return Err(bad_value("--fall-through", "use yes or no")),
+    };
     // The wallet's own reader decides what a link may hold (issuer name,
     // period, time range...): check a stand-in card before storing anything.
     let probe = Card {
@@ -242,11 +278,12 @@ fn cmd_provision(words: &[String], now: u64) -> Result<Output, Failure> {
             issuer,
             layout,
             period,
-            funding: funding.iter().map(Funding::to_link_value).collect(),
+            funding,
             at,
+            fall_through,
         },
     )?;
-    let card = wallet_card(&record, funding);
+    let card = record.to_card();
     Ok(Output::json(
         status::OK,
         json!({
@@ -261,22 +298,6 @@ fn cmd_provision(words: &[String], now: u64) -> Result<Output, Failure> {
             })).collect::<Vec<_>>(),
         }),
     ))
-}
-
-/// The wallet's view of a stored card (what its link carries).
-fn wallet_card(record: &CardRecord, funding: Vec<Funding>) -> Card {
-    Card {
-        issuer: record.issuer.clone(),
-        layout: Layout {
-            prefix: record.key.prefix,
-            length: record.length,
-        },
-        token: record.key.token,
-        secret: Secret::from_bytes(record.secret.as_bytes().to_vec()),
-        period: record.period,
-        issued_at: record.created,
-        funding,
-    }
 }
 
 fn cmd_code(words: &[String], now: u64) -> Result<Output, Failure> {

@@ -7,12 +7,18 @@
 //! - [`secret`]: key bytes, zeroized on drop and never shown.
 //! - [`provision`]: new cards with random token ids and keys.
 //! - [`verifier`]: the decision for a scanned code (docs/FORMAT.md §6).
+//! - [`ledger`]: balanced postings, top-ups and `ledger check`.
+//! - [`bank`]: the debit sources' bank, and the built-in demo bank.
+//! - [`payments`]: pay, query, reverse, refund and confirm for merchants.
 //! - [`cli`]: the `paycode` command line; the binary is a thin `main`.
 
 pub mod allowance;
+pub mod bank;
 pub mod cli;
+pub mod ledger;
 pub mod lockout;
 pub mod money;
+pub mod payments;
 pub mod provision;
 pub mod secret;
 pub mod server;

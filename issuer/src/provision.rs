@@ -3,6 +3,7 @@
 use std::fmt;
 
 use paycode_wallet::core::code::{Layout, TOKEN_LIMIT};
+use paycode_wallet::core::funding::Funding;
 use paycode_wallet::core::limits::{MAX_FUNDING, PERIODS};
 use rand::Rng;
 
@@ -19,10 +20,12 @@ pub struct NewCard {
     pub issuer: String,
     pub layout: Layout,
     pub period: u32,
-    /// Link form, index order, 1 to `MAX_FUNDING` entries.
-    pub funding: Vec<String>,
+    /// Index order, 1 to `MAX_FUNDING` entries.
+    pub funding: Vec<Funding>,
     /// Issuer unix seconds.
     pub at: u64,
+    /// Whether an empty source lets the next ones pay (see `CardRecord`).
+    pub fall_through: bool,
 }
 
 #[derive(Debug)]
@@ -96,6 +99,8 @@ pub fn provision(store: &mut dyn Store, new: NewCard) -> Result<CardRecord, Prov
         period: new.period,
         funding: new.funding,
         created: new.at,
+        fall_through: new.fall_through,
+        revoked: false,
     };
     let mut rng = rand::rng();
     // Random rather than sequential ids: a token says nothing about how
@@ -126,8 +131,9 @@ mod tests {
             issuer: "Demo Bank".into(),
             layout: Layout::DEFAULT,
             period: DEFAULT_PERIOD,
-            funding: vec!["balance".into()],
+            funding: vec![Funding::Balance],
             at: 1_764_100_000,
+            fall_through: false,
         }
     }
 
@@ -150,7 +156,7 @@ mod tests {
         c.funding.clear();
         assert_eq!(provision(&mut store, c).unwrap_err().kind(), "no_funding");
         let mut c = new_card();
-        c.funding = vec!["balance".into(); usize::from(MAX_FUNDING) + 1];
+        c.funding = vec![Funding::Balance; usize::from(MAX_FUNDING) + 1];
         assert_eq!(
             provision(&mut store, c).unwrap_err().kind(),
             "too_many_funding"
@@ -162,7 +168,7 @@ mod tests {
             assert_eq!(refused.kind(), "bad_period", "{period}");
         }
         let mut c = new_card();
-        c.funding = vec!["balance".into(); usize::from(MAX_FUNDING)];
+        c.funding = vec![Funding::Balance; usize::from(MAX_FUNDING)];
         assert!(
             provision(&mut store, c).is_ok(),
             "as many sources as allowed"

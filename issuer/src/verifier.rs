@@ -11,15 +11,14 @@
 
 use std::fmt;
 
-use paycode_wallet::core::code::{CodeError, ParsedCode, MAX_WINDOW, STEP_RESIDUES};
-use paycode_wallet::core::funding::Funding;
-
 use crate::allowance::{AllowancePolicy, PinReason};
 use crate::lockout::LockoutPolicy;
 use crate::money::Fen;
 use crate::store::{
-    CardKey, CardRecord, CardState, ChargeRecord, ChargeStatus, Store, StoreError, StoreTx, TxMode,
+    CardKey, CardRecord, CardState, ChargeRecord, ChargeStatus, Lockout, Store, StoreError,
+    StoreTx, TxMode, NO_MERCHANT,
 };
+use paycode_wallet::core::code::{CodeError, ParsedCode, MAX_WINDOW, STEP_RESIDUES};
 
 /// The rules a verifier applies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,10 +51,12 @@ pub enum RejectReason {
     Replayed,
     Superseded,
     Locked,
+    /// A genuine code of a revoked card.
+    Revoked,
 }
 
 impl RejectReason {
-    pub const ALL: [RejectReason; 8] = [
+    pub const ALL: [RejectReason; 9] = [
         Self::Malformed,
         Self::UnknownPrefix,
         Self::UnknownCard,
@@ -64,6 +65,7 @@ impl RejectReason {
         Self::Replayed,
         Self::Superseded,
         Self::Locked,
+        Self::Revoked,
     ];
 
     /// Stable snake_case name used in JSON output.
@@ -77,6 +79,7 @@ impl RejectReason {
             Self::Replayed => "replayed",
             Self::Superseded => "superseded",
             Self::Locked => "locked",
+            Self::Revoked => "revoked",
         }
     }
 }
@@ -187,17 +190,65 @@ pub struct Verifier<S> {
     config: VerifierConfig,
 }
 
-/// What the checks shared by charge and verify found.
-struct Checked {
-    card: CardRecord,
+/// What the checks shared by charge, verify and payments found.
+pub(crate) struct Checked {
+    pub card: CardRecord,
     state: CardState,
-    valid: ValidCode,
+    lockout: Lockout,
+    pub valid: ValidCode,
 }
 
-/// A refusal plus, for failures that count, the card state to write back.
+impl Checked {
+    /// Uses the code up: nothing at or before it is accepted again, and the
+    /// run of failures at `merchant` ends.
+    pub(crate) fn consume(
+        mut self,
+        tx: &mut dyn StoreTx,
+        merchant: &str,
+    ) -> Result<(), StoreError> {
+        self.state.last_accepted = Some((self.valid.step, self.valid.counter));
+        tx.set_state(self.card.key, &self.state)?;
+        if self.lockout.failures > 0 {
+            self.lockout.record_success();
+            tx.set_lockout(self.card.key, merchant, &self.lockout)?;
+        }
+        Ok(())
+    }
+}
+
+/// A refusal plus, for failures that count, the lockout to write back.
 struct Refused {
     rejection: Rejection,
-    failed: Option<(CardKey, CardState)>,
+    failed: Option<(CardKey, Lockout)>,
+}
+
+/// Runs every code check for `merchant`'s request in `tx`, writing the
+/// failure count (per card and merchant) of a refusal that counts; the
+/// caller commits either way.
+pub(crate) fn examine(
+    tx: &mut dyn StoreTx,
+    config: &VerifierConfig,
+    code: &str,
+    now: u64,
+    merchant: &str,
+) -> Result<Result<Checked, Rejection>, StoreError> {
+    let parsed = match parse(code) {
+        Ok(p) => p,
+        Err(r) => return Ok(Err(r)),
+    };
+    match check(tx, config, &parsed, now, merchant)? {
+        Ok(checked) => Ok(Ok(checked)),
+        Err(refused) => {
+            // The accepted code itself again is a duplicate till or a
+            // retry, not a guess: counting it would let one shop's tills
+            // lock the card for that shop.
+            let counts = refused.rejection.reason != RejectReason::Replayed;
+            if let Some((key, lockout)) = refused.failed.filter(|_| counts) {
+                tx.set_lockout(key, merchant, &lockout)?;
+            }
+            Ok(Err(refused.rejection))
+        }
+    }
 }
 
 impl From<Rejection> for Refused {
@@ -237,21 +288,19 @@ impl<S: Store> Verifier<S> {
         };
         let config = self.config;
         let mut tx = self.store.begin(TxMode::Write)?;
-        let checked = match check(tx.as_mut(), &config, &parsed, request.now)? {
+        // The demo routes have no authenticated merchant: one lockout per card.
+        let checked = match check(tx.as_mut(), &config, &parsed, request.now, NO_MERCHANT)? {
             Ok(c) => c,
             Err(refused) => {
-                if let Some((key, state)) = refused.failed {
-                    tx.set_state(key, &state)?;
+                if let Some((key, lockout)) = refused.failed {
+                    tx.set_lockout(key, NO_MERCHANT, &lockout)?;
                     tx.commit()?;
                 }
                 return Ok(ChargeOutcome::Rejected(refused.rejection));
             }
         };
-        let Checked {
-            card,
-            mut state,
-            valid,
-        } = checked;
+        let card = checked.card.clone();
+        let valid = checked.valid.clone();
 
         let day = config.allowance.offset.day_of(request.now);
         let approvals = tx.approvals_on(card.key, day)?;
@@ -274,9 +323,7 @@ impl<S: Store> Verifier<S> {
             merchant: request.merchant.map(str::to_owned),
             at: request.now,
         })?;
-        state.last_accepted = Some((valid.step, valid.counter));
-        state.failures.record_success();
-        tx.set_state(card.key, &state)?;
+        checked.consume(tx.as_mut(), NO_MERCHANT)?;
         tx.commit()?;
         Ok(match decision {
             Ok(()) => ChargeOutcome::Approved {
@@ -301,10 +348,12 @@ impl<S: Store> Verifier<S> {
         let config = self.config;
         let mut tx = self.store.begin(TxMode::Read)?;
         // Dropping the transaction uncommitted discards nothing: it wrote nothing.
-        Ok(match check(tx.as_mut(), &config, &parsed, now)? {
-            Ok(checked) => VerifyOutcome::Valid(checked.valid),
-            Err(refused) => VerifyOutcome::Rejected(refused.rejection),
-        })
+        Ok(
+            match check(tx.as_mut(), &config, &parsed, now, NO_MERCHANT)? {
+                Ok(checked) => VerifyOutcome::Valid(checked.valid),
+                Err(refused) => VerifyOutcome::Rejected(refused.rejection),
+            },
+        )
     }
 
     /// Turns a charge waiting for the PIN into an approved one, once the
@@ -344,6 +393,7 @@ fn check(
     config: &VerifierConfig,
     parsed: &ParsedCode,
     now: u64,
+    merchant: &str,
 ) -> Result<Result<Checked, Refused>, StoreError> {
     let key = CardKey {
         prefix: parsed.layout.prefix,
@@ -376,9 +426,9 @@ fn check(
             .into()))
         }
     };
-    let mut state = tx.state(key)?;
-    if state.failures.is_locked(now) {
-        let wait = state.failures.locked_until - now;
+    let mut lockout = tx.lockout(key, merchant)?;
+    if lockout.is_locked(now) {
+        let wait = lockout.locked_until - now;
         return Ok(Err(Rejection::new(
             RejectReason::Locked,
             format!("too many failed codes for this card; try again in {wait} s"),
@@ -386,11 +436,11 @@ fn check(
         .into()));
     }
 
-    let fail = |state: &mut CardState, reason: RejectReason, message: String| {
-        state.failures.record_failure(&config.lockout, now);
+    let fail = |lockout: &mut Lockout, reason: RejectReason, message: String| {
+        lockout.record_failure(&config.lockout, now);
         Refused {
             rejection: Rejection::new(reason, message),
-            failed: Some((key, *state)),
+            failed: Some((key, *lockout)),
         }
     };
 
@@ -403,14 +453,14 @@ fn check(
         Some(step) if parsed.mac_matches(secret, step) => step,
         Some(_) => {
             return Ok(Err(fail(
-                &mut state,
+                &mut lockout,
                 RejectReason::BadMac,
                 "the code's check digits are wrong: it was mistyped, misread or forged".into(),
             )))
         }
         None => {
             let (reason, message) = outside_window(parsed, secret, now_step, period);
-            return Ok(Err(fail(&mut state, reason, message)));
+            return Ok(Err(fail(&mut lockout, reason, message)));
         }
     };
 
@@ -422,21 +472,30 @@ fn check(
             parsed.funding,
             card.funding.len()
         );
-        return Ok(Err(fail(&mut state, RejectReason::Malformed, message)));
+        return Ok(Err(fail(&mut lockout, RejectReason::Malformed, message)));
     };
 
+    if card.revoked {
+        return Ok(Err(Rejection::new(
+            RejectReason::Revoked,
+            "this card has been revoked by its issuer",
+        )
+        .into()));
+    }
+
+    let state = tx.state(key)?;
     if let Some(last) = state.last_accepted {
         let this = (step, parsed.counter);
         if this == last {
             return Ok(Err(fail(
-                &mut state,
+                &mut lockout,
                 RejectReason::Replayed,
                 "this code was already used".into(),
             )));
         }
         if this < last {
             return Ok(Err(fail(
-                &mut state,
+                &mut lockout,
                 RejectReason::Superseded,
                 "a newer code of this card was already used; ask for a fresh code".into(),
             )));
@@ -445,9 +504,8 @@ fn check(
 
     let funding = FundingUsed {
         index: parsed.funding,
-        source: source.clone(),
-        // Stored sources were parsed at provisioning; show an unreadable one as is.
-        label: Funding::parse(source).map_or_else(|_| source.clone(), |f| f.label()),
+        source: source.to_link_value(),
+        label: source.label(),
     };
     Ok(Ok(Checked {
         valid: ValidCode {
@@ -458,6 +516,7 @@ fn check(
         },
         card,
         state,
+        lockout,
     }))
 }
 
@@ -505,12 +564,17 @@ fn outside_window(
 /// A random charge id: "ch_" and 24 hex digits (96 bits), so ids from many
 /// processes never need coordinating.
 fn new_charge_id() -> String {
+    random_id("ch_", 12)
+}
+
+/// `prefix` and `bytes` random bytes in lowercase hex.
+pub(crate) fn random_id(prefix: &str, bytes: usize) -> String {
     use rand::RngCore;
-    let mut bytes = [0u8; 12];
-    rand::rng().fill_bytes(&mut bytes);
-    let mut id = String::with_capacity(27);
-    id.push_str("ch_");
-    for b in bytes {
+    let mut raw = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut raw);
+    let mut id = String::with_capacity(prefix.len() + 2 * bytes);
+    id.push_str(prefix);
+    for b in raw {
         id.push_str(&format!("{b:02x}"));
     }
     id

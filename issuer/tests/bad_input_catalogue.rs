@@ -121,7 +121,7 @@ impl Issuer {
             .expect("charges");
         let state = conn
             .query_row(
-                "SELECT last_step, last_counter, locked_until FROM card_state",
+                "SELECT last_step, last_counter, COALESCE((SELECT l.locked_until FROM lockouts l WHERE l.prefix = card_state.prefix AND l.token = card_state.token AND l.merchant = ''), 0) FROM card_state",
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
@@ -912,7 +912,7 @@ mod api {
                 ),
                 states: rows(
                     "SELECT token || ':' || COALESCE(last_step, '-') || ':' || \
-                     COALESCE(last_counter, '-') || ':' || locked_until FROM card_state ORDER BY 1",
+                     COALESCE(last_counter, '-') || ':' || COALESCE((SELECT l.locked_until FROM lockouts l WHERE l.prefix = card_state.prefix AND l.token = card_state.token AND l.merchant = ''), 0) FROM card_state ORDER BY 1",
                 ),
             }
         }
@@ -1451,8 +1451,9 @@ fn nothing_the_issuer_prints_shows_the_key() {
             issuer: "Demo Bank".into(),
             layout: Layout::DEFAULT,
             period: 60,
-            funding: vec!["balance".into()],
+            funding: vec![paycode_wallet::core::funding::Funding::Balance],
             at: T0,
+            fall_through: false,
         },
     )
     .expect("provision");

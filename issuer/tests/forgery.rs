@@ -84,8 +84,12 @@ fn provisioned(layout: Layout, lockout: LockoutPolicy) -> (Verifier<MemoryStore>
             issuer: "Demo Bank".into(),
             layout,
             period: PERIOD as u32,
-            funding: vec!["balance".into(), "debit:ICBC:1234".into()],
+            funding: vec![
+                paycode_wallet::core::funding::Funding::Balance,
+                paycode_wallet::core::funding::Funding::parse("debit:ICBC:1234").unwrap(),
+            ],
             at: T0,
+            fall_through: false,
         },
     )
     .expect("provision");

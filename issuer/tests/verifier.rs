@@ -30,8 +30,13 @@ fn card() -> CardRecord {
         issuer: "Demo Bank".into(),
         secret: SecretKey::from_slice(&KEY),
         period: PERIOD as u32,
-        funding: vec!["balance".into(), "debit:ICBC:1234".into()],
+        funding: vec![
+            paycode_wallet::core::funding::Funding::Balance,
+            paycode_wallet::core::funding::Funding::parse("debit:ICBC:1234").unwrap(),
+        ],
         created: T0,
+        fall_through: false,
+        revoked: false,
     }
 }
 

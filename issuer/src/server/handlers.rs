@@ -8,8 +8,6 @@ use axum::http::StatusCode;
 use axum::Json;
 use paycode_wallet::core::code::{Layout, ParsedCode, TOKEN_LIMIT};
 use paycode_wallet::core::funding::Funding;
-use paycode_wallet::core::link::Card;
-use paycode_wallet::core::secret::Secret;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -19,7 +17,7 @@ use super::pin::{self, PinHash};
 use super::request::{JsonBody, RawBody};
 use crate::money::{parse_amount, Fen};
 use crate::provision::{provision, NewCard, ProvisionError};
-use crate::store::{CardKey, ChargeStatus, Store, StoreError, TxMode};
+use crate::store::{CardKey, ChargeStatus, Store, StoreError, TxMode, NO_MERCHANT};
 use crate::verifier::{ChargeOutcome, ChargeRequest, FundingUsed, RejectReason};
 use paycode_wallet::core::limits::DEFAULT_PERIOD;
 
@@ -38,11 +36,10 @@ fn funding_json(f: &FundingUsed) -> Value {
 }
 
 /// A stored funding source as shown in answers.
-fn stored_funding(sources: &[String], index: u8) -> Value {
+fn stored_funding(sources: &[Funding], index: u8) -> Value {
     match sources.get(usize::from(index)) {
         Some(source) => {
-            let label = Funding::parse(source).map_or_else(|_| source.clone(), |f| f.label());
-            json!({ "index": index, "source": source, "label": label })
+            json!({ "index": index, "source": source.to_link_value(), "label": source.label() })
         }
         None => json!({ "index": index, "source": null, "label": null }),
     }
@@ -65,8 +62,13 @@ pub(crate) async fn create_card(State(db): AppDb, _body: RawBody) -> Result<Json
                     issuer: DEMO_ISSUER.into(),
                     layout: Layout::DEFAULT,
                     period: DEFAULT_PERIOD,
-                    funding: DEMO_FUNDING.iter().map(|s| (*s).to_owned()).collect(),
+                    funding: DEMO_FUNDING
+                        .iter()
+                        .map(|s| Funding::parse(s))
+                        .collect::<Result<_, _>>()
+                        .map_err(|e| ProvisionError::Store(StoreError::Corrupt(e.to_string())))?,
                     at: now,
+                    fall_through: false,
                 },
             )?;
             // A crash between the two commits leaves a card without a PIN:
@@ -80,24 +82,7 @@ pub(crate) async fn create_card(State(db): AppDb, _body: RawBody) -> Result<Json
             ProvisionError::Store(e) => ApiError::from(e),
             other => ApiError::internal(other),
         })?;
-    let funding = created
-        .funding
-        .iter()
-        .map(|s| Funding::parse(s))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(ApiError::internal)?;
-    let card = Card {
-        issuer: created.issuer.clone(),
-        layout: Layout {
-            prefix: created.key.prefix,
-            length: created.length,
-        },
-        token: created.key.token,
-        secret: Secret::from_bytes(created.secret.as_bytes().to_vec()),
-        period: created.period,
-        issued_at: created.created,
-        funding,
-    };
+    let card = created.to_card();
     Ok(Json(json!({
         "link": card.to_link(),
         "token": created.key.token,
@@ -160,6 +145,7 @@ fn reject_status(reason: RejectReason) -> StatusCode {
         RejectReason::Replayed | RejectReason::Superseded => StatusCode::CONFLICT,
         RejectReason::UnknownCard => StatusCode::NOT_FOUND,
         RejectReason::Locked => StatusCode::TOO_MANY_REQUESTS,
+        RejectReason::Revoked => StatusCode::FORBIDDEN,
         RejectReason::Malformed
         | RejectReason::UnknownPrefix
         | RejectReason::BadMac
@@ -244,8 +230,8 @@ fn lock_wait(w: &mut Writer, code: &str, now: u64) -> Result<Option<u64>, StoreE
         token: parsed.token,
     };
     let mut tx = w.verifier.store_mut().begin(TxMode::Read)?;
-    let state = tx.state(key)?;
-    Ok(Some(state.failures.locked_until.saturating_sub(now)))
+    let lockout = tx.lockout(key, NO_MERCHANT)?;
+    Ok(Some(lockout.locked_until.saturating_sub(now)))
 }
 
 #[derive(Deserialize)]
@@ -339,23 +325,23 @@ pub(crate) async fn complete_with_pin(
             if charge.status != ChargeStatus::PinRequired {
                 return Ok(PinOutcome::NotPending);
             }
-            let mut state = tx.state(charge.card)?;
-            if state.failures.is_locked(now) {
+            let mut state = tx.lockout(charge.card, NO_MERCHANT)?;
+            if state.is_locked(now) {
                 return Ok(PinOutcome::Locked {
-                    seconds: state.failures.locked_until - now,
+                    seconds: state.locked_until - now,
                 });
             }
             if !pin_ok {
-                state.failures.record_failure(&lockout, now);
-                tx.set_state(charge.card, &state)?;
+                state.record_failure(&lockout, now);
+                tx.set_lockout(charge.card, NO_MERCHANT, &state)?;
                 tx.commit()?;
                 return Ok(PinOutcome::Wrong {
-                    locked: state.failures.is_locked(now),
+                    locked: state.is_locked(now),
                 });
             }
             tx.set_charge_status(&id, ChargeStatus::PinApproved)?;
-            state.failures.record_success();
-            tx.set_state(charge.card, &state)?;
+            state.record_success();
+            tx.set_lockout(charge.card, NO_MERCHANT, &state)?;
             let sources = tx.card(charge.card)?.map(|c| c.funding).unwrap_or_default();
             tx.commit()?;
             Ok(PinOutcome::Approved {

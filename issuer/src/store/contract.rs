@@ -1,6 +1,9 @@
 //! Behaviour every [`Store`] must show, run against each implementation.
 
+use paycode_wallet::core::funding::Funding;
+
 use super::*;
+use crate::payments::{ErrorCode, FundingKind, PaymentFunding, PaymentStatus};
 
 pub(crate) fn sample_card(prefix: u8, token: u32) -> CardRecord {
     CardRecord {
@@ -9,8 +12,10 @@ pub(crate) fn sample_card(prefix: u8, token: u32) -> CardRecord {
         issuer: "Demo Bank".into(),
         secret: SecretKey::from_slice(&[prefix; 32]),
         period: 60,
-        funding: vec!["balance".into(), "debit:ICBC:1234".into()],
+        funding: vec![Funding::Balance, Funding::parse("debit:ICBC:1234").unwrap()],
         created: 1_764_100_000,
+        fall_through: false,
+        revoked: false,
     }
 }
 
@@ -32,6 +37,12 @@ pub(crate) fn check_all(make: &mut dyn FnMut() -> Box<dyn Store>) {
     state_and_approvals_round_trip(make().as_mut());
     charges_round_trip(make().as_mut());
     uncommitted_writes_roll_back(make().as_mut());
+    lockouts_are_per_merchant(make().as_mut());
+    merchants_and_nonces(make().as_mut());
+    journals_and_balances(make().as_mut());
+    payments_and_refunds(make().as_mut());
+    savepoints_roll_back_alone(make().as_mut());
+    pins_revocation_and_history(make().as_mut());
 }
 
 fn cards_round_trip(store: &mut dyn Store) {
@@ -63,12 +74,13 @@ fn state_and_approvals_round_trip(store: &mut dyn Store) {
     assert_eq!(tx.state(key).unwrap(), CardState::default());
     let state = CardState {
         last_accepted: Some((29_401_666, 3)),
-        failures: FailureState {
-            failures: 2,
-            locked_until: u64::MAX,
-        },
     };
     tx.set_state(key, &state).unwrap();
+    let lock = Lockout {
+        failures: 2,
+        locked_until: u64::MAX,
+    };
+    tx.set_lockout(key, NO_MERCHANT, &lock).unwrap();
     assert_eq!(tx.approvals_on(key, 20_000).unwrap(), 0);
     tx.add_approval(key, 20_000).unwrap();
     tx.add_approval(key, 20_000).unwrap();
@@ -78,9 +90,10 @@ fn state_and_approvals_round_trip(store: &mut dyn Store) {
     let mut tx = store.begin(TxMode::Read).unwrap();
     let back = tx.state(key).unwrap();
     assert_eq!(back.last_accepted, state.last_accepted);
-    assert_eq!(back.failures.failures, 2);
+    let back = tx.lockout(key, NO_MERCHANT).unwrap();
+    assert_eq!(back.failures, 2);
     // Times past i64::MAX are stored clamped; still locked "forever".
-    assert!(back.failures.locked_until >= i64::MAX as u64);
+    assert!(back.locked_until >= i64::MAX as u64);
     assert_eq!(tx.approvals_on(key, 20_000).unwrap(), 2);
     assert_eq!(tx.approvals_on(key, 20_001).unwrap(), 1);
     assert_eq!(tx.approvals_on(key, 19_999).unwrap(), 0);
@@ -127,7 +140,6 @@ fn uncommitted_writes_roll_back(store: &mut dyn Store) {
         key,
         &CardState {
             last_accepted: Some((1, 1)),
-            ..CardState::default()
         },
     )
     .unwrap();
@@ -159,4 +171,292 @@ fn uncommitted_writes_roll_back(store: &mut dyn Store) {
         tx.charge("ch_keep").unwrap().unwrap().status,
         ChargeStatus::PinRequired
     );
+}
+
+fn lockouts_are_per_merchant(store: &mut dyn Store) {
+    let key = sample_card(13, 5).key;
+    let mut tx = store.begin(TxMode::Write).unwrap();
+    tx.insert_card(&sample_card(13, 5)).unwrap();
+    let locked = Lockout {
+        failures: 0,
+        locked_until: 2_000,
+    };
+    tx.set_lockout(key, "m_b", &locked).unwrap();
+    tx.commit().unwrap();
+    let mut tx = store.begin(TxMode::Read).unwrap();
+    assert_eq!(tx.lockout(key, "m_b").unwrap(), locked);
+    assert_eq!(tx.lockout(key, "m_a").unwrap(), Lockout::default());
+    assert_eq!(tx.lockout(key, NO_MERCHANT).unwrap(), Lockout::default());
+}
+
+pub(crate) fn sample_merchant(id: &str) -> MerchantRecord {
+    MerchantRecord {
+        id: id.into(),
+        name: "Corner Shop".into(),
+        api_key: SecretKey::from_slice(&[7; 32]),
+        created: 1_764_100_000,
+    }
+}
+
+fn merchants_and_nonces(store: &mut dyn Store) {
+    let m = sample_merchant("m_0123456789abcdef");
+    let mut tx = store.begin(TxMode::Write).unwrap();
+    tx.insert_merchant(&m).unwrap();
+    assert_eq!(tx.insert_merchant(&m), Err(StoreError::Duplicate));
+    assert!(tx.remember_nonce(&m.id, "n-0123456789abcdef", 100).unwrap());
+    assert!(!tx.remember_nonce(&m.id, "n-0123456789abcdef", 200).unwrap());
+    // Nonces are per merchant.
+    assert!(tx
+        .remember_nonce("m_other", "n-0123456789abcdef", 100)
+        .unwrap());
+    assert!(tx.remember_nonce(&m.id, "n-later", 300).unwrap());
+    tx.commit().unwrap();
+
+    let mut tx = store.begin(TxMode::Write).unwrap();
+    let back = tx.merchant(&m.id).unwrap().unwrap();
+    assert_eq!(back, m);
+    assert_eq!(back.api_key.as_bytes(), &[7; 32]);
+    assert_eq!(tx.merchant("m_nobody").unwrap(), None);
+    assert_eq!(tx.merchant_key(&m.id).unwrap(), Some(m.api_key.clone()));
+    assert_eq!(tx.merchant_key("m_nobody").unwrap(), None);
+    assert_eq!(tx.prune_nonces(100).unwrap(), 2);
+    assert!(tx.remember_nonce(&m.id, "n-0123456789abcdef", 400).unwrap());
+    assert!(!tx.remember_nonce(&m.id, "n-later", 400).unwrap());
+}
+
+fn journals_and_balances(store: &mut dyn Store) {
+    let card = Account::Card(CardKey {
+        prefix: 13,
+        token: 1,
+    });
+    let shop = Account::Merchant("m_1".into());
+    let mut tx = store.begin(TxMode::Write).unwrap();
+    assert_eq!(tx.balance(&card).unwrap(), 0);
+    let top = tx
+        .insert_journal(&Journal {
+            kind: JournalKind::Topup,
+            reference: "top_1".into(),
+            at: 10,
+            legs: vec![(Account::External, -1000), (card.clone(), 1000)],
+        })
+        .unwrap();
+    let pay = tx
+        .insert_journal(&Journal {
+            kind: JournalKind::Payment,
+            reference: "pay_1".into(),
+            at: 11,
+            legs: vec![(card.clone(), -250), (shop.clone(), 250)],
+        })
+        .unwrap();
+    assert_ne!(top, pay);
+    tx.commit().unwrap();
+    let mut tx = store.begin(TxMode::Read).unwrap();
+    assert_eq!(tx.balance(&card).unwrap(), 750);
+    assert_eq!(tx.balance(&shop).unwrap(), 250);
+    assert_eq!(tx.balance(&Account::External).unwrap(), -1000);
+    let all = tx.postings().unwrap();
+    assert_eq!(all.len(), 4);
+    assert_eq!(all[2].journal, pay);
+    assert_eq!(all[2].kind, JournalKind::Payment);
+    assert_eq!(all[2].reference, "pay_1");
+    assert_eq!((all[2].account.clone(), all[2].amount), (card, -250));
+}
+
+pub(crate) fn sample_payment(id: &str, merchant: &str, out_trade_no: &str) -> PaymentRecord {
+    PaymentRecord {
+        id: id.into(),
+        merchant: merchant.into(),
+        out_trade_no: out_trade_no.into(),
+        fingerprint: Some("ab".repeat(32)),
+        amount: Some(Fen::from_yuan(12, 50)),
+        currency: "CNY".into(),
+        description: Some("tea".into()),
+        status: PaymentStatus::Userpaying,
+        card: Some(CardKey {
+            prefix: 13,
+            token: 3,
+        }),
+        funding: Some(PaymentFunding {
+            index: 1,
+            kind: FundingKind::Debit,
+            label: "ICBC ••1234".into(),
+        }),
+        error: None,
+        created: 1_000,
+        deadline: Some(1_060),
+        allowance_day: None,
+    }
+}
+
+fn payments_and_refunds(store: &mut dyn Store) {
+    let mut tx = store.begin(TxMode::Write).unwrap();
+    tx.insert_card(&sample_card(13, 3)).unwrap();
+    tx.insert_merchant(&sample_merchant("m_a")).unwrap();
+    tx.insert_merchant(&sample_merchant("m_b")).unwrap();
+    let p = sample_payment("pay_1", "m_a", "T1");
+    tx.insert_payment(&p).unwrap();
+    // (merchant, out_trade_no) is unique; another merchant may reuse it.
+    let again = sample_payment("pay_2", "m_a", "T1");
+    assert_eq!(tx.insert_payment(&again), Err(StoreError::Duplicate));
+    assert_eq!(
+        tx.insert_payment(&sample_payment("pay_1", "m_b", "T9")),
+        Err(StoreError::Duplicate)
+    );
+    let mut bare = sample_payment("pay_3", "m_b", "T1");
+    bare.fingerprint = None;
+    bare.amount = None;
+    bare.description = None;
+    bare.card = None;
+    bare.funding = None;
+    bare.deadline = None;
+    bare.status = PaymentStatus::Closed;
+    tx.insert_payment(&bare).unwrap();
+    tx.commit().unwrap();
+
+    let mut tx = store.begin(TxMode::Write).unwrap();
+    assert_eq!(tx.payment("m_a", "T1").unwrap(), Some(p.clone()));
+    assert_eq!(tx.payment("m_b", "T1").unwrap(), Some(bare.clone()));
+    assert_eq!(tx.payment("m_a", "T2").unwrap(), None);
+    assert_eq!(tx.payment_by_id("pay_1").unwrap(), Some(p.clone()));
+    assert_eq!(tx.payments_due(1_059).unwrap(), vec![]);
+    assert_eq!(tx.payments_due(1_060).unwrap(), vec![p.clone()]);
+    let mut done = p.clone();
+    done.status = PaymentStatus::Failed;
+    done.error = Some(ErrorCode::InsufficientFunds);
+    done.allowance_day = Some(20_000);
+    // Only the changing fields are written.
+    let mut with_other_amount = done.clone();
+    with_other_amount.amount = Some(Fen::from_yuan(1, 0));
+    tx.update_payment(&with_other_amount).unwrap();
+    assert_eq!(tx.payment_by_id("pay_1").unwrap(), Some(done.clone()));
+    assert_eq!(tx.payments_due(5_000).unwrap(), vec![]);
+    assert_eq!(tx.payments().unwrap().len(), 2);
+
+    let refund = RefundRecord {
+        id: "ref_1".into(),
+        merchant: "m_a".into(),
+        out_refund_no: "R1".into(),
+        payment_id: "pay_1".into(),
+        amount: Fen::from_yuan(2, 0),
+        created: 1_100,
+    };
+    tx.insert_refund(&refund).unwrap();
+    let mut same_no = refund.clone();
+    same_no.id = "ref_2".into();
+    assert_eq!(tx.insert_refund(&same_no), Err(StoreError::Duplicate));
+    let mut second = refund.clone();
+    second.id = "ref_3".into();
+    second.out_refund_no = "R2".into();
+    tx.insert_refund(&second).unwrap();
+    tx.commit().unwrap();
+    let mut tx = store.begin(TxMode::Read).unwrap();
+    assert_eq!(tx.refund("m_a", "R1").unwrap(), Some(refund.clone()));
+    assert_eq!(tx.refund("m_b", "R1").unwrap(), None);
+    assert_eq!(tx.refunds_of("pay_1").unwrap(), vec![refund, second]);
+    assert_eq!(tx.refunds_of("pay_3").unwrap(), vec![]);
+    assert_eq!(tx.refunds().unwrap().len(), 2);
+}
+
+fn savepoints_roll_back_alone(store: &mut dyn Store) {
+    let shop = Account::Merchant("m_sp".into());
+    let leg = |n: i64, r: &str| Journal {
+        kind: JournalKind::Topup,
+        reference: r.into(),
+        at: 1,
+        legs: vec![(Account::External, -n), (shop.clone(), n)],
+    };
+    let mut tx = store.begin(TxMode::Write).unwrap();
+    tx.insert_merchant(&sample_merchant("m_sp")).unwrap();
+    tx.insert_journal(&leg(1, "outer")).unwrap();
+    {
+        let mut kept = tx.nested().unwrap();
+        kept.insert_journal(&leg(10, "kept")).unwrap();
+        kept.insert_payment(&sample_payment("pay_k", "m_sp", "K"))
+            .unwrap();
+        {
+            let mut inner = kept.nested().unwrap();
+            inner.insert_journal(&leg(1000, "inner")).unwrap();
+            inner.commit().unwrap();
+        }
+        kept.commit().unwrap();
+    }
+    {
+        let mut dropped = tx.nested().unwrap();
+        dropped.insert_journal(&leg(100, "dropped")).unwrap();
+        dropped
+            .insert_payment(&sample_payment("pay_d", "m_sp", "D"))
+            .unwrap();
+        assert_eq!(dropped.balance(&shop).unwrap(), 1111);
+    }
+    assert_eq!(tx.balance(&shop).unwrap(), 1011);
+    assert!(tx.payment("m_sp", "D").unwrap().is_none());
+    // A savepoint dropped after one was released rolls back only itself.
+    {
+        let mut again = tx.nested().unwrap();
+        again.insert_journal(&leg(100, "dropped2")).unwrap();
+    }
+    tx.commit().unwrap();
+    let mut tx = store.begin(TxMode::Read).unwrap();
+    assert_eq!(tx.balance(&shop).unwrap(), 1011);
+    assert!(tx.payment("m_sp", "K").unwrap().is_some());
+    let refs: Vec<String> = tx
+        .postings()
+        .unwrap()
+        .into_iter()
+        .filter(|p| p.account == shop)
+        .map(|p| p.reference)
+        .collect();
+    assert_eq!(refs, ["outer", "kept", "inner"]);
+    drop(tx);
+
+    // A savepoint committed inside a transaction that rolls back is gone.
+    let mut tx = store.begin(TxMode::Write).unwrap();
+    {
+        let mut sp = tx.nested().unwrap();
+        sp.insert_journal(&leg(5, "lost")).unwrap();
+        sp.commit().unwrap();
+    }
+    drop(tx);
+    let mut tx = store.begin(TxMode::Read).unwrap();
+    assert_eq!(tx.balance(&shop).unwrap(), 1011);
+}
+
+fn pins_revocation_and_history(store: &mut dyn Store) {
+    let card = sample_card(13, 21);
+    let pin = StoredPin {
+        salt: vec![1; 16],
+        hash: vec![2; 32],
+        rounds: 1000,
+    };
+    let mut tx = store.begin(TxMode::Write).unwrap();
+    tx.insert_card(&card).unwrap();
+    tx.insert_pin(card.key, &pin).unwrap();
+    assert_eq!(tx.insert_pin(card.key, &pin), Err(StoreError::Duplicate));
+    assert!(tx.set_revoked(card.key, true).unwrap());
+    assert!(!tx.set_revoked(sample_card(13, 22).key, true).unwrap());
+    let mut first = sample_charge("ch_a", card.key);
+    first.at = 10;
+    let mut second = sample_charge("ch_b", card.key);
+    second.at = 20;
+    tx.insert_charge(&first).unwrap();
+    tx.insert_charge(&second).unwrap();
+    tx.add_approval(card.key, 9).unwrap();
+    tx.add_approval(card.key, 9).unwrap();
+    tx.remove_approval(card.key, 9).unwrap();
+    tx.remove_approval(card.key, 8).unwrap();
+    tx.commit().unwrap();
+    let mut tx = store.begin(TxMode::Read).unwrap();
+    assert_eq!(tx.pin(card.key).unwrap(), Some(pin));
+    assert_eq!(tx.pin(sample_card(13, 22).key).unwrap(), None);
+    assert!(tx.card(card.key).unwrap().unwrap().revoked);
+    let ids: Vec<String> = tx
+        .charges_of(card.key, 5)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(ids, ["ch_b", "ch_a"]);
+    assert_eq!(tx.charges_of(card.key, 1).unwrap().len(), 1);
+    assert_eq!(tx.approvals_on(card.key, 9).unwrap(), 1);
+    assert_eq!(tx.approvals_on(card.key, 8).unwrap(), 0);
 }

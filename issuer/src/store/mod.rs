@@ -5,51 +5,29 @@
 //! is exclusive (SQLite `BEGIN IMMEDIATE`), which is what makes concurrent
 //! charges of one code approve exactly once, even across processes.
 //! Dropping a transaction without [`StoreTx::commit`] rolls it back.
+//! [`StoreTx::nested`] opens a savepoint inside a transaction, so a writer
+//! can run many payments in one commit (group commit) and still roll one of
+//! them back alone.
+//!
+//! No hot row: balances are never a mutable column. They are the sum of an
+//! account's append-only postings (indexed by account), so payments to one
+//! busy merchant only ever insert rows (docs/LEDGER.md).
 
 pub mod memory;
+mod records;
 pub mod sqlite;
 
 use std::fmt;
 
-use crate::lockout::FailureState;
 use crate::money::Fen;
 use crate::secret::SecretKey;
 
 pub use memory::MemoryStore;
+pub use records::{
+    Account, CardKey, CardRecord, CardState, Journal, JournalKind, Lockout, MerchantRecord,
+    PaymentRecord, Posting, RefundRecord, StoredPin, NO_MERCHANT,
+};
 pub use sqlite::SqliteStore;
-
-/// A card is found by its code prefix and token id.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct CardKey {
-    pub prefix: u8,
-    pub token: u32,
-}
-
-/// What the issuer keeps about a card (its key store entry).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CardRecord {
-    pub key: CardKey,
-    /// Code length in digits.
-    pub length: u8,
-    /// Issuer name shown by the wallet.
-    pub issuer: String,
-    pub secret: SecretKey,
-    /// Seconds per time step.
-    pub period: u32,
-    /// Funding sources in link form ("balance", "debit:ICBC:1234"), in
-    /// funding-index order.
-    pub funding: Vec<String>,
-    /// Issuer unix seconds at provisioning.
-    pub created: u64,
-}
-
-/// What changes as codes are presented.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct CardState {
-    /// The newest accepted (step, swipe counter); anything not after it is dead.
-    pub last_accepted: Option<(u64, u8)>,
-    pub failures: FailureState,
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChargeStatus {
@@ -141,22 +119,97 @@ pub trait Store: Send {
 
 /// One transaction. Reads see this transaction's own writes.
 pub trait StoreTx {
+    /// A savepoint inside this transaction: its writes join this
+    /// transaction when it commits, and vanish alone when it is dropped.
+    fn nested(&mut self) -> Result<Box<dyn StoreTx + '_>, StoreError>;
+    fn commit(self: Box<Self>) -> Result<(), StoreError>;
+
+    // Cards.
     /// Whether any card uses `prefix`.
     fn has_prefix(&mut self, prefix: u8) -> Result<bool, StoreError>;
     fn card(&mut self, key: CardKey) -> Result<Option<CardRecord>, StoreError>;
     /// Adds a card; [`StoreError::Duplicate`] if the key is taken.
     fn insert_card(&mut self, card: &CardRecord) -> Result<(), StoreError>;
+    /// Sets the revoked flag; false when there is no such card.
+    fn set_revoked(&mut self, key: CardKey, revoked: bool) -> Result<bool, StoreError>;
     /// The card's state (the default for a card never presented).
     fn state(&mut self, key: CardKey) -> Result<CardState, StoreError>;
     fn set_state(&mut self, key: CardKey, state: &CardState) -> Result<(), StoreError>;
+    /// Failed codes of the card at `merchant` ([`NO_MERCHANT`] for none).
+    fn lockout(&mut self, key: CardKey, merchant: &str) -> Result<Lockout, StoreError>;
+    fn set_lockout(&mut self, key: CardKey, merchant: &str, l: &Lockout) -> Result<(), StoreError>;
     /// No-PIN approvals of the card on local day `day`.
     fn approvals_on(&mut self, key: CardKey, day: i64) -> Result<u32, StoreError>;
     fn add_approval(&mut self, key: CardKey, day: i64) -> Result<(), StoreError>;
+    /// Gives one approval of `day` back (a reversed payment); never below 0.
+    fn remove_approval(&mut self, key: CardKey, day: i64) -> Result<(), StoreError>;
+    fn insert_pin(&mut self, key: CardKey, pin: &StoredPin) -> Result<(), StoreError>;
+    fn pin(&mut self, key: CardKey) -> Result<Option<StoredPin>, StoreError>;
+
+    // Charges of the demo routes.
     /// Records a charge; [`StoreError::Duplicate`] if the id is taken.
     fn insert_charge(&mut self, charge: &ChargeRecord) -> Result<(), StoreError>;
     fn charge(&mut self, id: &str) -> Result<Option<ChargeRecord>, StoreError>;
     fn set_charge_status(&mut self, id: &str, status: ChargeStatus) -> Result<(), StoreError>;
-    fn commit(self: Box<Self>) -> Result<(), StoreError>;
+    /// The card's newest `limit` charges, newest first.
+    fn charges_of(&mut self, key: CardKey, limit: u32) -> Result<Vec<ChargeRecord>, StoreError>;
+
+    // Merchants and request signing.
+    /// Adds a merchant; [`StoreError::Duplicate`] if the id is taken.
+    fn insert_merchant(&mut self, merchant: &MerchantRecord) -> Result<(), StoreError>;
+    /// The merchant and its API key.
+    fn merchant(&mut self, id: &str) -> Result<Option<MerchantRecord>, StoreError>;
+    /// Only the merchant's API key, for checking a request's signature.
+    fn merchant_key(&mut self, id: &str) -> Result<Option<SecretKey>, StoreError> {
+        Ok(self.merchant(id)?.map(|m| m.api_key))
+    }
+    /// Remembers a request nonce until `expires_at`; false when it is
+    /// already remembered (a replay). Expired nonces are forgotten by
+    /// [`StoreTx::prune_nonces`], which a writer runs now and then.
+    fn remember_nonce(
+        &mut self,
+        merchant: &str,
+        nonce: &str,
+        expires_at: u64,
+    ) -> Result<bool, StoreError>;
+    /// Forgets nonces that expired at or before `now`; how many.
+    fn prune_nonces(&mut self, now: u64) -> Result<u64, StoreError>;
+
+    // The ledger: append-only.
+    /// Writes a journal and its postings; its id. The caller makes the
+    /// legs balance ([`crate::ledger::post`] checks).
+    fn insert_journal(&mut self, journal: &Journal) -> Result<i64, StoreError>;
+    /// Sum of the account's postings, in fen.
+    fn balance(&mut self, account: &Account) -> Result<i64, StoreError>;
+    /// Every posting, in journal order (for `ledger check`).
+    fn postings(&mut self) -> Result<Vec<Posting>, StoreError>;
+
+    // Payments and refunds.
+    /// [`StoreError::Duplicate`] if the id or (merchant, out_trade_no) is taken.
+    fn insert_payment(&mut self, payment: &PaymentRecord) -> Result<(), StoreError>;
+    /// Writes the payment's changing fields (status, card, funding, error,
+    /// deadline, allowance day), found by id.
+    fn update_payment(&mut self, payment: &PaymentRecord) -> Result<(), StoreError>;
+    fn payment(
+        &mut self,
+        merchant: &str,
+        out_trade_no: &str,
+    ) -> Result<Option<PaymentRecord>, StoreError>;
+    fn payment_by_id(&mut self, id: &str) -> Result<Option<PaymentRecord>, StoreError>;
+    /// USERPAYING payments whose deadline is at or before `now`.
+    fn payments_due(&mut self, now: u64) -> Result<Vec<PaymentRecord>, StoreError>;
+    /// Every payment (for `ledger check`).
+    fn payments(&mut self) -> Result<Vec<PaymentRecord>, StoreError>;
+    /// [`StoreError::Duplicate`] if the id or (merchant, out_refund_no) is taken.
+    fn insert_refund(&mut self, refund: &RefundRecord) -> Result<(), StoreError>;
+    fn refund(
+        &mut self,
+        merchant: &str,
+        out_refund_no: &str,
+    ) -> Result<Option<RefundRecord>, StoreError>;
+    fn refunds_of(&mut self, payment_id: &str) -> Result<Vec<RefundRecord>, StoreError>;
+    /// Every refund (for `ledger check`).
+    fn refunds(&mut self) -> Result<Vec<RefundRecord>, StoreError>;
 }
 
 #[cfg(test)]

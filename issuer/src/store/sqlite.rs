@@ -3,72 +3,35 @@
 //! Write transactions are `BEGIN IMMEDIATE`, so the read-check-write of a
 //! charge holds SQLite's single write lock from its first read; a second
 //! process charging the same code waits (busy timeout) and then sees the
-//! first one's result. Unsigned values are stored as SQLite's signed 64-bit
-//! integers; times past `i64::MAX` seconds are clamped to it.
+//! first one's result. Savepoints nest inside them. Unsigned values are
+//! stored as SQLite's signed 64-bit integers; times past `i64::MAX` seconds
+//! are clamped to it.
+
+mod rows;
+mod schema;
 
 use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use super::{
-    CardKey, CardRecord, CardState, ChargeRecord, ChargeStatus, Store, StoreError, StoreTx, TxMode,
+    Account, CardKey, CardRecord, CardState, ChargeRecord, ChargeStatus, Journal, Lockout,
+    MerchantRecord, PaymentRecord, Posting, RefundRecord, Store, StoreError, StoreTx, StoredPin,
+    TxMode,
 };
-use crate::lockout::FailureState;
-use crate::money::Fen;
-use crate::secret::SecretKey;
+use crate::payments::PaymentStatus;
+use rows::{
+    clamp_i64, corrupt, db_err, funding_text, read_card, read_charge, read_payment, read_posting,
+    read_refund, PAYMENT_COLUMNS, REFUND_COLUMNS,
+};
 
 /// How long a transaction waits for another process's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Bumped with every schema change; `open` brings older files up to date.
-const SCHEMA_VERSION: i64 = 1;
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS cards (
-    prefix   INTEGER NOT NULL,
-    token    INTEGER NOT NULL,
-    length   INTEGER NOT NULL,
-    issuer   TEXT    NOT NULL,
-    secret   BLOB    NOT NULL,
-    period   INTEGER NOT NULL,
-    funding  TEXT    NOT NULL,  -- JSON array of link values, index order
-    created  INTEGER NOT NULL,
-    PRIMARY KEY (prefix, token)
-);
-CREATE TABLE IF NOT EXISTS card_state (
-    prefix       INTEGER NOT NULL,
-    token        INTEGER NOT NULL,
-    last_step    INTEGER,
-    last_counter INTEGER,
-    failures     INTEGER NOT NULL DEFAULT 0,
-    locked_until INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (prefix, token),
-    FOREIGN KEY (prefix, token) REFERENCES cards (prefix, token)
-);
-CREATE TABLE IF NOT EXISTS allowance (
-    prefix    INTEGER NOT NULL,
-    token     INTEGER NOT NULL,
-    day       INTEGER NOT NULL,  -- days since 1970-01-01 in the issuer's zone
-    approvals INTEGER NOT NULL,
-    PRIMARY KEY (prefix, token, day),
-    FOREIGN KEY (prefix, token) REFERENCES cards (prefix, token)
-);
-CREATE TABLE IF NOT EXISTS charges (
-    id         TEXT    PRIMARY KEY,
-    prefix     INTEGER NOT NULL,
-    token      INTEGER NOT NULL,
-    code       TEXT    NOT NULL,
-    amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),
-    status     TEXT    NOT NULL CHECK (status IN ('approved', 'pin_required', 'pin_approved')),
-    funding    INTEGER NOT NULL,
-    merchant   TEXT,
-    at         INTEGER NOT NULL,
-    FOREIGN KEY (prefix, token) REFERENCES cards (prefix, token)
-);
-CREATE INDEX IF NOT EXISTS charges_by_card ON charges (prefix, token, at);
-";
+pub const SCHEMA_VERSION: i64 = schema::STEPS.len() as i64;
 
 pub struct SqliteStore {
     conn: Connection,
@@ -83,40 +46,36 @@ impl fmt::Debug for SqliteStore {
     }
 }
 
-fn db_err(e: rusqlite::Error) -> StoreError {
-    match e {
-        rusqlite::Error::SqliteFailure(f, _)
-            if f.code == rusqlite::ErrorCode::ConstraintViolation
-                && matches!(
-                    f.extended_code,
-                    rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
-                        | rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
-                ) =>
-        {
-            StoreError::Duplicate
-        }
-        rusqlite::Error::FromSqlConversionFailure(..)
-        | rusqlite::Error::IntegralValueOutOfRange(..)
-        | rusqlite::Error::InvalidColumnType(..) => StoreError::Corrupt(e.to_string()),
-        other => StoreError::Database(other.to_string()),
-    }
-}
-
-fn clamp_i64(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
-
-fn corrupt(what: &str) -> StoreError {
-    StoreError::Corrupt(what.to_owned())
-}
-
 impl SqliteStore {
-    /// Opens (creating if needed) the database file at `path`.
+    /// Opens (creating if needed) the database file at `path`, migrating an
+    /// older schema.
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
         let conn = Connection::open(path.as_ref()).map_err(|e| {
             StoreError::Database(format!("cannot open {}: {e}", path.as_ref().display()))
         })?;
         Self::setup(conn)
+    }
+
+    /// Opens an existing, up-to-date database file for reading only (a
+    /// server's readers, beside the one writer that migrated it).
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open_with_flags(
+            path.as_ref(),
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| {
+            StoreError::Database(format!("cannot open {}: {e}", path.as_ref().display()))
+        })?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(db_err)?;
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(db_err)?;
+        if version != SCHEMA_VERSION {
+            return Err(StoreError::Database(format!(
+                "the database schema is version {version}, not {SCHEMA_VERSION}; open it for writing first"
+            )));
+        }
+        Ok(SqliteStore { conn })
     }
 
     /// A private database that vanishes with the value (tests, benches).
@@ -146,8 +105,10 @@ impl SqliteStore {
                 "the database schema is version {version}; this program knows up to {SCHEMA_VERSION}"
             )));
         }
+        for step in &schema::STEPS[usize::try_from(version).unwrap_or(0)..] {
+            tx.execute_batch(step).map_err(db_err)?;
+        }
         if version < SCHEMA_VERSION {
-            tx.execute_batch(SCHEMA).map_err(db_err)?;
             tx.pragma_update(None, "user_version", SCHEMA_VERSION)
                 .map_err(db_err)?;
         }
@@ -158,148 +119,173 @@ impl SqliteStore {
 
 impl Store for SqliteStore {
     fn begin(&mut self, mode: TxMode) -> Result<Box<dyn StoreTx + '_>, StoreError> {
-        let behavior = match mode {
-            TxMode::Read => TransactionBehavior::Deferred,
-            TxMode::Write => TransactionBehavior::Immediate,
+        let begin = match mode {
+            TxMode::Read => "BEGIN DEFERRED",
+            TxMode::Write => "BEGIN IMMEDIATE",
         };
-        let tx = self
-            .conn
-            .transaction_with_behavior(behavior)
-            .map_err(db_err)?;
-        Ok(Box::new(SqliteTx { tx }))
+        self.conn.execute_batch(begin).map_err(db_err)?;
+        Ok(Box::new(SqliteTx {
+            conn: &self.conn,
+            depth: 0,
+            done: false,
+        }))
     }
 }
 
-/// Rolls back on drop (rusqlite's default) unless committed.
+/// A transaction (depth 0) or a savepoint inside one (depth ≥ 1), ended by
+/// plain SQL so that both nest the same way. Rolls back on drop unless
+/// committed.
 struct SqliteTx<'a> {
-    tx: Transaction<'a>,
+    conn: &'a Connection,
+    depth: u32,
+    done: bool,
 }
 
-fn read_card(row: &rusqlite::Row<'_>) -> rusqlite::Result<CardRecord> {
-    let prefix: u8 = row.get(0)?;
-    let token: u32 = row.get(1)?;
-    // Straight from SQLite's buffer into zeroizing memory: no stray copy.
-    let secret = SecretKey::from_slice(row.get_ref(4)?.as_blob()?);
-    let funding_json: String = row.get(6)?;
-    let funding: Vec<String> = serde_json::from_str(&funding_json).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(6, rusqlite::types::Type::Text, Box::new(e))
-    })?;
-    let created: i64 = row.get(7)?;
-    Ok(CardRecord {
-        key: CardKey { prefix, token },
-        length: row.get(2)?,
-        issuer: row.get(3)?,
-        secret,
-        period: row.get(5)?,
-        funding,
-        created: u64::try_from(created)
-            .map_err(|_| rusqlite::Error::IntegralValueOutOfRange(7, created))?,
-    })
+impl SqliteTx<'_> {
+    fn savepoint(&self) -> String {
+        format!("sp{}", self.depth)
+    }
+
+    fn exec(&self, sql: &str, params: impl rusqlite::Params) -> Result<usize, StoreError> {
+        self.conn
+            .prepare_cached(sql)
+            .and_then(|mut s| s.execute(params))
+            .map_err(db_err)
+    }
+
+    fn rows<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        read: impl Fn(&rusqlite::Row<'_>) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(db_err)?;
+        let mut rows = stmt.query(params).map_err(db_err)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(db_err)? {
+            out.push(read(row)?);
+        }
+        Ok(out)
+    }
+
+    fn first<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        read: impl Fn(&rusqlite::Row<'_>) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        Ok(self.rows(sql, params, read)?.into_iter().next())
+    }
 }
 
-fn read_charge(row: &rusqlite::Row<'_>) -> Result<ChargeRecord, StoreError> {
-    let get_u64 = |i: usize| -> Result<u64, StoreError> {
-        let v: i64 = row.get(i).map_err(db_err)?;
-        u64::try_from(v).map_err(|_| corrupt("negative number in charges"))
-    };
-    let status: String = row.get(5).map_err(db_err)?;
-    Ok(ChargeRecord {
-        id: row.get(0).map_err(db_err)?,
-        card: CardKey {
-            prefix: row.get(1).map_err(db_err)?,
-            token: row.get(2).map_err(db_err)?,
-        },
-        code: row.get(3).map_err(db_err)?,
-        amount: Fen::new(get_u64(4)?).ok_or_else(|| corrupt("charge amount out of range"))?,
-        status: ChargeStatus::parse(&status).ok_or_else(|| corrupt("unknown charge status"))?,
-        funding: row.get(6).map_err(db_err)?,
-        merchant: row.get(7).map_err(db_err)?,
-        at: get_u64(8)?,
-    })
+impl Drop for SqliteTx<'_> {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        // Errors are ignored: a failed rollback leaves nothing committed.
+        let _ = if self.depth == 0 {
+            self.conn.execute_batch("ROLLBACK")
+        } else {
+            let sp = self.savepoint();
+            self.conn
+                .execute_batch(&format!("ROLLBACK TO {sp}; RELEASE {sp}"))
+        };
+    }
 }
 
 impl StoreTx for SqliteTx<'_> {
+    fn nested(&mut self) -> Result<Box<dyn StoreTx + '_>, StoreError> {
+        let child = SqliteTx {
+            conn: self.conn,
+            depth: self.depth + 1,
+            done: true,
+        };
+        self.conn
+            .execute_batch(&format!("SAVEPOINT {}", child.savepoint()))
+            .map_err(db_err)?;
+        Ok(Box::new(SqliteTx {
+            done: false,
+            ..child
+        }))
+    }
+
+    fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        let sql = if self.depth == 0 {
+            "COMMIT".to_owned()
+        } else {
+            format!("RELEASE {}", self.savepoint())
+        };
+        // On failure `done` stays false and the drop rolls back.
+        self.conn.execute_batch(&sql).map_err(db_err)?;
+        self.done = true;
+        Ok(())
+    }
+
     fn has_prefix(&mut self, prefix: u8) -> Result<bool, StoreError> {
-        self.tx
+        self.conn
             .prepare_cached("SELECT EXISTS (SELECT 1 FROM cards WHERE prefix = ?1)")
             .and_then(|mut s| s.query_row([prefix], |r| r.get(0)))
             .map_err(db_err)
     }
 
     fn card(&mut self, key: CardKey) -> Result<Option<CardRecord>, StoreError> {
-        self.tx
-            .prepare_cached(
-                "SELECT prefix, token, length, issuer, secret, period, funding, created
-                 FROM cards WHERE prefix = ?1 AND token = ?2",
-            )
-            .and_then(|mut s| {
-                s.query_row(params![key.prefix, key.token], read_card)
-                    .optional()
-            })
-            .map_err(db_err)
+        self.first(
+            "SELECT prefix, token, length, issuer, secret, period, funding, created,
+                    fall_through, revoked
+             FROM cards WHERE prefix = ?1 AND token = ?2",
+            params![key.prefix, key.token],
+            read_card,
+        )
     }
 
     fn insert_card(&mut self, card: &CardRecord) -> Result<(), StoreError> {
-        let funding = serde_json::to_string(&card.funding)
-            .map_err(|e| StoreError::Database(e.to_string()))?;
-        self.tx
-            .prepare_cached(
-                "INSERT INTO cards (prefix, token, length, issuer, secret, period, funding, created)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    card.key.prefix,
-                    card.key.token,
-                    card.length,
-                    card.issuer,
-                    card.secret.as_bytes(),
-                    card.period,
-                    funding,
-                    clamp_i64(card.created),
-                ])
-            })
-            .map_err(db_err)?;
+        self.exec(
+            "INSERT INTO cards (prefix, token, length, issuer, secret, period, funding, created,
+                                fall_through, revoked)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                card.key.prefix,
+                card.key.token,
+                card.length,
+                card.issuer,
+                card.secret.as_bytes(),
+                card.period,
+                funding_text(&card.funding)?,
+                clamp_i64(card.created),
+                card.fall_through,
+                card.revoked,
+            ],
+        )?;
         Ok(())
     }
 
+    fn set_revoked(&mut self, key: CardKey, revoked: bool) -> Result<bool, StoreError> {
+        let n = self.exec(
+            "UPDATE cards SET revoked = ?3 WHERE prefix = ?1 AND token = ?2",
+            params![key.prefix, key.token, revoked],
+        )?;
+        Ok(n > 0)
+    }
+
     fn state(&mut self, key: CardKey) -> Result<CardState, StoreError> {
-        let row = self
-            .tx
-            .prepare_cached(
-                "SELECT last_step, last_counter, failures, locked_until
-                 FROM card_state WHERE prefix = ?1 AND token = ?2",
-            )
-            .and_then(|mut s| {
-                s.query_row(params![key.prefix, key.token], |r| {
-                    Ok((
-                        r.get::<_, Option<i64>>(0)?,
-                        r.get::<_, Option<u8>>(1)?,
-                        r.get::<_, u32>(2)?,
-                        r.get::<_, i64>(3)?,
-                    ))
-                })
-                .optional()
-            })
-            .map_err(db_err)?;
-        let Some((step, counter, failures, locked_until)) = row else {
-            return Ok(CardState::default());
-        };
-        let last_accepted = match (step, counter) {
-            (Some(step), Some(counter)) => Some((
+        let row = self.first(
+            "SELECT last_step, last_counter FROM card_state WHERE prefix = ?1 AND token = ?2",
+            params![key.prefix, key.token],
+            |r| {
+                let step: Option<i64> = r.get(0).map_err(db_err)?;
+                let counter: Option<u8> = r.get(1).map_err(db_err)?;
+                Ok((step, counter))
+            },
+        )?;
+        let last_accepted = match row {
+            Some((Some(step), Some(counter))) => Some((
                 u64::try_from(step).map_err(|_| corrupt("negative step"))?,
                 counter,
             )),
             _ => None,
         };
-        Ok(CardState {
-            last_accepted,
-            failures: FailureState {
-                failures,
-                locked_until: u64::try_from(locked_until)
-                    .map_err(|_| corrupt("negative lock time"))?,
-            },
-        })
+        Ok(CardState { last_accepted })
     }
 
     fn set_state(&mut self, key: CardKey, state: &CardState) -> Result<(), StoreError> {
@@ -307,30 +293,52 @@ impl StoreTx for SqliteTx<'_> {
             Some((s, c)) => (Some(clamp_i64(s)), Some(c)),
             None => (None, None),
         };
-        self.tx
-            .prepare_cached(
-                "INSERT INTO card_state (prefix, token, last_step, last_counter, failures, locked_until)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (prefix, token) DO UPDATE SET
-                   last_step = excluded.last_step, last_counter = excluded.last_counter,
-                   failures = excluded.failures, locked_until = excluded.locked_until",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    key.prefix,
-                    key.token,
-                    step,
-                    counter,
-                    state.failures.failures,
-                    clamp_i64(state.failures.locked_until),
-                ])
-            })
-            .map_err(db_err)?;
+        self.exec(
+            "INSERT INTO card_state (prefix, token, last_step, last_counter)
+             VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (prefix, token) DO UPDATE SET
+               last_step = excluded.last_step, last_counter = excluded.last_counter",
+            params![key.prefix, key.token, step, counter],
+        )?;
+        Ok(())
+    }
+
+    fn lockout(&mut self, key: CardKey, merchant: &str) -> Result<Lockout, StoreError> {
+        let found = self.first(
+            "SELECT failures, locked_until FROM lockouts
+             WHERE prefix = ?1 AND token = ?2 AND merchant = ?3",
+            params![key.prefix, key.token, merchant],
+            |r| {
+                let locked_until: i64 = r.get(1).map_err(db_err)?;
+                Ok(Lockout {
+                    failures: r.get(0).map_err(db_err)?,
+                    locked_until: u64::try_from(locked_until)
+                        .map_err(|_| corrupt("negative lock time"))?,
+                })
+            },
+        )?;
+        Ok(found.unwrap_or_default())
+    }
+
+    fn set_lockout(&mut self, key: CardKey, merchant: &str, l: &Lockout) -> Result<(), StoreError> {
+        self.exec(
+            "INSERT INTO lockouts (prefix, token, merchant, failures, locked_until)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (prefix, token, merchant) DO UPDATE SET
+               failures = excluded.failures, locked_until = excluded.locked_until",
+            params![
+                key.prefix,
+                key.token,
+                merchant,
+                l.failures,
+                clamp_i64(l.locked_until)
+            ],
+        )?;
         Ok(())
     }
 
     fn approvals_on(&mut self, key: CardKey, day: i64) -> Result<u32, StoreError> {
-        self.tx
+        self.conn
             .prepare_cached(
                 "SELECT approvals FROM allowance WHERE prefix = ?1 AND token = ?2 AND day = ?3",
             )
@@ -343,127 +351,305 @@ impl StoreTx for SqliteTx<'_> {
     }
 
     fn add_approval(&mut self, key: CardKey, day: i64) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached(
-                "INSERT INTO allowance (prefix, token, day, approvals) VALUES (?1, ?2, ?3, 1)
-                 ON CONFLICT (prefix, token, day) DO UPDATE SET approvals = approvals + 1",
-            )
-            .and_then(|mut s| s.execute(params![key.prefix, key.token, day]))
-            .map_err(db_err)?;
+        self.exec(
+            "INSERT INTO allowance (prefix, token, day, approvals) VALUES (?1, ?2, ?3, 1)
+             ON CONFLICT (prefix, token, day) DO UPDATE SET approvals = approvals + 1",
+            params![key.prefix, key.token, day],
+        )?;
         Ok(())
     }
 
+    fn remove_approval(&mut self, key: CardKey, day: i64) -> Result<(), StoreError> {
+        self.exec(
+            "UPDATE allowance SET approvals = approvals - 1
+             WHERE prefix = ?1 AND token = ?2 AND day = ?3 AND approvals > 0",
+            params![key.prefix, key.token, day],
+        )?;
+        Ok(())
+    }
+
+    fn insert_pin(&mut self, key: CardKey, pin: &StoredPin) -> Result<(), StoreError> {
+        self.exec(
+            "INSERT INTO card_pins (prefix, token, salt, hash, rounds) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![key.prefix, key.token, pin.salt, pin.hash, pin.rounds],
+        )?;
+        Ok(())
+    }
+
+    fn pin(&mut self, key: CardKey) -> Result<Option<StoredPin>, StoreError> {
+        self.first(
+            "SELECT salt, hash, rounds FROM card_pins WHERE prefix = ?1 AND token = ?2",
+            params![key.prefix, key.token],
+            |r| {
+                Ok(StoredPin {
+                    salt: r.get(0).map_err(db_err)?,
+                    hash: r.get(1).map_err(db_err)?,
+                    rounds: r.get(2).map_err(db_err)?,
+                })
+            },
+        )
+    }
+
     fn insert_charge(&mut self, c: &ChargeRecord) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached(
-                "INSERT INTO charges (id, prefix, token, code, amount_fen, status, funding, merchant, at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    c.id,
-                    c.card.prefix,
-                    c.card.token,
-                    c.code,
-                    clamp_i64(c.amount.as_fen()),
-                    c.status.as_str(),
-                    c.funding,
-                    c.merchant,
-                    clamp_i64(c.at),
-                ])
-            })
-            .map_err(db_err)?;
+        self.exec(
+            "INSERT INTO charges (id, prefix, token, code, amount_fen, status, funding, merchant, at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                c.id,
+                c.card.prefix,
+                c.card.token,
+                c.code,
+                clamp_i64(c.amount.as_fen()),
+                c.status.as_str(),
+                c.funding,
+                c.merchant,
+                clamp_i64(c.at),
+            ],
+        )?;
         Ok(())
     }
 
     fn charge(&mut self, id: &str) -> Result<Option<ChargeRecord>, StoreError> {
-        let mut stmt = self
-            .tx
-            .prepare_cached(
-                "SELECT id, prefix, token, code, amount_fen, status, funding, merchant, at
-                 FROM charges WHERE id = ?1",
-            )
-            .map_err(db_err)?;
-        let mut rows = stmt.query([id]).map_err(db_err)?;
-        match rows.next().map_err(db_err)? {
-            Some(row) => read_charge(row).map(Some),
-            None => Ok(None),
-        }
+        self.first(
+            "SELECT id, prefix, token, code, amount_fen, status, funding, merchant, at
+             FROM charges WHERE id = ?1",
+            [id],
+            read_charge,
+        )
     }
 
     fn set_charge_status(&mut self, id: &str, status: ChargeStatus) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached("UPDATE charges SET status = ?2 WHERE id = ?1")
-            .and_then(|mut s| s.execute(params![id, status.as_str()]))
-            .map_err(db_err)?;
+        self.exec(
+            "UPDATE charges SET status = ?2 WHERE id = ?1",
+            params![id, status.as_str()],
+        )?;
         Ok(())
     }
 
-    fn commit(self: Box<Self>) -> Result<(), StoreError> {
-        self.tx.commit().map_err(db_err)
+    fn charges_of(&mut self, key: CardKey, limit: u32) -> Result<Vec<ChargeRecord>, StoreError> {
+        self.rows(
+            "SELECT id, prefix, token, code, amount_fen, status, funding, merchant, at
+             FROM charges WHERE prefix = ?1 AND token = ?2
+             ORDER BY at DESC, rowid DESC LIMIT ?3",
+            params![key.prefix, key.token, limit],
+            read_charge,
+        )
+    }
+
+    fn insert_merchant(&mut self, m: &MerchantRecord) -> Result<(), StoreError> {
+        self.exec(
+            "INSERT INTO merchants (id, name, api_key, created) VALUES (?1, ?2, ?3, ?4)",
+            params![m.id, m.name, m.api_key.as_bytes(), clamp_i64(m.created)],
+        )?;
+        Ok(())
+    }
+
+    fn merchant(&mut self, id: &str) -> Result<Option<MerchantRecord>, StoreError> {
+        self.first(
+            "SELECT id, name, api_key, created FROM merchants WHERE id = ?1",
+            [id],
+            rows::read_merchant,
+        )
+    }
+
+    fn remember_nonce(
+        &mut self,
+        merchant: &str,
+        nonce: &str,
+        expires_at: u64,
+    ) -> Result<bool, StoreError> {
+        let n = self.exec(
+            "INSERT INTO nonces (merchant, nonce, expires_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (merchant, nonce) DO NOTHING",
+            params![merchant, nonce, clamp_i64(expires_at)],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn prune_nonces(&mut self, now: u64) -> Result<u64, StoreError> {
+        let n = self.exec(
+            "DELETE FROM nonces WHERE expires_at <= ?1",
+            [clamp_i64(now)],
+        )?;
+        Ok(n as u64)
+    }
+
+    fn insert_journal(&mut self, j: &Journal) -> Result<i64, StoreError> {
+        self.exec(
+            "INSERT INTO journals (kind, reference, at) VALUES (?1, ?2, ?3)",
+            params![j.kind.as_str(), j.reference, clamp_i64(j.at)],
+        )?;
+        let id = self.conn.last_insert_rowid();
+        for (account, amount) in &j.legs {
+            let account = account.id();
+            self.exec(
+                "INSERT INTO accounts (id, created) VALUES (?1, ?2) ON CONFLICT (id) DO NOTHING",
+                params![account, clamp_i64(j.at)],
+            )?;
+            self.exec(
+                "INSERT INTO postings (journal, account, amount_fen) VALUES (?1, ?2, ?3)",
+                params![id, account, amount],
+            )?;
+        }
+        Ok(id)
+    }
+
+    fn balance(&mut self, account: &Account) -> Result<i64, StoreError> {
+        self.conn
+            .prepare_cached("SELECT COALESCE(SUM(amount_fen), 0) FROM postings WHERE account = ?1")
+            .and_then(|mut s| s.query_row([account.id()], |r| r.get(0)))
+            .map_err(db_err)
+    }
+
+    fn postings(&mut self) -> Result<Vec<Posting>, StoreError> {
+        self.rows(
+            "SELECT p.journal, j.kind, j.reference, p.account, p.amount_fen
+             FROM postings p JOIN journals j ON j.id = p.journal ORDER BY p.journal, p.id",
+            [],
+            read_posting,
+        )
+    }
+
+    fn insert_payment(&mut self, p: &PaymentRecord) -> Result<(), StoreError> {
+        let f = p.funding.as_ref();
+        self.exec(
+            &format!(
+                "INSERT INTO payments ({PAYMENT_COLUMNS})
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+            ),
+            params![
+                p.id,
+                p.merchant,
+                p.out_trade_no,
+                p.fingerprint,
+                p.amount.map(|a| clamp_i64(a.as_fen())),
+                p.currency,
+                p.description,
+                p.status.as_str(),
+                p.card.map(|c| c.prefix),
+                p.card.map(|c| c.token),
+                f.map(|f| f.index),
+                f.map(|f| f.kind.as_str()),
+                f.map(|f| f.label.as_str()),
+                p.error.map(|e| e.as_str()),
+                clamp_i64(p.created),
+                p.deadline.map(clamp_i64),
+                p.allowance_day,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn update_payment(&mut self, p: &PaymentRecord) -> Result<(), StoreError> {
+        let f = p.funding.as_ref();
+        self.exec(
+            "UPDATE payments SET status = ?2, prefix = ?3, token = ?4, funding_index = ?5,
+                funding_kind = ?6, funding_label = ?7, error = ?8, deadline = ?9,
+                allowance_day = ?10
+             WHERE id = ?1",
+            params![
+                p.id,
+                p.status.as_str(),
+                p.card.map(|c| c.prefix),
+                p.card.map(|c| c.token),
+                f.map(|f| f.index),
+                f.map(|f| f.kind.as_str()),
+                f.map(|f| f.label.as_str()),
+                p.error.map(|e| e.as_str()),
+                p.deadline.map(clamp_i64),
+                p.allowance_day,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn payment(
+        &mut self,
+        merchant: &str,
+        out_trade_no: &str,
+    ) -> Result<Option<PaymentRecord>, StoreError> {
+        self.first(
+            &format!(
+                "SELECT {PAYMENT_COLUMNS} FROM payments WHERE merchant = ?1 AND out_trade_no = ?2"
+            ),
+            params![merchant, out_trade_no],
+            read_payment,
+        )
+    }
+
+    fn payment_by_id(&mut self, id: &str) -> Result<Option<PaymentRecord>, StoreError> {
+        self.first(
+            &format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = ?1"),
+            [id],
+            read_payment,
+        )
+    }
+
+    fn payments_due(&mut self, now: u64) -> Result<Vec<PaymentRecord>, StoreError> {
+        self.rows(
+            &format!(
+                "SELECT {PAYMENT_COLUMNS} FROM payments
+                 WHERE status = '{}' AND deadline <= ?1",
+                PaymentStatus::Userpaying.as_str()
+            ),
+            [clamp_i64(now)],
+            read_payment,
+        )
+    }
+
+    fn payments(&mut self) -> Result<Vec<PaymentRecord>, StoreError> {
+        self.rows(
+            &format!("SELECT {PAYMENT_COLUMNS} FROM payments ORDER BY rowid"),
+            [],
+            read_payment,
+        )
+    }
+
+    fn insert_refund(&mut self, r: &RefundRecord) -> Result<(), StoreError> {
+        self.exec(
+            &format!("INSERT INTO refunds ({REFUND_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+            params![
+                r.id,
+                r.merchant,
+                r.out_refund_no,
+                r.payment_id,
+                clamp_i64(r.amount.as_fen()),
+                clamp_i64(r.created),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn refund(
+        &mut self,
+        merchant: &str,
+        out_refund_no: &str,
+    ) -> Result<Option<RefundRecord>, StoreError> {
+        self.first(
+            &format!(
+                "SELECT {REFUND_COLUMNS} FROM refunds WHERE merchant = ?1 AND out_refund_no = ?2"
+            ),
+            params![merchant, out_refund_no],
+            read_refund,
+        )
+    }
+
+    fn refunds_of(&mut self, payment_id: &str) -> Result<Vec<RefundRecord>, StoreError> {
+        self.rows(
+            &format!("SELECT {REFUND_COLUMNS} FROM refunds WHERE payment = ?1 ORDER BY rowid"),
+            [payment_id],
+            read_refund,
+        )
+    }
+
+    fn refunds(&mut self) -> Result<Vec<RefundRecord>, StoreError> {
+        self.rows(
+            &format!("SELECT {REFUND_COLUMNS} FROM refunds ORDER BY rowid"),
+            [],
+            read_refund,
+        )
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::contract::{check_all, sample_card};
-
-    #[test]
-    fn passes_the_store_contract_in_memory() {
-        check_all(&mut || Box::new(SqliteStore::open_in_memory().unwrap()));
-    }
-
-    #[test]
-    fn passes_the_store_contract_on_disk() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut n = 0;
-        check_all(&mut || {
-            n += 1;
-            Box::new(SqliteStore::open(dir.path().join(format!("{n}.db"))).unwrap())
-        });
-    }
-
-    #[test]
-    fn state_survives_reopening_and_uses_wal() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("issuer.db");
-        let card = sample_card(13, 99);
-        {
-            let mut store = SqliteStore::open(&path).unwrap();
-            let mut tx = store.begin(TxMode::Write).unwrap();
-            tx.insert_card(&card).unwrap();
-            tx.add_approval(card.key, 3).unwrap();
-            tx.commit().unwrap();
-            let mode: String = store
-                .conn
-                .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-                .unwrap();
-            assert_eq!(mode, "wal");
-        }
-        let mut store = SqliteStore::open(&path).unwrap();
-        let mut tx = store.begin(TxMode::Read).unwrap();
-        assert_eq!(tx.card(card.key).unwrap(), Some(card.clone()));
-        assert_eq!(tx.approvals_on(card.key, 3).unwrap(), 1);
-    }
-
-    #[test]
-    fn debug_shows_no_secret() {
-        let store = SqliteStore::open_in_memory().unwrap();
-        let shown = format!("{store:?}");
-        assert!(shown.starts_with("SqliteStore"), "{shown}");
-        let card = sample_card(13, 1);
-        let shown = format!("{card:?}");
-        assert!(shown.contains("redacted"), "{shown}");
-        assert!(!shown.contains("13, 13"), "{shown}");
-    }
-
-    #[test]
-    fn unreadable_file_is_a_database_error() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("not-a-db");
-        std::fs::write(&path, vec![0x55u8; 8192]).unwrap();
-        let err = SqliteStore::open(&path).unwrap_err();
-        assert_eq!(err.kind(), "database");
-    }
-}
+mod tests;
