@@ -7,6 +7,7 @@
 //! - [`secret`]: key bytes, zeroized on drop and never shown.
 //! - [`provision`]: new cards with random token ids and keys.
 //! - [`verifier`]: the decision for a scanned code (docs/FORMAT.md §6).
+//! - [`signing`]: merchant API request signatures (docs/MERCHANT_API.md).
 //! - [`cli`]: the `paycode` command line; the binary is a thin `main`.
 
 pub mod allowance;
@@ -16,5 +17,6 @@ pub mod money;
 pub mod provision;
 pub mod secret;
 pub mod server;
+pub mod signing;
 pub mod store;
 pub mod verifier;
