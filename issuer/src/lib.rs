@@ -8,6 +8,7 @@
 //! - [`provision`]: new cards with random token ids and keys.
 //! - [`verifier`]: the decision for a scanned code (docs/FORMAT.md §6).
 //! - [`signing`]: merchant API request signatures (docs/MERCHANT_API.md).
+//! - [`till`]: the native merchant client (`paycode till`).
 //! - [`cli`]: the `paycode` command line; the binary is a thin `main`.
 
 pub mod allowance;
@@ -19,4 +20,5 @@ pub mod secret;
 pub mod server;
 pub mod signing;
 pub mod store;
+pub mod till;
 pub mod verifier;
