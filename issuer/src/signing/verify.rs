@@ -51,7 +51,7 @@ fn check_window(ts: u64, now: u64) -> Result<(), AuthError> {
 
 /// A failed check: the request is not authentic, or the nonce log failed
 /// (then the server answers 500, and the request has had no effect either).
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CheckError<E> {
     Auth(AuthError),
     Log(E),
