@@ -4,6 +4,7 @@
 
 use std::convert::Infallible;
 
+use paycode_issuer::secret::SecretKey;
 use paycode_issuer::signing::{
     authenticate, authorization, sign, verify, verify_and_remember, AuthError, AuthHeader,
     CheckError, MemoryNonceLog, NonceLog, Request, RequestParts,
@@ -105,8 +106,7 @@ fn a_nonce_is_accepted_once_per_merchant() {
 fn a_forged_request_does_not_use_up_the_nonce() {
     let mut log = MemoryNonceLog::new();
     let good = header_for(NOW, "nonce-0000000001");
-    let mut forged = good.clone();
-    forged.sig = "0".repeat(64);
+    let forged = AuthHeader::new(MERCHANT, good.ts(), good.nonce(), &"0".repeat(64)).unwrap();
     assert_eq!(
         verify_and_remember(KEY, &forged, &request(), NOW, &mut log),
         Err(CheckError::Auth(AuthError::BadSignature))
@@ -160,6 +160,18 @@ fn authenticate_names_the_signer() {
     let mut log = MemoryNonceLog::new();
     assert_eq!(
         authenticate(Some(&value), &request(), NOW, keys, &mut log),
+        Ok(MERCHANT.to_owned())
+    );
+}
+
+#[test]
+fn authenticate_takes_the_stores_secret_keys() {
+    let value = authorization(KEY, MERCHANT, &parts(NOW, "nonce-0000000001"));
+    let mut log = MemoryNonceLog::new();
+    let from_store =
+        |_: &str| -> Result<Option<SecretKey>, Infallible> { Ok(Some(SecretKey::from_slice(KEY))) };
+    assert_eq!(
+        authenticate(Some(&value), &request(), NOW, from_store, &mut log),
         Ok(MERCHANT.to_owned())
     );
 }
@@ -262,7 +274,7 @@ proptest! {
         prop_assume!(!same);
         prop_assert_ne!(sign(other_key, &other), sig.clone());
         // And the verifier agrees: the changed request is refused.
-        let header = AuthHeader { merchant: MERCHANT.into(), ts, nonce: nonce.clone(), sig };
+        let header = AuthHeader::new(MERCHANT, ts, &nonce, &sig).unwrap();
         if other.ts == ts && other.nonce == nonce {
             prop_assert_eq!(
                 verify(other_key, &header, other.method, other.path_and_query, other.body, ts),

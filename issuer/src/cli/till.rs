@@ -47,8 +47,8 @@ pub(super) fn run(words: &[String], now: u64) -> Result<Output, Failure> {
     };
     match sub.as_str() {
         "pay" => pay(rest, now),
-        "query" => single(rest, |c, no| Box::pin(async move { c.query(&no).await })),
-        "reverse" => single(rest, |c, no| Box::pin(async move { c.reverse(&no).await })),
+        "query" => by_order_no(rest, Lookup::Query),
+        "reverse" => by_order_no(rest, Lookup::Reverse),
         "refund" => refund(rest),
         other => Err(ArgError::UnknownCommand(format!("till {other}")).into()),
     }
@@ -148,18 +148,21 @@ fn pay(words: &[String], now: u64) -> Result<Output, Failure> {
     Ok(Output::json(exit, value))
 }
 
-type Call = for<'a> fn(
-    &'a TillClient,
-    String,
-) -> std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<crate::till::Payment, TillError>> + 'a>,
->;
+enum Lookup {
+    Query,
+    Reverse,
+}
 
-fn single(words: &[String], call: Call) -> Result<Output, Failure> {
+fn by_order_no(words: &[String], lookup: Lookup) -> Result<Output, Failure> {
     let a = args::parse(words, &options(&[]), &[])?;
-    let out_trade_no = a.single_positional("OUT_TRADE_NO")?.to_owned();
+    let out_trade_no = a.single_positional("OUT_TRADE_NO")?;
     let client = client(&a)?;
-    Ok(answer(block_on(call(&client, out_trade_no))?))
+    Ok(answer(block_on(async {
+        match lookup {
+            Lookup::Query => client.query(out_trade_no).await,
+            Lookup::Reverse => client.reverse(out_trade_no).await,
+        }
+    })?))
 }
 
 fn refund(words: &[String]) -> Result<Output, Failure> {

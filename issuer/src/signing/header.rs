@@ -12,14 +12,15 @@ use super::{
 };
 
 /// A well-formed `Authorization` value. Well-formed only: whether it is
-/// true is for [`verify`](super::verify()).
+/// true is for [`verify`](super::verify()). Every value of this type has
+/// passed the field checks (the fields are private), so no nonce or id
+/// can carry a newline into the canonical string.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuthHeader {
-    pub merchant: String,
-    pub ts: u64,
-    pub nonce: String,
-    /// 64 lowercase hex digits.
-    pub sig: String,
+    merchant: String,
+    ts: u64,
+    nonce: String,
+    sig: String,
 }
 
 const FIELDS: [&str; 4] = ["merchant", "ts", "nonce", "sig"];
@@ -47,12 +48,35 @@ impl AuthHeader {
         }
         let field = |i: usize| found[i].ok_or(AuthError::MissingField(FIELDS[i]));
         let (merchant, ts, nonce, sig) = (field(0)?, field(1)?, field(2)?, field(3)?);
+        AuthHeader::new(merchant, parse_ts(ts)?, nonce, sig)
+    }
+
+    /// A header from its fields, checked as [`parse`](Self::parse) checks them.
+    pub fn new(merchant: &str, ts: u64, nonce: &str, sig: &str) -> Result<AuthHeader, AuthError> {
         Ok(AuthHeader {
             merchant: check_merchant_id(merchant)?.to_owned(),
-            ts: parse_ts(ts)?,
+            ts,
             nonce: check_nonce(nonce)?.to_owned(),
             sig: check_sig(sig)?.to_owned(),
         })
+    }
+
+    /// The merchant who claims to have signed (true once verified).
+    pub fn merchant(&self) -> &str {
+        &self.merchant
+    }
+
+    pub fn ts(&self) -> u64 {
+        self.ts
+    }
+
+    pub fn nonce(&self) -> &str {
+        &self.nonce
+    }
+
+    /// 64 lowercase hex digits.
+    pub fn sig(&self) -> &str {
+        &self.sig
     }
 
     /// The value as a client sends it: fields in the documented order.
@@ -65,15 +89,15 @@ impl AuthHeader {
 }
 
 /// Signs `parts` for `merchant` under `key` and returns the whole
-/// `Authorization` value.
+/// `Authorization` value. The caller's merchant id and nonce are written as
+/// given; [`AuthHeader::parse`] of the result checks them.
 pub fn authorization(key: &[u8], merchant: &str, parts: &RequestParts<'_>) -> String {
-    AuthHeader {
-        merchant: merchant.to_owned(),
-        ts: parts.ts,
-        nonce: parts.nonce.to_owned(),
-        sig: sign(key, parts),
-    }
-    .to_value()
+    format!(
+        "{SCHEME} merchant={merchant},ts={},nonce={},sig={}",
+        parts.ts,
+        parts.nonce,
+        sign(key, parts)
+    )
 }
 
 fn strip_scheme(value: &str) -> Option<&str> {
@@ -133,10 +157,10 @@ mod tests {
     #[test]
     fn reads_a_good_header_and_writes_it_back() {
         let h = AuthHeader::parse(&good()).unwrap();
-        assert_eq!(h.merchant, "m_0123456789abcdef");
-        assert_eq!(h.ts, 1_700_000_000);
-        assert_eq!(h.nonce, "nonce-0123456789_");
-        assert_eq!(h.sig, SIG);
+        assert_eq!(h.merchant(), "m_0123456789abcdef");
+        assert_eq!(h.ts(), 1_700_000_000);
+        assert_eq!(h.nonce(), "nonce-0123456789_");
+        assert_eq!(h.sig(), SIG);
         assert_eq!(h.to_value(), good());
     }
 
@@ -225,7 +249,7 @@ mod tests {
             (&"M".repeat(64), "18446744073709551615", "N".repeat(64)),
         ] {
             let h = AuthHeader::parse(&with(m, ts, &nonce, SIG)).unwrap();
-            assert_eq!((h.merchant.as_str(), h.nonce), (m, nonce));
+            assert_eq!((h.merchant(), h.nonce()), (m, nonce.as_str()));
         }
     }
 
@@ -257,7 +281,7 @@ mod tests {
             nonce in "[A-Za-z0-9_-]{16,64}",
             sig in "[0-9a-f]{64}",
         ) {
-            let h = AuthHeader { merchant, ts, nonce, sig };
+            let h = AuthHeader::new(&merchant, ts, &nonce, &sig).unwrap();
             proptest::prop_assert_eq!(AuthHeader::parse(&h.to_value()), Ok(h));
         }
     }

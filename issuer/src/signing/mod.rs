@@ -24,7 +24,7 @@ pub use canonical::{body_sha256_hex, canonical_string, sign, RequestParts};
 pub use error::AuthError;
 pub use header::{authorization, AuthHeader};
 pub use nonces::{MemoryNonceLog, NonceLog};
-pub use verify::{authenticate, verify, verify_and_remember, CheckError, Request};
+pub use verify::{authenticate, verify, verify_and_remember, CheckError, KeyBytes, Request};
 
 /// The scheme word that starts the `Authorization` value.
 pub const SCHEME: &str = "PAYCODE-HMAC-SHA256";

@@ -5,6 +5,31 @@ use hmac::Mac;
 
 use super::canonical::{mac_of, RequestParts};
 use super::{AuthError, AuthHeader, NonceLog, MAX_CLOCK_SKEW_SECS};
+use crate::secret::SecretKey;
+
+/// A merchant key as the key lookup of [`authenticate`] hands it over:
+/// the store's [`SecretKey`] (wiped when dropped), or plain bytes in tests.
+pub trait KeyBytes {
+    fn key_bytes(&self) -> &[u8];
+}
+
+impl KeyBytes for SecretKey {
+    fn key_bytes(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl KeyBytes for Vec<u8> {
+    fn key_bytes(&self) -> &[u8] {
+        self
+    }
+}
+
+impl KeyBytes for &[u8] {
+    fn key_bytes(&self) -> &[u8] {
+        self
+    }
+}
 
 /// What a server knows of a request besides its `Authorization` header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,13 +50,13 @@ pub fn verify(
     body: &[u8],
     now: u64,
 ) -> Result<(), AuthError> {
-    check_window(header.ts, now)?;
-    let sig = hex::decode(&header.sig).map_err(|_| AuthError::BadSignatureFormat)?;
+    check_window(header.ts(), now)?;
+    let sig = hex::decode(header.sig()).map_err(|_| AuthError::BadSignatureFormat)?;
     let parts = RequestParts {
         method,
         path_and_query,
-        ts: header.ts,
-        nonce: &header.nonce,
+        ts: header.ts(),
+        nonce: header.nonce(),
         body,
     };
     mac_of(key, &parts)
@@ -93,8 +118,8 @@ pub fn verify_and_remember<L: NonceLog>(
         request.body,
         now,
     )?;
-    let expires_at = header.ts.saturating_add(MAX_CLOCK_SKEW_SECS + 1);
-    match nonces.remember(&header.merchant, &header.nonce, expires_at) {
+    let expires_at = header.ts().saturating_add(MAX_CLOCK_SKEW_SECS + 1);
+    match nonces.remember(header.merchant(), header.nonce(), expires_at) {
         Ok(true) => Ok(()),
         Ok(false) => Err(AuthError::NonceReused.into()),
         Err(e) => Err(CheckError::Log(e)),
@@ -113,13 +138,13 @@ pub fn authenticate<K, L>(
     nonces: &mut L,
 ) -> Result<String, CheckError<L::Error>>
 where
-    K: AsRef<[u8]>,
+    K: KeyBytes,
     L: NonceLog,
 {
     let header = AuthHeader::parse(authorization.ok_or(AuthError::Missing)?)?;
-    let key = key_of(&header.merchant)
+    let key = key_of(header.merchant())
         .map_err(CheckError::Log)?
         .ok_or(AuthError::UnknownMerchant)?;
-    verify_and_remember(key.as_ref(), &header, request, now, nonces)?;
-    Ok(header.merchant)
+    verify_and_remember(key.key_bytes(), &header, request, now, nonces)?;
+    Ok(header.merchant().to_owned())
 }
