@@ -110,6 +110,16 @@ test('the imported key cannot be exported', async () => {
   await assert.rejects(crypto.subtle.exportKey('jwk', key));
 });
 
+test('the key survives the structured clone IndexedDB stores it by, still unreadable', async () => {
+  const key = await importMerchantKey(KEY_HEX());
+  const stored = structuredClone({ merchant: MERCHANT, key });
+  assert.equal(stored.key.extractable, false);
+  await assert.rejects(crypto.subtle.exportKey('raw', stored.key));
+  const fields = headerFields(block('query:authorization'));
+  const parts = { method: 'GET', pathAndQuery: '/v1/payments/T20260101-0001', ts: Number(fields.ts), nonce: fields.nonce, body: new Uint8Array() };
+  assert.equal(await sign(stored.key, parts), block('query:sig'));
+});
+
 test('bad keys are refused', async () => {
   await assert.rejects(importMerchantKey('xyz'), TypeError);
   await assert.rejects(importMerchantKey('abc'), TypeError);
