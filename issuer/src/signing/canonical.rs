@@ -36,19 +36,19 @@ pub fn canonical_string(parts: &RequestParts<'_>) -> String {
     )
 }
 
-/// HMAC-SHA256 under `key` of the canonical string, before hex.
-pub(crate) fn mac_of(key: &[u8], parts: &RequestParts<'_>) -> Hmac<Sha256> {
-    // HMAC takes keys of any length (long ones are hashed first), so this
-    // constructor cannot fail; the fallback keeps the code panic-free.
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key)
-        .unwrap_or_else(|_| <Hmac<Sha256> as KeyInit>::new(&Default::default()));
-    mac.update(canonical_string(parts).as_bytes());
-    mac
+/// HMAC-SHA256 under `key` of the canonical string, before hex. HMAC takes
+/// keys of any length (long ones are hashed first), so `None` never
+/// happens; callers still fail closed on it rather than panic.
+pub(crate) fn mac_of(key: &[u8], parts: &RequestParts<'_>) -> Option<Hmac<Sha256>> {
+    let mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).ok()?;
+    Some(mac.chain_update(canonical_string(parts).as_bytes()))
 }
 
 /// The request's signature: lowercase hex of HMAC-SHA256(key, canonical).
 pub fn sign(key: &[u8], parts: &RequestParts<'_>) -> String {
-    hex::encode(mac_of(key, parts).finalize().into_bytes())
+    mac_of(key, parts)
+        .map(|mac| hex::encode(mac.finalize().into_bytes()))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

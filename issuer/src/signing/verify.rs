@@ -60,6 +60,7 @@ pub fn verify(
         body,
     };
     mac_of(key, &parts)
+        .ok_or(AuthError::BadSignature)?
         .verify_slice(&sig)
         .map_err(|_| AuthError::BadSignature)
 }
