@@ -320,6 +320,9 @@ async fn bad_input_is_refused_before_anything_is_sent() {
     let mut bad = sale();
     bad.out_trade_no = "T1/../x".into();
     assert!(matches!(c.sale(&bad).await, Err(TillError::Input(_))));
+    let mut bad = sale();
+    bad.amount = "12.345".into();
+    assert!(matches!(c.sale(&bad).await, Err(TillError::Input(_))));
     assert!(matches!(c.query("").await, Err(TillError::Input(_))));
     assert!(matches!(
         c.reverse(&"x".repeat(33)).await,

@@ -82,6 +82,7 @@ impl TillClient {
     /// request may time out: [`sale`](Self::sale) handles both.
     pub async fn pay(&self, request: &PayRequest) -> Result<Payment, TillError> {
         check_order_no(&request.out_trade_no).map_err(|e| TillError::Input(e.to_string()))?;
+        parse_amount(&request.amount).map_err(|e| TillError::Input(e.to_string()))?;
         self.call(Method::POST, "/v1/payments", Some(json(request)?))
             .await
     }
