@@ -239,3 +239,29 @@ fn a_wrong_url_is_named() {
         assert_eq!((status, out["error"].as_str()), (1, Some(kind)), "{url}");
     }
 }
+
+#[test]
+fn an_unanswered_reverse_exits_1_and_says_what_to_do() {
+    let s = start(|_, _| Action::Answer(500, error("SYSTEMERROR")));
+    let key = good_key_file();
+    let (status, out) = till(
+        &s,
+        &key,
+        &[
+            "pay",
+            "134617201123456789",
+            "--amount",
+            "1",
+            "--out-trade-no",
+            "T-CLI-2",
+        ],
+    );
+    assert_eq!(status, 1, "{out}");
+    assert_eq!(out["outcome"], "unresolved");
+    assert_eq!(out["paid"], false);
+    assert!(out["message"]
+        .as_str()
+        .unwrap()
+        .contains("paycode till reverse T-CLI-2"));
+    s.server.assert_all_verified();
+}
