@@ -8,6 +8,7 @@ mod args;
 mod card;
 mod ledger;
 mod merchant;
+mod till;
 
 use std::path::PathBuf;
 
@@ -82,6 +83,20 @@ COMMANDS
   serve [--addr 127.0.0.1:8080] [--www www] [--charge-rate 50]
       Serve the wallet and till pages with the JSON API on this database
       until Ctrl-C; see paycode serve --help.
+
+  till pay CODE --amount YUAN [--out-trade-no X] [--description TEXT]
+  till query OUT_TRADE_NO
+  till reverse OUT_TRADE_NO
+  till refund OUT_TRADE_NO --out-refund-no R --amount YUAN
+      A till over the signed merchant API (docs/MERCHANT_API.md). Each
+      takes --key-file F (JSON {\"merchant\", \"key\"} as paycode merchant
+      add prints it; the key is never taken on the command line) and --url
+      http://HOST:PORT. pay makes an out_trade_no unless given one, and on
+      a timeout, an error or USERPAYING queries every 5 s for 30 s, then
+      reverses (--timeout-ms, --poll-interval-ms, --poll-for-ms change
+      that). Prints {\"outcome\": \"settled\"|\"reversed\"|\"unresolved\",
+      \"paid\", \"out_trade_no\", \"payment\"}; exit 0 paid, 3 not paid, 1
+      unresolved or error. query, reverse and refund print the answer.
 
 COMMON OPTIONS
   --db PATH           database file (default ./paycode.db; created if missing)
@@ -204,6 +219,7 @@ pub fn run(args: &[String], now: u64) -> Output {
         "balance" => ledger::cmd_balance(rest),
         "ledger" => ledger::cmd_ledger(rest),
         "serve" => return crate::server::run_command(rest),
+        "till" => till::run(rest, now),
         other => Err(ArgError::UnknownCommand(other.to_owned()).into()),
     };
     result.unwrap_or_else(|f| Output::error(&f.kind, f.message))

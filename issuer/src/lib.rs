@@ -10,6 +10,8 @@
 //! - [`ledger`]: balanced postings, top-ups and `ledger check`.
 //! - [`bank`]: the debit sources' bank, and the built-in demo bank.
 //! - [`payments`]: pay, query, reverse, refund and confirm for merchants.
+//! - [`signing`]: merchant API request signatures (docs/MERCHANT_API.md).
+//! - [`till`]: the native merchant client (`paycode till`).
 //! - [`cli`]: the `paycode` command line; the binary is a thin `main`.
 
 pub mod allowance;
@@ -22,5 +24,7 @@ pub mod payments;
 pub mod provision;
 pub mod secret;
 pub mod server;
+pub mod signing;
 pub mod store;
+pub mod till;
 pub mod verifier;
