@@ -29,6 +29,8 @@ export function recentPayments({ list, empty, template, client, t }) {
   // Per sale, what its row last said ({key, args} or null), for re-rendering in another language.
   const results = new Map();
   const busy = new Set();
+  // Sales whose typed refund amount was used up: the next draw shows the field empty.
+  const usedAmounts = new Set();
 
   async function load() {
     try {
@@ -108,6 +110,7 @@ export function recentPayments({ list, empty, template, client, t }) {
     say(sale, 'working');
     try {
       const answer = await (await client()).refund({ outTradeNo: sale.outTradeNo, outRefundNo: pending.outRefundNo, amount: pending.amount });
+      usedAmounts.add(sale.outTradeNo);
       record(sale.outTradeNo, { status: answer.payment_status, refunded: answer.refunded, pendingRefund: null });
       say(sale, 'refundDone', answer.amount);
     } catch (err) {
@@ -166,7 +169,7 @@ export function recentPayments({ list, empty, template, client, t }) {
       reverseButton.hidden = !REVERSIBLE.has(sale.status);
       input.setAttribute('aria-label', t('refundAmountLabel'));
       input.placeholder = fenToYuan(leftToRefund(sale));
-      input.value = typed.get(sale.outTradeNo) ?? '';
+      input.value = usedAmounts.delete(sale.outTradeNo) ? '' : typed.get(sale.outTradeNo) ?? '';
       if (sale.pendingRefund) {
         input.value = sale.pendingRefund.amount;
         input.disabled = true;

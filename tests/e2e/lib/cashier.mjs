@@ -104,9 +104,10 @@ export async function phoneWithDemoCard(context, url) {
   const issued = page.waitForResponse((r) => r.url().endsWith('/api/cards') && r.request().method() === 'POST');
   await page.click('#demo');
   const card = await (await issued).json();
-  assert.match(card.token ?? '', /\S/, `demo card answer has no token: ${JSON.stringify(Object.keys(card))}`);
+  assert.ok(Number.isInteger(card.token) && Number.isInteger(card.prefix), `demo card answer: ${JSON.stringify(Object.keys(card))}`);
   await waitForCode(page);
-  return { page, token: card.token, code: await revealDigits(page) };
+  // The CLI's CARD: PREFIX:TOKEN.
+  return { page, token: `${card.prefix}:${card.token}`, code: await revealDigits(page) };
 }
 
 /** Taps "New code" until the phone shows digits other than `previous`; resolves to them. */
