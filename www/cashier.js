@@ -6,7 +6,9 @@
 // stage what it is doing; it never shows "Approved" on an unknown outcome.
 
 import { language, setLanguage, otherLanguage } from './js/i18n.js';
-import { createClient, loadMerchantKey, storeMerchantKey, payByTillRule, newOutTradeNo, MerchantApiError } from './js/merchant-api.js';
+import {
+  createClient, loadMerchantKey, storeMerchantKey, loadTillRecord, saveTillRecord, payByTillRule, newOutTradeNo, MerchantApiError,
+} from './js/merchant-api.js';
 import { TEXT } from './cashier-text.js';
 import { recentPayments } from './cashier-recent.js';
 
@@ -14,7 +16,7 @@ const $ = (id) => document.getElementById(id);
 const els = {
   form: $('charge'), amount: $('amount'), code: $('code'), scan: $('scan'), submit: $('submit'),
   answer: $('answer'), verdict: $('verdict'), detail: $('detail'), saleNo: $('sale-no'), cancelSale: $('cancel-sale'),
-  merchantId: $('merchant-id'), lang: $('lang'),
+  merchantId: $('merchant-id'), shop: $('shop'), lang: $('lang'),
   recentList: $('recent-list'), recentEmpty: $('recent-empty'), recentRow: $('recent-row'),
   camera: $('camera'), video: $('video'), cameraClose: $('camera-close'),
 };
@@ -88,10 +90,13 @@ class NoTillKey extends Error {}
 
 let clientPromise = null;
 
+const SHOP_RECORD = 'shop-name';
+
 /**
- * The signed client. The first time on this browser, the demo issuer mints a
- * merchant for the till; its key goes straight into a non-extractable
- * CryptoKey in IndexedDB and the hex text is dropped. Later loads reuse it.
+ * The signed client. On the first sale in this browser the demo issuer
+ * mints a merchant for the till (named as the settings say); its key goes
+ * straight into a non-extractable CryptoKey in IndexedDB and the hex text
+ * is dropped. Later sales and page loads reuse it.
  */
 function tillClient() {
   clientPromise ??= setUpTill().catch((err) => {
@@ -104,12 +109,13 @@ function tillClient() {
 async function setUpTill() {
   let stored = await loadMerchantKey();
   if (!stored) {
+    const name = els.shop.value.trim();
     let minted;
     try {
       const response = await fetch('api/demo/till', {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-        body: '{}',
+        body: JSON.stringify(name ? { name } : {}),
         cache: 'no-store',
         credentials: 'same-origin',
       });
@@ -120,9 +126,17 @@ async function setUpTill() {
     }
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(minted?.merchant ?? '')) throw new NoTillKey('no merchant id');
     stored = await storeMerchantKey(minted.merchant, minted.key);
+    await saveTillRecord(SHOP_RECORD, String(minted.name ?? name)).catch(() => {});
   }
-  els.merchantId.textContent = stored.merchant;
+  await showMerchant(stored);
   return createClient(stored);
+}
+
+/** The settings show who this till is once it has a key; the name is fixed from then on. */
+async function showMerchant(stored) {
+  els.merchantId.textContent = stored.merchant;
+  els.shop.value = (await loadTillRecord(SHOP_RECORD).catch(() => null)) ?? '';
+  els.shop.disabled = true;
 }
 
 // --- a sale ---
@@ -322,6 +336,6 @@ els.camera.addEventListener('close', () => {
 translatePage();
 focusCode();
 recent.load();
-tillClient().catch(() => {
-  // Shown when the cashier charges: this page may be open before the issuer is.
+loadMerchantKey().then((stored) => stored && showMerchant(stored)).catch(() => {
+  // IndexedDB blocked: the first sale says so.
 });

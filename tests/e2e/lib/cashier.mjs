@@ -9,20 +9,29 @@ import { run } from './issuer.mjs';
 import { revealDigits, waitForCode } from './fixture.mjs';
 
 /**
- * Opens the till in `context` on a fresh browser profile and waits until it
- * has its merchant key. Resolves to {page, merchant, key}: the key as the
- * demo issuer handed it over, captured here so the test can sign a query
- * and look for the key where it must not be.
+ * Opens the till in `context` on a fresh browser profile. Resolves to
+ * {page, minted}: `minted` resolves, once the first sale has made the page
+ * ask the demo issuer for its merchant, to {merchant, key} as the issuer
+ * handed them over (captured here so the test can sign a query and look for
+ * the key where it must not be); they are also set on the returned object.
  */
-export async function openTill(context, url) {
+export async function openTill(context, url, { shop = null } = {}) {
   const page = await context.newPage();
-  const minted = page.waitForResponse((r) => r.url().endsWith('/api/demo/till') && r.request().method() === 'POST');
+  const till = { page };
+  till.minted = page.waitForResponse((r) => r.url().endsWith('/api/demo/till') && r.request().method() === 'POST', { timeout: 60_000 })
+    .then(async (response) => {
+      const answer = await response.json();
+      assert.match(answer.merchant ?? '', /^[A-Za-z0-9_-]{1,64}$/, `demo till answer: ${JSON.stringify(Object.keys(answer))}`);
+      assert.match(answer.key ?? '', /^[0-9a-f]{32,128}$/i, 'the demo till answer holds no hex key');
+      await page.waitForFunction((id) => document.getElementById('merchant-id').textContent === id, answer.merchant);
+      return Object.assign(till, { merchant: answer.merchant, key: answer.key });
+    });
   await page.goto(`${url}/cashier.html`);
-  const answer = await (await minted).json();
-  assert.match(answer.merchant ?? '', /^[A-Za-z0-9_-]{1,64}$/, `demo till answer: ${JSON.stringify(answer)}`);
-  assert.match(answer.key ?? '', /^[0-9a-f]{32,128}$/i, 'the demo till answer holds no hex key');
-  await page.waitForFunction((id) => document.getElementById('merchant-id').textContent === id, answer.merchant);
-  return { page, merchant: answer.merchant, key: answer.key };
+  if (shop !== null) {
+    await page.click('.settings summary');
+    await page.fill('#shop', shop);
+  }
+  return till;
 }
 
 /** Types the amount, then the code as a scanner would (Enter charges). */
@@ -89,6 +98,7 @@ export async function topup(db, token, amount) {
 
 /** The issuer's answer to a signed query of `outTradeNo`, by the native client with the till's key. */
 export async function queryAsTill(dir, till, url, outTradeNo) {
+  await till.minted;
   const keyFile = path.join(dir, `till-${till.merchant}.json`);
   await writeFile(keyFile, JSON.stringify({ merchant: till.merchant, key: till.key }), { mode: 0o600 });
   const out = await run(['till', 'query', outTradeNo, '--key-file', keyFile, '--url', url]);
