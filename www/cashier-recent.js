@@ -70,6 +70,14 @@ export function recentPayments({ list, empty, template, client, t }) {
     render();
   }
 
+  /** Empties the list: its sales belonged to a merchant key the till no longer has. */
+  function clear() {
+    sales = [];
+    results.clear();
+    save();
+    render();
+  }
+
   function fromPayment(outTradeNo, payment, amount) {
     record(outTradeNo, {
       status: payment.status,
@@ -188,5 +196,5 @@ export function recentPayments({ list, empty, template, client, t }) {
     }));
   }
 
-  return { load, record, forget, fromPayment, render };
+  return { load, record, forget, clear, fromPayment, render };
 }

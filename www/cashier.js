@@ -7,7 +7,7 @@
 
 import { language, setLanguage, otherLanguage } from './js/i18n.js';
 import {
-  createClient, loadMerchantKey, storeMerchantKey, loadTillRecord, saveTillRecord, payByTillRule, newOutTradeNo, MerchantApiError,
+  createClient, loadMerchantKey, storeMerchantKey, forgetMerchantKey, loadTillRecord, saveTillRecord, payByTillRule, newOutTradeNo, MerchantApiError,
 } from './js/merchant-api.js';
 import { TEXT } from './cashier-text.js';
 import { recentPayments } from './cashier-recent.js';
@@ -16,7 +16,7 @@ const $ = (id) => document.getElementById(id);
 const els = {
   form: $('charge'), amount: $('amount'), code: $('code'), scan: $('scan'), submit: $('submit'),
   answer: $('answer'), verdict: $('verdict'), detail: $('detail'), saleNo: $('sale-no'), cancelSale: $('cancel-sale'),
-  merchantId: $('merchant-id'), shop: $('shop'), lang: $('lang'),
+  merchantId: $('merchant-id'), shop: $('shop'), forgetKey: $('forget-key'), lang: $('lang'),
   recentList: $('recent-list'), recentEmpty: $('recent-empty'), recentRow: $('recent-row'),
   camera: $('camera'), video: $('video'), cameraClose: $('camera-close'),
 };
@@ -138,6 +138,19 @@ async function showMerchant(stored) {
   els.shop.value = (await loadTillRecord(SHOP_RECORD).catch(() => null)) ?? '';
   els.shop.disabled = true;
 }
+
+// A demo database that was reset no longer knows this till's merchant (every
+// request answers UNAUTHORIZED): the cashier starts the till over.
+els.forgetKey.addEventListener('click', async () => {
+  if (sale) return;
+  await clientPromise?.catch(() => {});
+  clientPromise = null;
+  await forgetMerchantKey().catch(() => {});
+  recent.clear();
+  els.merchantId.textContent = '';
+  els.shop.disabled = false;
+  show('warn', () => t('forgotten'));
+});
 
 // --- a sale ---
 

@@ -95,7 +95,7 @@ test('end to end: the wallet’s code paid at the cashier page through the signe
   await tillContext.close();
 });
 
-test('the merchant key: a non-extractable CryptoKey in IndexedDB, nowhere in the DOM, storage, URLs or the console; a reload reuses it', async () => {
+test('the merchant key: a non-extractable CryptoKey in IndexedDB, nowhere in the DOM, storage, URLs or the console; a reload reuses it, setting the till up again mints a new one', async () => {
   const { phone, till, tillContext, log } = await phoneAndTill();
   const requests = [];
   tillContext.on('request', (r) => requests.push(`${r.method()} ${r.url()} ${JSON.stringify(r.headers())} ${r.postData() ?? ''}`));
@@ -153,6 +153,23 @@ test('the merchant key: a non-extractable CryptoKey in IndexedDB, nowhere in the
   await waitForVerdict(till.page, /^Approved$/);
   assert.equal(mints(), 1, 'the till minted a new merchant after the reload');
   assert.equal((await recentRows(till.page)).length, 2, 'the recent payments did not survive the reload');
+
+  // Set up again: the key and its sales are gone, the next sale mints a new merchant.
+  await till.page.click('.settings summary');
+  await till.page.click('#forget-key');
+  await waitForVerdict(till.page, /^This till’s key is gone/);
+  assert.deepEqual(await recentRows(till.page), []);
+  assert.equal(await till.page.textContent('#merchant-id'), '');
+  const third = await nextCode(second.page, second.code);
+  const renewed = till.page.waitForResponse((r) => r.url().endsWith('/api/demo/till'));
+  const resent = nextPayment(till.page);
+  await enterSale(till.page, third, '2.00');
+  const fresh = await (await renewed).json();
+  assert.notEqual(fresh.merchant, till.merchant);
+  assert.ok((await resent).request.headers().authorization.includes(`merchant=${fresh.merchant},`));
+  await waitForVerdict(till.page, /^Approved$/);
+  assert.equal(mints(), 2);
+  assert.equal(await balanceFen(db, fresh.merchant), 200);
   await tillContext.close();
 });
 
