@@ -222,7 +222,7 @@ async function charge() {
   sale = { outTradeNo, cancel: new AbortController() };
   els.submit.disabled = true;
   els.code.value = '';
-  show('wait', () => t('settingUp'));
+  if (!clientPromise) show('wait', () => t('settingUp'));
   try {
     let client;
     try {
