@@ -343,3 +343,57 @@ test('declines in plain words: a used code, an empty balance; foreign codes are 
   await assertLedgerClean(db);
   await tillContext.close();
 });
+
+test('a refund whose answer was lost is sent again as the same refund: the money goes back once', async () => {
+  const { phone, till, tillContext } = await phoneAndTill();
+  const before = await balanceFen(db, phone.token);
+  await enterSale(till.page, phone.code, '12.50');
+  await waitForVerdict(till.page, /^Approved$/);
+  const [sale] = await recentRows(till.page);
+  const row = till.page.locator(`#recent-list li[data-out-trade-no="${sale.outTradeNo}"]`);
+  const refundNos = [];
+  await till.page.route('**/v1/refunds', async (route) => {
+    refundNos.push(JSON.parse(route.request().postData()).out_refund_no);
+    await route.fetch(); // the issuer refunds; the page never hears it
+    await route.abort('connectionreset');
+  });
+  await row.locator('.refund-amount').fill('5.00');
+  await row.locator('.refund').click();
+  await till.page.waitForFunction((no) => /no answer/.test(document.querySelector(`#recent-list li[data-out-trade-no="${no}"] .sale-result`).textContent), sale.outTradeNo);
+  assert.equal(await balanceFen(db, phone.token), before - 750, 'the issuer did not make the first refund: test premise broken');
+  assert.equal((await row.locator('.refund').textContent()), 'Retry refund of ¥5.00');
+  assert.equal(await row.locator('.refund-amount').isDisabled(), true, 'the amount of a refund in doubt can be changed');
+
+  await till.page.unroute('**/v1/refunds');
+  const retried = till.page.waitForRequest((r) => new URL(r.url()).pathname === '/v1/refunds');
+  await row.locator('.refund').click();
+  refundNos.push(JSON.parse((await retried).postData()).out_refund_no);
+  await till.page.waitForFunction((no) => document.querySelector(`#recent-list li[data-out-trade-no="${no}"] .sale-result`).textContent === 'Refunded ¥5.00', sale.outTradeNo);
+  assert.equal(refundNos[0], refundNos[1], 'the retry was a new refund');
+  assert.equal(await balanceFen(db, phone.token), before - 750, 'the refund was made twice');
+  assert.equal((await recentRows(till.page))[0].statusText, 'Partly refunded · ¥5.00 refunded');
+  await assertLedgerClean(db);
+  await tillContext.close();
+});
+
+test('till rule: no answer at all, not even to the reverse → Unknown, kept in Recent payments; its Reverse later closes it', { timeout: 90_000 }, async () => {
+  const { phone, till, tillContext } = await phoneAndTill();
+  const before = await balanceFen(db, phone.token);
+  await till.page.route('**/v1/**', (route) => route.abort('connectionrefused'));
+  const sent = nextPayment(till.page);
+  await enterSale(till.page, phone.code, '12.50');
+  const { body } = await sent;
+  const shown = await waitForVerdict(till.page, /^Unknown: the issuer cannot be reached$/, 60_000);
+  assert.equal(shown.detail, 'Do not hand over the goods. Reverse this sale in Recent payments once the issuer answers.');
+  const [row] = await recentRows(till.page);
+  assert.deepEqual([row.outTradeNo, row.status, row.statusText, row.reverseShown, row.refundShown],
+    [body.out_trade_no, 'UNKNOWN', 'Unknown: reverse it', true, false]);
+
+  await till.page.unroute('**/v1/**');
+  await till.page.locator(`#recent-list li[data-out-trade-no="${body.out_trade_no}"] .reverse`).click();
+  await till.page.waitForFunction((no) => document.querySelector(`#recent-list li[data-out-trade-no="${no}"] .sale-result`).textContent === 'Reverse: Closed, not paid', body.out_trade_no);
+  assert.equal((await queryAsTill(dir, till, serve.url, body.out_trade_no)).status, 'CLOSED');
+  assert.equal(await balanceFen(db, phone.token), before);
+  await assertLedgerClean(db);
+  await tillContext.close();
+});
