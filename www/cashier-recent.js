@@ -7,6 +7,7 @@ import { loadTillRecord, saveTillRecord, newOutRefundNo, MerchantApiError } from
 const RECORD = 'recent-sales';
 const KEEP = 20;
 const REFUNDABLE = new Set(['SUCCESS', 'PARTIALLY_REFUNDED']);
+const PAID = new Set(['SUCCESS', 'PARTIALLY_REFUNDED', 'REFUNDED']);
 const REVERSIBLE = new Set(['SUCCESS', 'USERPAYING', 'UNKNOWN', 'PENDING']);
 
 /** "12.50" → 1250 fen; null for anything that is not yuan with at most two decimals. */
@@ -164,7 +165,8 @@ export function recentPayments({ list, empty, template, client, t }) {
       part('sale-amount').textContent = sale.amount ? `¥${sale.amount}` : '';
       const refunded = yuanToFen(sale.refunded) > 0 ? ` · ${t('refundedSoFar', sale.refunded)}` : '';
       part('sale-status').textContent = (t(`status.${sale.status}`) || sale.status) + refunded;
-      part('sale-funding').textContent = sale.funding ?? '';
+      // Which source paid, only while money is with the merchant (a USERPAYING answer names the source too).
+      part('sale-funding').textContent = PAID.has(sale.status) ? sale.funding ?? '' : '';
       part('sale-when').textContent = new Date(sale.at).toLocaleTimeString(document.documentElement.lang, { hour: '2-digit', minute: '2-digit' });
       part('sale-trade-no').textContent = sale.outTradeNo;
 
