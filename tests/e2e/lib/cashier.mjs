@@ -54,6 +54,22 @@ export async function waitForVerdict(page, pattern, timeout = 15_000) {
   return answerOf(page);
 }
 
+/**
+ * Starts keeping every verdict the till shows, in order: some stages (the
+ * reverse on loopback) last less than a frame, too short to catch by polling.
+ * Resolves to a function that resolves to the verdicts so far.
+ */
+export async function recordVerdicts(page) {
+  await page.evaluate(() => {
+    window.__verdicts = [];
+    const verdict = document.getElementById('verdict');
+    new MutationObserver(() => {
+      if (window.__verdicts.at(-1) !== verdict.textContent) window.__verdicts.push(verdict.textContent);
+    }).observe(verdict, { childList: true, characterData: true, subtree: true });
+  });
+  return () => page.evaluate(() => [...window.__verdicts]);
+}
+
 export function answerOf(page) {
   return page.evaluate(() => ({
     verdict: document.getElementById('verdict').textContent,
