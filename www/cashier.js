@@ -1,148 +1,47 @@
-// The till: amount + payment code → the demo issuer's POST /api/charge, and
-// the answer in large plain words. A USB/Bluetooth scanner "types" the code
-// and presses Enter, so the code field keeps the focus and Enter charges.
+// The till: amount + payment code → a signed POST /v1/payments
+// (docs/MERCHANT_API.md), and the answer in large plain words. A
+// USB/Bluetooth scanner "types" the code and presses Enter, so the code
+// field keeps the focus and Enter charges. When the answer does not come,
+// the page follows the till rule (query, then reverse) and says at each
+// stage what it is doing; it never shows "Approved" on an unknown outcome.
 
 import { language, setLanguage, otherLanguage } from './js/i18n.js';
-
-const TEXT = {
-  en: {
-    title: 'PayCode Till',
-    lang: '中文',
-    amountLabel: 'Amount (yuan)',
-    codeLabel: 'Payment code: scan or type, then Enter',
-    codeHint: 'A barcode scanner types the code and presses Enter for you.',
-    scan: 'Scan',
-    charge: 'Charge',
-    pinLabel: "Payer's PIN",
-    pinConfirm: 'Confirm PIN',
-    pinCancel: 'Cancel',
-    settings: 'Till settings',
-    merchantLabel: 'Shop name (sent with each charge)',
-    cameraTitle: 'Point the camera at the payment code',
-    cancel: 'Cancel',
-    sending: 'Asking the issuer…',
-    approved: 'Approved',
-    pinRequired: 'PIN required',
-    declined: (why) => `Declined: ${why}`,
-    notSent: (why) => `Not sent: ${why}`,
-    paidWith: (amount, source) => `¥${amount} from ${source}`,
-    askPin: 'Ask the payer to enter the PIN.',
-    pinWhy: { daily_count: 'Over today’s charges without PIN.', amount_limit: 'Over the amount without PIN.' },
-    cancelled: 'Cancelled: the payer did not give the PIN.',
-    reasons: {
-      replayed: 'code already used',
-      superseded: 'a newer code of this card was used; ask for a fresh code',
-      expired: 'code expired; ask for a fresh code',
-      bad_mac: 'code not valid (mistyped or misread)',
-      malformed: 'not a valid payment code',
-      unknown_prefix: 'not a code of this issuer',
-      unknown_card: 'card not known to this issuer',
-      locked: 'card locked for now (too many failures)',
-      wrong_pin: 'wrong PIN',
-      rate_limited: 'too many charges from this till; wait a moment',
-      not_pending: 'this charge is no longer waiting for a PIN',
-      unknown_charge: 'charge not found',
-      bad_pin: 'the PIN is 6 digits',
-      no_pin: 'this card has no PIN here',
-      network: 'no answer from the issuer; check the connection',
-      server: 'the issuer failed; try again',
-    },
-    local: {
-      empty: 'scan or type the code first',
-      noAmount: 'enter the amount first',
-      amount: 'the amount is not valid (like 12.50, at most two decimals)',
-      alipay: 'Alipay-format code: not ours, take it on the Alipay terminal',
-      unionpay: 'UnionPay code: not ours, take it on the UnionPay terminal',
-      notDigits: 'a payment code has only digits',
-      length: 'a payment code has 16 to 24 digits',
-      foreign: 'not a payment code of this issuer (they start with 10 to 15)',
-      camera: 'the camera could not be opened; type or scan the code instead',
-    },
-    amountError: 'the amount is not valid',
-  },
-  'zh-CN': {
-    title: '付款码收银台',
-    lang: 'English',
-    amountLabel: '金额（元）',
-    codeLabel: '付款码：扫码或输入后按回车',
-    codeHint: '扫码枪会自动输入付款码并按回车。',
-    scan: '扫码',
-    charge: '收款',
-    pinLabel: '付款人密码',
-    pinConfirm: '确认密码',
-    pinCancel: '取消',
-    settings: '收银台设置',
-    merchantLabel: '商户名称（随每笔收款发送）',
-    cameraTitle: '请将摄像头对准付款码',
-    cancel: '取消',
-    sending: '正在请求发卡方…',
-    approved: '收款成功',
-    pinRequired: '需要输入密码',
-    declined: (why) => `交易失败：${why}`,
-    notSent: (why) => `未发送：${why}`,
-    paidWith: (amount, source) => `¥${amount}，付款方式：${source}`,
-    askPin: '请付款人输入支付密码。',
-    pinWhy: { daily_count: '已超过今日免密次数。', amount_limit: '金额超过免密限额。' },
-    cancelled: '已取消：付款人未输入密码。',
-    reasons: {
-      replayed: '付款码已被使用',
-      superseded: '该卡已使用更新的付款码，请刷新付款码',
-      expired: '付款码已过期，请刷新付款码',
-      bad_mac: '付款码无效（输错或识别错误）',
-      malformed: '不是有效的付款码',
-      unknown_prefix: '不是本发卡方的付款码',
-      unknown_card: '发卡方不认识这张卡',
-      locked: '该卡暂时锁定（失败次数过多）',
-      wrong_pin: '密码错误',
-      rate_limited: '本收银台请求过多，请稍候',
-      not_pending: '这笔交易已不需要密码',
-      unknown_charge: '找不到这笔交易',
-      bad_pin: '密码为 6 位数字',
-      no_pin: '这张卡在此没有设置密码',
-      network: '发卡方无响应，请检查网络',
-      server: '发卡方出错，请重试',
-    },
-    local: {
-      empty: '请先扫码或输入付款码',
-      noAmount: '请先输入金额',
-      amount: '金额无效（如 12.50，最多两位小数）',
-      alipay: '支付宝格式付款码：非本行，请使用支付宝收款设备',
-      unionpay: '银联付款码：非本行，请使用银联收款设备',
-      notDigits: '付款码只包含数字',
-      length: '付款码为 16 到 24 位数字',
-      foreign: '不是本发卡方的付款码（本行付款码以 10 到 15 开头）',
-      camera: '无法打开摄像头，请输入或用扫码枪扫码',
-    },
-    amountError: '金额无效',
-  },
-};
-
-const MERCHANT_KEY = 'paycode.till.merchant';
-const REQUEST_TIMEOUT_MS = 10000;
+import {
+  createClient, loadMerchantKey, storeMerchantKey, forgetMerchantKey, loadTillRecord, saveTillRecord, payByTillRule, newOutTradeNo, MerchantApiError,
+} from './js/merchant-api.js';
+import { TEXT } from './cashier-text.js';
+import { recentPayments } from './cashier-recent.js';
 
 const $ = (id) => document.getElementById(id);
 const els = {
   form: $('charge'), amount: $('amount'), code: $('code'), scan: $('scan'), submit: $('submit'),
-  answer: $('answer'), verdict: $('verdict'), detail: $('detail'),
-  pinForm: $('pin-form'), pin: $('pin'), pinCancel: $('pin-cancel'),
-  merchant: $('merchant'), lang: $('lang'),
+  answer: $('answer'), verdict: $('verdict'), detail: $('detail'), saleNo: $('sale-no'), cancelSale: $('cancel-sale'),
+  merchantId: $('merchant-id'), shop: $('shop'), forgetKey: $('forget-key'), lang: $('lang'),
+  recentList: $('recent-list'), recentEmpty: $('recent-empty'), recentRow: $('recent-row'),
   camera: $('camera'), video: $('video'), cameraClose: $('camera-close'),
 };
 
-let busy = false;
-let pendingCharge = null; // charge id waiting for the PIN
-let lastAnswer = null;    // {tone, verdict: [key, ...args], detail: [key, ...args]} for re-rendering
+let sale = null;       // the sale in progress: {outTradeNo, cancel: AbortController}
+let lastAnswer = null; // {tone, verdict(), detail(), saleNo} for re-rendering in the other language
 
 function strings() {
   return TEXT[language()] ?? TEXT.en;
 }
 
 function t(path, ...args) {
-  const value = path.split('.').reduce((node, key) => node?.[key], strings()) ??
-    path.split('.').reduce((node, key) => node?.[key], TEXT.en);
+  const find = (table) => path.split('.').reduce((node, key) => node?.[key], table);
+  const value = find(strings()) ?? find(TEXT.en);
   if (typeof value === 'function') return value(...args);
-  return value ?? '';
+  return typeof value === 'string' ? value : '';
 }
+
+const recent = recentPayments({
+  list: els.recentList,
+  empty: els.recentEmpty,
+  template: els.recentRow,
+  client: () => tillClient(),
+  t,
+});
 
 function translatePage() {
   document.documentElement.lang = language();
@@ -150,14 +49,7 @@ function translatePage() {
   document.title = t('title');
   els.lang.textContent = t('lang');
   if (lastAnswer) render(lastAnswer);
-}
-
-/** A reason kind as words; unknown kinds fall back to the server's message. */
-function reasonText(kind, message) {
-  const known = strings().reasons[kind];
-  if (known) return known;
-  if (kind?.startsWith('amount_')) return t('amountError');
-  return message || t('reasons.server');
+  recent.render();
 }
 
 function render(answer) {
@@ -166,10 +58,11 @@ function render(answer) {
   els.answer.dataset.tone = answer.tone;
   els.verdict.textContent = answer.verdict();
   els.detail.textContent = answer.detail ? answer.detail() : '';
+  els.saleNo.textContent = answer.saleNo ? t('saleNo', answer.saleNo) : '';
 }
 
-function show(tone, verdict, detail = null) {
-  render({ tone, verdict, detail });
+function show(tone, verdict, detail = null, saleNo = null) {
+  render({ tone, verdict, detail, saleNo });
 }
 
 /** What the till knows about a code without asking anyone. */
@@ -191,43 +84,128 @@ export function validAmount(raw) {
   return /^(0|[1-9][0-9]{0,7})(\.[0-9]{1,2})?$/.test(amount) && Number(amount) > 0 ? amount : null;
 }
 
-async function post(path, body) {
-  let response;
-  try {
-    response = await fetch(path, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-      body: JSON.stringify(body),
-      cache: 'no-store',
-      credentials: 'same-origin',
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    });
-  } catch {
-    return { error: 'network' };
-  }
-  try {
-    return await response.json();
-  } catch {
-    return { error: 'server' };
-  }
+// --- the merchant key ---
+
+class NoTillKey extends Error {}
+
+let clientPromise = null;
+
+const SHOP_RECORD = 'shop-name';
+
+/**
+ * The signed client. On the first sale in this browser the demo issuer
+ * mints a merchant for the till (named as the settings say); its key goes
+ * straight into a non-extractable CryptoKey in IndexedDB and the hex text
+ * is dropped. Later sales and page loads reuse it.
+ */
+function tillClient() {
+  clientPromise ??= setUpTill().catch((err) => {
+    clientPromise = null;
+    throw err;
+  });
+  return clientPromise;
 }
+
+async function setUpTill() {
+  let stored = await loadMerchantKey();
+  if (!stored) {
+    const name = els.shop.value.trim();
+    let minted;
+    try {
+      const response = await fetch('api/demo/till', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify(name ? { name } : {}),
+        cache: 'no-store',
+        credentials: 'same-origin',
+      });
+      if (!response.ok) throw new NoTillKey(`status ${response.status}`);
+      minted = await response.json();
+    } catch (err) {
+      throw err instanceof NoTillKey ? err : new NoTillKey('no answer');
+    }
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(minted?.merchant ?? '')) throw new NoTillKey('no merchant id');
+    stored = await storeMerchantKey(minted.merchant, minted.key);
+    await saveTillRecord(SHOP_RECORD, String(minted.name ?? name)).catch(() => {});
+  }
+  await showMerchant(stored);
+  return createClient(stored);
+}
+
+/** The settings show who this till is once it has a key; the name is fixed from then on. */
+async function showMerchant(stored) {
+  els.merchantId.textContent = stored.merchant;
+  els.shop.value = (await loadTillRecord(SHOP_RECORD).catch(() => null)) ?? '';
+  els.shop.disabled = true;
+}
+
+// A demo database that was reset no longer knows this till's merchant (every
+// request answers UNAUTHORIZED): the cashier starts the till over.
+els.forgetKey.addEventListener('click', async () => {
+  if (sale) return;
+  await clientPromise?.catch(() => {});
+  clientPromise = null;
+  await forgetMerchantKey().catch(() => {});
+  recent.clear();
+  els.merchantId.textContent = '';
+  els.shop.disabled = false;
+  show('warn', () => t('forgotten'));
+});
+
+// --- a sale ---
 
 function focusCode() {
-  if (!pendingCharge && !els.camera.open) els.code.focus();
+  if (!sale && !els.camera.open) els.code.focus();
 }
 
-function paidDetail(body) {
-  const source = body.funding?.label ?? '';
-  return () => t('paidWith', body.amount ?? '', source);
+function errorWords(error) {
+  const code = error?.code;
+  return (code && t(`errors.${code}`)) || error?.message || code || t('errors.bad_answer');
 }
 
-function showDecline(body) {
-  const kind = body.reason ?? body.error;
-  show('bad', () => t('declined', reasonText(kind, body.message)));
+function requestErrorWords(err) {
+  if (err instanceof MerchantApiError) return errorWords(err.kind === 'api' ? err : { code: err.kind, message: err.message });
+  return String(err?.message ?? err);
+}
+
+function progress(outTradeNo, state) {
+  if (state === 'waiting') {
+    recent.record(outTradeNo, { status: 'USERPAYING' });
+    show('warn', () => t('waiting'), null, outTradeNo);
+  } else if (state === 'checking') {
+    show('wait', () => t('checking'), null, outTradeNo);
+  } else {
+    show('wait', () => t('reversing'), null, outTradeNo);
+  }
+  els.cancelSale.hidden = state === 'reversing';
+}
+
+function showResult(outTradeNo, amount, result) {
+  const { outcome, payment } = result;
+  if (outcome === 'unresolved') {
+    recent.record(outTradeNo, { status: 'UNKNOWN' });
+    show('bad', () => t('unresolved'), () => t('unresolvedDetail'), outTradeNo);
+    return;
+  }
+  recent.fromPayment(outTradeNo, payment, amount);
+  if (outcome === 'reversed') {
+    const detail = payment.status === 'REVERSED' ? 'cancelledReversed' : 'cancelledClosed';
+    show('bad', () => t('cancelled'), () => t(detail), outTradeNo);
+  } else if (payment.status === 'SUCCESS') {
+    show('good', () => t('approved'), () => t('paidWith', payment.amount ?? amount, payment.funding?.label ?? ''), outTradeNo);
+  } else if (payment.status === 'FAILED') {
+    show('bad', () => t('declined', errorWords(payment.error)), null, outTradeNo);
+  } else if (payment.status === 'CLOSED') {
+    show('bad', () => t('closed'), () => t('closedDetail'), outTradeNo);
+  } else if (payment.status === 'REVERSED') {
+    show('bad', () => t('reversedAlready'), () => t('closedDetail'), outTradeNo);
+  } else {
+    show('warn', () => t(`status.${payment.status}`) || payment.status, null, outTradeNo);
+  }
 }
 
 async function charge() {
-  if (busy || pendingCharge) return;
+  if (sale) return;
   const recognised = recognise(els.code.value);
   if (recognised.error) {
     show('bad', () => t('notSent', t(`local.${recognised.error}`)));
@@ -240,59 +218,39 @@ async function charge() {
     els.amount.focus();
     return;
   }
-  busy = true;
+  const outTradeNo = newOutTradeNo();
+  sale = { outTradeNo, cancel: new AbortController() };
   els.submit.disabled = true;
-  show('wait', () => t('sending'));
-  const merchant = els.merchant.value.trim();
-  const body = await post('api/charge', { code: recognised.code, amount, ...(merchant ? { merchant } : {}) });
-  busy = false;
-  els.submit.disabled = false;
   els.code.value = '';
-  if (body.result === 'approved') {
-    show('good', () => t('approved'), paidDetail(body));
-  } else if (body.result === 'pin_required' && body.charge_id) {
-    pendingCharge = body.charge_id;
-    const why = body.reason;
-    show('warn', () => t('pinRequired'), () => `${t(`pinWhy.${why}`)} ${t('askPin')}`);
-    els.pinForm.hidden = false;
-    els.pin.value = '';
-    els.pin.focus();
-    return;
-  } else {
-    showDecline(body);
+  if (!clientPromise) show('wait', () => t('settingUp'));
+  try {
+    let client;
+    try {
+      client = await tillClient();
+    } catch {
+      show('bad', () => t('noKey'), () => t('noKeyDetail'));
+      return;
+    }
+    // Kept before sending: an unanswered sale must stay reversible (the till rule's last step).
+    recent.record(outTradeNo, { amount, status: 'PENDING' });
+    show('wait', () => t('sending'), null, outTradeNo);
+    try {
+      const result = await payByTillRule(client, { outTradeNo, authCode: recognised.code, amount }, {
+        signal: sale.cancel.signal,
+        onProgress: (state) => progress(outTradeNo, state),
+      });
+      showResult(outTradeNo, amount, result);
+    } catch (err) {
+      // Refused outright (a 4xx other than 429): nothing was charged under this sale.
+      recent.forget(outTradeNo);
+      show('bad', () => t('refused', requestErrorWords(err)), null, outTradeNo);
+    }
+  } finally {
+    sale = null;
+    els.cancelSale.hidden = true;
+    els.submit.disabled = false;
+    focusCode();
   }
-  focusCode();
-}
-
-async function submitPin() {
-  if (busy || !pendingCharge) return;
-  const pin = els.pin.value.trim();
-  if (!/^[0-9]{6}$/.test(pin)) {
-    show('warn', () => t('pinRequired'), () => t('reasons.bad_pin'));
-    els.pin.select();
-    return;
-  }
-  busy = true;
-  const body = await post(`api/charge/${encodeURIComponent(pendingCharge)}/pin`, { pin });
-  busy = false;
-  els.pin.value = '';
-  if (body.result === 'approved') {
-    endPin();
-    show('good', () => t('approved'), paidDetail(body));
-  } else if ((body.reason ?? body.error) === 'wrong_pin' && !body.locked) {
-    show('warn', () => t('declined', t('reasons.wrong_pin')), () => t('askPin'));
-    els.pin.focus();
-    return;
-  } else {
-    endPin();
-    showDecline(body.locked ? { reason: 'locked' } : body);
-  }
-  focusCode();
-}
-
-function endPin() {
-  pendingCharge = null;
-  els.pinForm.hidden = true;
 }
 
 els.form.addEventListener('submit', (event) => {
@@ -308,40 +266,22 @@ els.amount.addEventListener('keydown', (event) => {
   else els.code.focus();
 });
 
-els.pinForm.addEventListener('submit', (event) => {
-  event.preventDefault();
-  submitPin();
-});
-
-els.pinCancel.addEventListener('click', () => {
-  endPin();
-  show('bad', () => t('cancelled'));
-  focusCode();
+// The cashier gives up waiting: the till rule reverses at once.
+els.cancelSale.addEventListener('click', () => {
+  els.cancelSale.hidden = true;
+  sale?.cancel.abort();
 });
 
 // A click on empty page space gives the focus back to the code field, so
 // the next scan lands there.
 document.addEventListener('click', (event) => {
-  if (!event.target.closest('input, button, select, textarea, summary, details, dialog')) focusCode();
+  if (!event.target.closest('input, button, select, textarea, summary, details, dialog, li')) focusCode();
 });
 
 els.lang.addEventListener('click', () => {
   setLanguage(otherLanguage());
   translatePage();
   focusCode();
-});
-
-try {
-  els.merchant.value = localStorage.getItem(MERCHANT_KEY) ?? '';
-} catch {
-  // Storage blocked: the name lasts until the page closes.
-}
-els.merchant.addEventListener('change', () => {
-  try {
-    localStorage.setItem(MERCHANT_KEY, els.merchant.value.trim());
-  } catch {
-    // Not fatal.
-  }
 });
 
 // --- camera scanning, where the browser has BarcodeDetector ---
@@ -408,3 +348,7 @@ els.camera.addEventListener('close', () => {
 
 translatePage();
 focusCode();
+recent.load();
+loadMerchantKey().then((stored) => stored && showMerchant(stored)).catch(() => {
+  // IndexedDB blocked: the first sale says so.
+});

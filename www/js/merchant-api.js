@@ -107,6 +107,27 @@ export async function loadMerchantKey() {
   return (await request(db.transaction(STORE).objectStore(STORE).get(KEY_ID))) ?? null;
 }
 
+/**
+ * Other things the till keeps beside its key (its recent sales), by name.
+ * Only plain data: the key's own slot is refused here.
+ */
+export async function loadTillRecord(name) {
+  if (name === KEY_ID) throw new RangeError('the key is read with loadMerchantKey');
+  const db = await openDb();
+  return (await request(db.transaction(STORE).objectStore(STORE).get(name))) ?? null;
+}
+
+export async function saveTillRecord(name, value) {
+  if (name === KEY_ID) throw new RangeError('the key is stored with storeMerchantKey');
+  const db = await openDb();
+  await request(db.transaction(STORE, 'readwrite').objectStore(STORE).put(value, name));
+}
+
+/** A fresh out_refund_no: R, unix seconds, 10 random characters. */
+export function newOutRefundNo(nowMs = Date.now()) {
+  return `R${Math.floor(nowMs / 1000)}-${newNonce().slice(0, 10)}`;
+}
+
 export async function forgetMerchantKey() {
   const db = await openDb();
   await request(db.transaction(STORE, 'readwrite').objectStore(STORE).delete(KEY_ID));

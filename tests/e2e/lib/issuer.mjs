@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const PAYCODE = process.env.PAYCODE_BIN ?? path.join(ROOT, 'target/release/paycode');
 
-function run(args) {
+/** Runs `paycode ARGS`; resolves to {status, json, stdout, stderr}. */
+export function run(args) {
   return new Promise((resolve) => {
     execFile(PAYCODE, args, { timeout: 30_000 }, (error, stdout, stderr) => {
       const status = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
