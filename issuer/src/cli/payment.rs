@@ -22,15 +22,13 @@ pub(super) fn cmd_payment(words: &[String], now: u64) -> Result<Output, Failure>
     let service = PaymentService::new(PaymentConfig::default(), Arc::new(DemoBank::new()));
     let mut store = open_store(&a)?;
     let mut tx = store.begin(TxMode::Write)?;
-    let payment = service
-        .confirm(tx.as_mut(), &id, at)
-        .map_err(|e| match e {
-            PaymentError::Refused(code) => Failure {
-                kind: code.as_str().to_owned(),
-                message: code.message().to_owned(),
-            },
-            PaymentError::Store(e) => Failure::from(e),
-        })?;
+    let payment = service.confirm(tx.as_mut(), &id, at).map_err(|e| match e {
+        PaymentError::Refused(code) => Failure {
+            kind: code.as_str().to_owned(),
+            message: code.message().to_owned(),
+        },
+        PaymentError::Store(e) => Failure::from(e),
+    })?;
     tx.commit()?;
     let value = serde_json::to_value(&payment).map_err(|e| Failure {
         kind: "internal".into(),

@@ -268,8 +268,14 @@ mod tests {
         assert_eq!(error_kind(&words(&["--merchant-rate", "-1"])), "bad_value");
         assert_eq!(error_kind(&words(&["--client-rate", "NaN"])), "bad_value");
         assert_eq!(error_kind(&words(&["--merchant-burst", "0"])), "bad_value");
-        assert_eq!(error_kind(&words(&["--userpaying-seconds", "0"])), "bad_value");
-        assert_eq!(error_kind(&words(&["--charge-rate", "1"])), "unknown_option");
+        assert_eq!(
+            error_kind(&words(&["--userpaying-seconds", "0"])),
+            "bad_value"
+        );
+        assert_eq!(
+            error_kind(&words(&["--charge-rate", "1"])),
+            "unknown_option"
+        );
         assert_eq!(error_kind(&words(&["--utc-offset", "Mars"])), "bad_value");
         assert_eq!(parse(&words(&["--help"])).unwrap_err().status, 0);
     }

@@ -78,9 +78,8 @@ pub(crate) async fn create_card(State(db): AppDb, _body: RawBody) -> Result<Json
             )?;
             for (index, amount) in DEMO_MONEY.iter().enumerate() {
                 if let Some(account) = record.source_account(index as u8) {
-                    topup(tx.as_mut(), account, *amount, now).map_err(|e| {
-                        ProvisionError::Store(StoreError::Database(e.to_string()))
-                    })?;
+                    topup(tx.as_mut(), account, *amount, now)
+                        .map_err(|e| ProvisionError::Store(StoreError::Database(e.to_string())))?;
                 }
             }
             tx.commit()?;
@@ -150,5 +149,7 @@ pub(crate) async fn create_till(
     let (id, name) = (merchant.id.clone(), merchant.name.clone());
     db.write(move |tx, _| tx.insert_merchant(&merchant).map_err(ApiError::from))
         .await?;
-    Ok(Json(json!({ "merchant": id, "name": name, "key": key_hex })))
+    Ok(Json(
+        json!({ "merchant": id, "name": name, "key": key_hex }),
+    ))
 }

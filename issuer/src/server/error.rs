@@ -56,7 +56,6 @@ impl ApiError {
             "send the body as JSON with Content-Type: application/json",
         )
     }
-
 }
 
 impl From<StoreError> for ApiError {

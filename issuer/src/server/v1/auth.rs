@@ -34,7 +34,11 @@ pub(crate) struct KeyCache {
 }
 
 impl KeyCache {
-    async fn key_of(&self, state: &V1State, merchant: &str) -> Result<Option<Arc<SecretKey>>, V1Error> {
+    async fn key_of(
+        &self,
+        state: &V1State,
+        merchant: &str,
+    ) -> Result<Option<Arc<SecretKey>>, V1Error> {
         if let Some(key) = self.lock().get(merchant) {
             return Ok(Some(Arc::clone(key)));
         }
@@ -65,7 +69,12 @@ struct Pending(Option<(String, String, u64)>);
 impl NonceLog for Pending {
     type Error = Infallible;
 
-    fn remember(&mut self, merchant: &str, nonce: &str, expires_at: u64) -> Result<bool, Infallible> {
+    fn remember(
+        &mut self,
+        merchant: &str,
+        nonce: &str,
+        expires_at: u64,
+    ) -> Result<bool, Infallible> {
         self.0 = Some((merchant.to_owned(), nonce.to_owned(), expires_at));
         Ok(true)
     }

@@ -81,9 +81,7 @@ impl V1Error {
             ErrorCode::OutRefundNoConflict => (StatusCode::CONFLICT, "OUT_REFUND_NO_CONFLICT"),
             ErrorCode::NotFound => (StatusCode::NOT_FOUND, "NOT_FOUND"),
             ErrorCode::InvalidRequest => (StatusCode::BAD_REQUEST, "INVALID_REQUEST"),
-            ErrorCode::PaymentRefunded => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "REVERSE_NOT_ALLOWED")
-            }
+            ErrorCode::PaymentRefunded => (StatusCode::UNPROCESSABLE_ENTITY, "REVERSE_NOT_ALLOWED"),
             ErrorCode::PaymentNotRefundable => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "REFUND_NOT_ALLOWED")
             }

@@ -28,18 +28,25 @@ where
 {
     let outcome = state
         .db
-        .write(move |tx, service| -> Result<Result<Value, PaymentError>, V1Error> {
-            signed.remember_nonce(tx)?;
-            let mut inner = tx.nested()?;
-            match call(inner.as_mut(), service, &signed.merchant, crate::server::now()) {
-                Ok(value) => {
-                    inner.commit()?;
-                    Ok(Ok(value))
+        .write(
+            move |tx, service| -> Result<Result<Value, PaymentError>, V1Error> {
+                signed.remember_nonce(tx)?;
+                let mut inner = tx.nested()?;
+                match call(
+                    inner.as_mut(),
+                    service,
+                    &signed.merchant,
+                    crate::server::now(),
+                ) {
+                    Ok(value) => {
+                        inner.commit()?;
+                        Ok(Ok(value))
+                    }
+                    Err(PaymentError::Refused(code)) => Ok(Err(PaymentError::Refused(code))),
+                    Err(PaymentError::Store(e)) => Err(V1Error::system(e)),
                 }
-                Err(PaymentError::Refused(code)) => Ok(Err(PaymentError::Refused(code))),
-                Err(PaymentError::Store(e)) => Err(V1Error::system(e)),
-            }
-        })
+            },
+        )
         .await?;
     outcome.map(Json).map_err(V1Error::from)
 }
@@ -67,7 +74,9 @@ type OrderNo = Result<Path<String>, axum::extract::rejection::PathRejection>;
 
 fn order_no_of(path: OrderNo) -> Result<String, V1Error> {
     let Ok(Path(no)) = path else {
-        return Err(V1Error::invalid("out_trade_no is 1 to 32 of A-Z a-z 0-9 _ -"));
+        return Err(V1Error::invalid(
+            "out_trade_no is 1 to 32 of A-Z a-z 0-9 _ -",
+        ));
     };
     wire::path_order_no(&no)?;
     Ok(no)

@@ -26,7 +26,11 @@ pub(crate) struct V1State {
 
 /// The `/v1/` routes; `clients` is the per-address limiter shared with the
 /// other routes that are not authenticated.
-pub(crate) fn router(config: &ServerConfig, db: Arc<Db>, clients: Arc<RateLimiter<IpAddr>>) -> Router {
+pub(crate) fn router(
+    config: &ServerConfig,
+    db: Arc<Db>,
+    clients: Arc<RateLimiter<IpAddr>>,
+) -> Router {
     let state = Arc::new(V1State {
         db,
         keys: auth::KeyCache::default(),
