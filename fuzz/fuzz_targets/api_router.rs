@@ -147,7 +147,10 @@ fn check_decoding(case: &Case, content_type: &ContentType, answer: &Answer, v: &
         assert_eq!(answer.status, 415, "{path}: not JSON, answered {text}");
     } else if serde_json::from_slice::<IgnoredAny>(&case.body).is_err() {
         let sent = String::from_utf8_lossy(&case.body);
-        let kind = (answer.status, v["error"]["code"].as_str().unwrap_or_default());
+        let kind = (
+            answer.status,
+            v["error"]["code"].as_str().unwrap_or_default(),
+        );
         assert_eq!(
             kind,
             (400, "INVALID_REQUEST"),

@@ -222,12 +222,19 @@ pub fn case(subject: &Subject, shapes: Shapes, selector: u8, rest: &[u8]) -> Cas
             method: Method::POST,
             path: "/v1/payments".into(),
             body: rest.to_vec(),
-            authorization: rest.split_first().map(|(_, r)| String::from_utf8_lossy(r).into_owned()),
+            authorization: rest
+                .split_first()
+                .map(|(_, r)| String::from_utf8_lossy(r).into_owned()),
             signed: false,
             json_endpoint: false,
         },
         // A well-formed payment of a genuine code, edited by the input.
-        2 => signed(Method::POST, "/v1/payments".into(), genuine_payment(&subject.card, rest), true),
+        2 => signed(
+            Method::POST,
+            "/v1/payments".into(),
+            genuine_payment(&subject.card, rest),
+            true,
+        ),
         // Raw bytes as a refund body.
         3 => signed(Method::POST, "/v1/refunds".into(), rest.to_vec(), true),
         // Query or reverse of any out_trade_no (the path as the input
@@ -237,7 +244,12 @@ pub fn case(subject: &Subject, shapes: Shapes, selector: u8, rest: &[u8]) -> Cas
             let no = encoded(&rest[..cut]);
             let body = rest.get(cut + 1..).unwrap_or_default().to_vec();
             if rest.first().is_some_and(|b| b & 1 == 1) {
-                signed(Method::POST, format!("/v1/payments/{no}/reverse"), body, false)
+                signed(
+                    Method::POST,
+                    format!("/v1/payments/{no}/reverse"),
+                    body,
+                    false,
+                )
             } else {
                 signed(Method::GET, format!("/v1/payments/{no}"), Vec::new(), false)
             }
@@ -339,7 +351,10 @@ pub fn check(subject: &Subject, case: &Case, status: u16, answer: &[u8]) -> Valu
         );
     }
     if path.starts_with("/v1/") && !case.signed {
-        assert!(status >= 400, "{path}: unsigned but answered {status} {text}");
+        assert!(
+            status >= 400,
+            "{path}: unsigned but answered {status} {text}"
+        );
     }
     if path == "/v1/payments" && v["status"] == "SUCCESS" {
         let sent: Value = serde_json::from_slice(&case.body).expect("a paid body is JSON");
