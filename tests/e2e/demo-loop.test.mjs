@@ -15,7 +15,7 @@ import { dumpBrowserState, secretForms } from './lib/secrets.mjs';
 
 /** Starts `paycode serve` on a free loopback port; resolves once it listens. */
 async function startServe(db) {
-  const child = spawn(PAYCODE, ['serve', '--addr', '127.0.0.1:0', '--db', db, '--www', path.join(ROOT, 'www')], {
+  const child = spawn(PAYCODE, ['serve', '--addr', '127.0.0.1:0', '--db', db, '--www', path.join(ROOT, 'www'), '--demo'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
