@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 addr=${1:-127.0.0.1:8080}
-exec target/release/paycode serve --addr "$addr" --db "${PAYCODE_DB:-paycode.db}" --www www
+exec target/release/paycode serve --addr "$addr" --db "${PAYCODE_DB:-paycode.db}" --www www --demo

@@ -1,12 +1,14 @@
-//! The demo server's HTTP API (`paycode serve`) with arbitrary request
-//! bodies, content types and paths: JSON decoding, the handlers, the
-//! verifier and the SQLite writer, through a real loopback socket and the
-//! public `start` function, so the server's code is fuzzed as it runs.
+//! The server's HTTP API (`paycode serve --demo`) with arbitrary request
+//! bodies, content types, paths and `Authorization` values, and correctly
+//! signed `/v1/` requests with fuzzed bodies: authentication, JSON
+//! decoding, the handlers, the payment service and the SQLite writer,
+//! through a real loopback socket and the public `start` function, so the
+//! server's code is fuzzed as it runs.
 //!
 //! Oracles: those of `common::check` (no 500, which also catches panics;
-//! every answer a JSON object, every refusal with a message; never the
-//! card's key; approval only for a code whose MAC is right), and no status
-//! beyond 599.
+//! every answer a JSON object, every refusal with a message; never a key;
+//! nothing unsigned succeeds; SUCCESS only for a code whose MAC is right),
+//! and no status beyond 599.
 //!
 //! One server serves every input (`common::config`). Input layout: as in
 //! `common`, with `Shapes::SOCKET`.
@@ -45,11 +47,9 @@ fn fixture() -> &'static Mutex<Fixture> {
             .block_on(start(common::config(&dir)))
             .expect("server starts");
         let mut client = ApiClient::new(server.addr());
-        let subject = Subject::new(|path, json| {
-            let content_type = json.as_ref().map(|_| "application/json");
-            let body = json.unwrap_or_default().into_bytes();
+        let subject = Subject::new(|path| {
             runtime
-                .block_on(client.request(hyper::Method::POST, path, content_type, body))
+                .block_on(client.request(hyper::Method::POST, path, None, Vec::new()))
                 .expect("the set-up's request is answered")
                 .body
                 .to_vec()
@@ -78,10 +78,17 @@ fuzz_target!(|data: &[u8]| {
         ContentType::None => None,
     };
     let case = common::case(&fx.subject, Shapes::SOCKET, data[0], rest);
-    let Ok(reply) = fx.runtime.block_on(fx.client.request(
+    let mut headers = Vec::new();
+    if let Some(t) = content_type {
+        headers.push(("content-type", t));
+    }
+    if let Some(auth) = &case.authorization {
+        headers.push(("authorization", auth.as_str()));
+    }
+    let Ok(reply) = fx.runtime.block_on(fx.client.send(
         case.method.clone(),
         &case.path,
-        content_type,
+        &headers,
         case.body.clone(),
     )) else {
         // The client refused to build the request (not a server answer).

@@ -1,10 +1,12 @@
-//! The demo server's API in process: any body, content type, charge id,
-//! history token and query, unknown paths, bodies over the size limit, and
-//! well-formed charges of genuine codes with edits and odd amounts, sent
+//! The server's API in process: signed `/v1/` requests with any body
+//! (payments, refunds, reversals, queries of any out_trade_no), unsigned
+//! and garbage-signed ones, well-formed payments of genuine codes with
+//! edits and odd amounts, history tokens and queries, the demo routes,
+//! unknown paths, any content type and bodies over the size limit, sent
 //! through the server's real axum router (`server::in_process`, feature
 //! `fuzzing`) with `tower::ServiceExt::oneshot`. Routing, the body limit,
-//! the content-type check, the JSON extractors, the handlers' checks of the
-//! decoded fields, the verifier and the SQLite writer all run as they do in
+//! authentication, the content-type check, the JSON decoding, the payment
+//! service and the group-committing SQLite writer all run as they do in
 //! `paycode serve`; only the socket and HTTP/1 framing are left out (the
 //! `api` target keeps those), which makes this target fast enough for
 //! millions of executions.
@@ -12,11 +14,11 @@
 //! Oracles: those of `common::check`, as in `api` (no 500: the router's
 //! panic guard turns a handler panic into one, and a panic outside it
 //! aborts the run; every answer a JSON object; every refusal with a
-//! message; never the card's key; approval only for a code whose MAC is
-//! right). And for the decoding itself: a JSON endpoint answers a body that
-//! is not `application/json` with 415, a body over the limit with 413, and
-//! a body that is not JSON with 400 `malformed_json` (never 422, even when
-//! a value of the wrong type comes before the syntax error).
+//! message; never a key; nothing unsigned succeeds; SUCCESS only for a
+//! code whose MAC is right). And for the decoding itself: a signed request
+//! to a JSON endpoint answers a body over the limit with 413, else one
+//! that is not `application/json` with 415, and one that is not JSON with
+//! 400 `INVALID_REQUEST`.
 //!
 //! One server serves every input (`common::config`). Input layout: as in
 //! `common`, with `Shapes::ROUTER` (any content-type text, bodies over the
@@ -84,15 +86,9 @@ fn fixture() -> &'static Mutex<Fixture> {
         let server = runtime
             .block_on(in_process(&common::config(&dir)))
             .expect("server");
-        let subject = Subject::new(|path, json| {
-            let request = Request::post(path);
-            let request = match json {
-                Some(json) => request
-                    .header(header::CONTENT_TYPE, "application/json")
-                    .body(Body::from(json)),
-                None => request.body(Body::empty()),
-            };
-            send(&runtime, &server, request.expect("request")).body
+        let subject = Subject::new(|path| {
+            let request = Request::post(path).body(Body::empty()).expect("request");
+            send(&runtime, &server, request).body
         });
         Mutex::new(Fixture {
             runtime,
@@ -119,6 +115,9 @@ fuzz_target!(|data: &[u8]| {
         ContentType::Other(v) => request = request.header(header::CONTENT_TYPE, v.as_slice()),
         ContentType::None => {}
     }
+    if let Some(auth) = &case.authorization {
+        request = request.header(header::AUTHORIZATION, auth.as_str());
+    }
     // A path or header value HTTP cannot carry: not a request.
     let Ok(request) = request.body(Body::from(case.body.clone())) else {
         return;
@@ -130,28 +129,31 @@ fuzz_target!(|data: &[u8]| {
 
 /// How a JSON endpoint answers a body it cannot read.
 fn check_decoding(case: &Case, content_type: &ContentType, answer: &Answer, v: &Value) {
-    // The routes of JSON endpoints are fixed, except a PIN request whose id
-    // holds a `/` or is empty: that route does not exist (404).
-    if !case.json_endpoint || answer.status == 404 {
+    if !case.json_endpoint || !case.signed {
         return;
     }
     let path = &case.path;
     let text = String::from_utf8_lossy(&answer.body);
     let is_json = matches!(content_type, ContentType::Json(_))
         || matches!(content_type, ContentType::Other(v) if is_json_essence(v));
-    if !is_json {
-        assert_eq!(answer.status, 415, "{path}: not JSON, answered {text}");
-    } else if case.body.len() > BODY_LIMIT {
+    // The body is read (and its size checked) before anything else: the
+    // signature covers it.
+    if case.body.len() > BODY_LIMIT {
         assert_eq!(
             answer.status, 413,
             "{path}: over the limit, answered {text}"
         );
+    } else if !is_json {
+        assert_eq!(answer.status, 415, "{path}: not JSON, answered {text}");
     } else if serde_json::from_slice::<IgnoredAny>(&case.body).is_err() {
         let sent = String::from_utf8_lossy(&case.body);
-        let kind = (answer.status, v["error"].as_str().unwrap_or_default());
+        let kind = (
+            answer.status,
+            v["error"]["code"].as_str().unwrap_or_default(),
+        );
         assert_eq!(
             kind,
-            (400, "malformed_json"),
+            (400, "INVALID_REQUEST"),
             "{path}: {sent:?} is not JSON, answered {text}"
         );
     }

@@ -64,7 +64,9 @@ async fn main() -> ExitCode {
                 dir.path().join("load.db"),
                 www,
             );
-            server_config.charge_rate = RateLimit::OFF;
+            server_config.client_rate = RateLimit::OFF;
+            server_config.merchant_rate = RateLimit::OFF;
+            server_config.demo = true;
             _dir = dir;
             match start(server_config).await {
                 Ok(server) => {

@@ -8,6 +8,8 @@ mod args;
 mod card;
 mod ledger;
 mod merchant;
+mod payment;
+mod serve;
 mod till;
 
 use std::path::PathBuf;
@@ -80,9 +82,13 @@ COMMANDS
   card revoke|restore CARD [--prefix 13]
       Revoke a card (its codes are refused as revoked) or undo that.
 
-  serve [--addr 127.0.0.1:8080] [--www www] [--charge-rate 50]
-      Serve the wallet and till pages with the JSON API on this database
-      until Ctrl-C; see paycode serve --help.
+  payment confirm PAYMENT_ID
+      Confirm a USERPAYING payment as the payer's PIN would (SUCCESS, or
+      CLOSED when late).
+
+  serve [--addr 127.0.0.1:8080] [--www www] [--demo]
+      Serve the merchant API (/v1/), the wallet and the till pages on this
+      database until Ctrl-C; see paycode serve --help.
 
   till pay CODE --amount YUAN [--out-trade-no X] [--description TEXT]
   till query OUT_TRADE_NO
@@ -218,7 +224,8 @@ pub fn run(args: &[String], now: u64) -> Output {
         "topup" => ledger::cmd_topup(rest, now),
         "balance" => ledger::cmd_balance(rest),
         "ledger" => ledger::cmd_ledger(rest),
-        "serve" => return crate::server::run_command(rest),
+        "serve" => return serve::run_command(rest),
+        "payment" => payment::cmd_payment(rest, now),
         "till" => till::run(rest, now),
         other => Err(ArgError::UnknownCommand(other.to_owned()).into()),
     };

@@ -800,130 +800,35 @@ fn leak(s: &str) -> &'static str {
 }
 
 // ---------------------------------------------------------------------------
-// The HTTP API (`paycode serve`): each case gets a fresh card with one
-// approved charge (swipe 0) and one charge waiting for the PIN (swipe 1).
+// The merchant API (`paycode serve`, `/v1/`): each case gets a fresh card
+// that has paid one payment (`T-paid`, 1.00) to a merchant of its own. A
+// refused request changes nothing; a refused code is recorded as a FAILED
+// payment and moves nothing, and the card still pays afterwards.
+
+#[path = "server_support/mod.rs"]
+mod server_support;
 
 mod api {
-    use super::*;
-    use std::net::SocketAddr;
-    use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-    use paycode_issuer::server::client::{ApiClient, Reply};
-    use paycode_issuer::server::{start, RateLimit, RunningServer, ServerConfig};
-    use serde_json::json;
-
-    pub(super) fn now() -> u64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs())
-    }
+    use super::server_support::{self as support, DemoCard, Till};
+    use paycode_issuer::server::client::Reply;
+    use paycode_issuer::server::{start, RunningServer};
+    use std::path::PathBuf;
 
     pub(super) struct Server {
         _dir: tempfile::TempDir,
         pub db: PathBuf,
-        pub client: ApiClient,
+        pub till: Till,
         pub server: Option<RunningServer>,
     }
 
-    /// One card of this server, provisioned through the API.
-    pub(super) struct ApiCard {
-        pub card: Card,
-        pub approved: String,
-        pub pending: String,
-    }
-
-    impl Server {
-        pub async fn start() -> Server {
-            let dir = tempfile::tempdir().expect("temp dir");
-            let www = dir.path().join("www");
-            std::fs::create_dir(&www).expect("www");
-            let db = dir.path().join("api.db");
-            let mut config =
-                ServerConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)), db.clone(), www);
-            config.charge_rate = RateLimit::OFF;
-            let server = start(config).await.expect("server starts");
-            let client = ApiClient::new(server.addr());
-            Server {
-                _dir: dir,
-                db,
-                client,
-                server: Some(server),
-            }
-        }
-
-        pub async fn send(&mut self, req: &Request) -> Reply {
-            self.client
-                .request(
-                    req.method.clone(),
-                    &req.path,
-                    req.content_type,
-                    req.body.clone(),
-                )
-                .await
-                .expect("the server answers")
-        }
-
-        pub async fn charge(&mut self, code: &str, amount: &str) -> Reply {
-            let body = json!({ "code": code, "amount": amount }).to_string();
-            self.send(&Request::post("/api/charge", body)).await
-        }
-
-        /// Waits, if needed, so the next ~15 s stay inside one time step:
-        /// the cases name codes relative to the step of their set-up.
-        pub async fn new_card(&mut self) -> ApiCard {
-            while now() % 60 > 45 {
-                tokio::time::sleep(Duration::from_millis(500)).await;
-            }
-            let reply = self.send(&Request::post("/api/cards", "")).await;
-            assert_eq!(reply.status, 200, "{:?}", reply.body);
-            let link = reply.json()["link"].as_str().expect("link").to_owned();
-            let card = Card::from_link(&link).expect("link reads");
-            let t = now();
-            let first = card.code_at(t, 0, 0).expect("code").to_string();
-            let approved = self.charge(&first, "1.00").await.json();
-            assert_eq!(approved["result"], "approved", "{approved}");
-            let second = card.code_at(t, 1, 0).expect("code").to_string();
-            let pending = self.charge(&second, "999.00").await.json();
-            assert_eq!(pending["result"], "pin_required", "{pending}");
-            ApiCard {
-                card,
-                approved: approved["charge_id"].as_str().expect("id").to_owned(),
-                pending: pending["charge_id"].as_str().expect("id").to_owned(),
-            }
-        }
-
-        /// Charges, charge states, approvals and every card's state.
-        pub fn snapshot(&self) -> Snapshot {
-            let conn = rusqlite::Connection::open(&self.db).expect("open db");
-            let rows = |sql: &str| -> Vec<String> {
-                let mut stmt = conn.prepare(sql).expect(sql);
-                let found = stmt
-                    .query_map([], |r| r.get::<_, String>(0))
-                    .expect(sql)
-                    .collect::<Result<Vec<_>, _>>()
-                    .expect(sql);
-                found
-            };
-            Snapshot {
-                cards: rows("SELECT prefix || ':' || token FROM cards ORDER BY 1"),
-                charges: rows("SELECT id || ':' || status FROM charges ORDER BY 1"),
-                approvals: rows(
-                    "SELECT token || ':' || day || ':' || approvals FROM allowance ORDER BY 1",
-                ),
-                states: rows(
-                    "SELECT token || ':' || COALESCE(last_step, '-') || ':' || \
-                     COALESCE(last_counter, '-') || ':' || COALESCE((SELECT l.locked_until FROM lockouts l WHERE l.prefix = card_state.prefix AND l.token = card_state.token AND l.merchant = ''), 0) FROM card_state ORDER BY 1",
-                ),
-            }
-        }
-    }
-
-    #[derive(Debug, PartialEq)]
-    pub(super) struct Snapshot {
-        cards: Vec<String>,
-        charges: Vec<String>,
-        approvals: Vec<String>,
-        states: Vec<String>,
+    /// How a case's request is authorised.
+    #[derive(Clone)]
+    pub(super) enum Auth {
+        /// Signed now, with a fresh nonce, over exactly what is sent.
+        Signed,
+        None,
+        /// This header value as is.
+        Header(String),
     }
 
     #[derive(Clone)]
@@ -931,16 +836,18 @@ mod api {
         pub method: hyper::Method,
         pub path: String,
         pub content_type: Option<&'static str>,
-        pub body: Vec<u8>,
+        pub body: String,
+        pub auth: Auth,
     }
 
     impl Request {
-        pub fn post(path: &str, body: impl Into<Vec<u8>>) -> Request {
+        pub fn post(path: &str, body: impl Into<String>) -> Request {
             Request {
                 method: hyper::Method::POST,
                 path: path.into(),
                 content_type: Some("application/json"),
                 body: body.into(),
+                auth: Auth::Signed,
             }
         }
 
@@ -949,7 +856,8 @@ mod api {
                 method: hyper::Method::GET,
                 path: path.into(),
                 content_type: None,
-                body: Vec::new(),
+                body: String::new(),
+                auth: Auth::Signed,
             }
         }
 
@@ -958,425 +866,486 @@ mod api {
             self
         }
 
-        pub fn method(mut self, method: hyper::Method) -> Request {
-            self.method = method;
+        pub fn auth(mut self, auth: Auth) -> Request {
+            self.auth = auth;
             self
+        }
+    }
+
+    impl Server {
+        pub async fn start() -> Server {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let config = support::config(&dir);
+            let db = config.db.clone();
+            let server = start(config).await.expect("server starts");
+            let till = Till::new(server.addr()).await;
+            Server {
+                _dir: dir,
+                db,
+                till,
+                server: Some(server),
+            }
+        }
+
+        pub fn addr(&self) -> std::net::SocketAddr {
+            self.server.as_ref().expect("running").addr()
+        }
+
+        pub async fn send(&mut self, req: &Request) -> Reply {
+            let mut headers = Vec::new();
+            if let Some(t) = req.content_type {
+                headers.push(("content-type", t));
+            }
+            let signed;
+            match &req.auth {
+                Auth::Signed => {
+                    signed = self.till.sign(
+                        req.method.as_str(),
+                        &req.path,
+                        &req.body,
+                        support::now(),
+                        &support::nonce(),
+                    );
+                    headers.push(("authorization", signed.as_str()));
+                }
+                Auth::Header(h) => headers.push(("authorization", h.as_str())),
+                Auth::None => {}
+            }
+            self.till
+                .client
+                .send(req.method.clone(), &req.path, &headers, req.body.clone())
+                .await
+                .expect("the server answers")
+        }
+
+        /// Waits, if needed, so the next ~15 s stay inside one time step:
+        /// some cases name codes relative to the step of their set-up.
+        pub async fn new_card(&mut self) -> DemoCard {
+            while support::now() % 60 > 45 {
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+            // A merchant of its own, so every case may use the same numbers.
+            self.till = Till::new(self.addr()).await;
+            let mut card = support::new_card(self.addr()).await;
+            let code = card.next(0);
+            let paid = self.till.pay("T-paid", &code, "1.00").await.json();
+            assert_eq!(paid["status"], "SUCCESS", "{paid}");
+            card
+        }
+
+        fn rows(&self, sql: &str) -> Vec<String> {
+            let conn = rusqlite::Connection::open(&self.db).expect("open db");
+            let mut stmt = conn.prepare(sql).expect(sql);
+            let found = stmt
+                .query_map([], |r| r.get::<_, String>(0))
+                .expect(sql)
+                .collect::<Result<Vec<_>, _>>()
+                .expect(sql);
+            found
+        }
+
+        /// Money, codes and locks: what no refusal may change.
+        pub fn money(&self) -> Vec<Vec<String>> {
+            vec![
+                self.rows("SELECT journal || ':' || account || ':' || amount_fen FROM postings ORDER BY 1"),
+                self.rows("SELECT token || ':' || day || ':' || approvals FROM allowance ORDER BY 1"),
+                self.rows(
+                    "SELECT token || ':' || COALESCE(last_step, '-') || ':' || \
+                     COALESCE(last_counter, '-') FROM card_state ORDER BY 1",
+                ),
+                self.rows("SELECT token || ':' || merchant || ':' || locked_until FROM lockouts WHERE locked_until > 0 ORDER BY 1"),
+                self.rows("SELECT id || ':' || status FROM payments WHERE status != 'FAILED' ORDER BY 1"),
+                self.rows("SELECT id || ':' || amount_fen FROM refunds ORDER BY 1"),
+                self.rows("SELECT id FROM merchants ORDER BY 1"),
+            ]
+        }
+
+        /// Every payment (FAILED ones too) and every remembered nonce.
+        pub fn records(&self) -> Vec<Vec<String>> {
+            vec![
+                self.rows("SELECT id || ':' || status FROM payments ORDER BY 1"),
+                self.rows("SELECT merchant || ':' || nonce FROM nonces ORDER BY 1"),
+            ]
+        }
+
+        pub fn failed_codes(&self) -> Vec<String> {
+            self.rows("SELECT error FROM payments WHERE status = 'FAILED' ORDER BY created, rowid")
         }
     }
 }
 
-use api::{ApiCard, Request};
+use api::{Auth, Request};
+use server_support::DemoCard;
+
+/// What a bad request must get.
+enum Outcome {
+    /// Refused as a request: this status and `error.code`; no payment and
+    /// no nonce recorded unless `records` (a signed request the payment
+    /// service refused keeps its nonce).
+    Refused(u16, &'static str, bool),
+    /// 200, a FAILED payment with this `error.code`, nothing moved.
+    Failed(&'static str),
+}
 
 struct ApiCase {
     name: &'static str,
-    request: fn(&ApiCard) -> Request,
-    status: u16,
-    kind: &'static str,
+    request: fn(&mut DemoCard) -> Request,
+    outcome: Outcome,
 }
 
 fn api_case(
     name: &'static str,
-    request: fn(&ApiCard) -> Request,
-    status: u16,
-    kind: &'static str,
+    request: fn(&mut DemoCard) -> Request,
+    outcome: Outcome,
 ) -> ApiCase {
     ApiCase {
         name,
         request,
-        status,
-        kind,
+        outcome,
     }
 }
 
-fn charge_body(code: &str, amount: serde_json::Value) -> Vec<u8> {
-    serde_json::json!({ "code": code, "amount": amount })
-        .to_string()
-        .into_bytes()
+fn pay_body(out_trade_no: &str, code: &str, amount: &str) -> String {
+    server_support::pay_body(out_trade_no, code, amount)
 }
 
-/// A fresh code of the card (swipe 2, not yet used) at the set-up's step.
-fn fresh(c: &ApiCard) -> String {
-    c.card.code_at(api::now(), 2, 0).expect("code").to_string()
+fn pay(body: String) -> Request {
+    Request::post("/v1/payments", body)
 }
 
-fn charge(body: Vec<u8>) -> Request {
-    Request::post("/api/charge", body)
+/// A request refused before it reached the payment service.
+fn refused(status: u16, code: &'static str) -> Outcome {
+    Outcome::Refused(status, code, false)
 }
 
 fn api_catalogue() -> Vec<ApiCase> {
     use serde_json::json;
     vec![
+        // Authentication: 401, nothing recorded.
+        api_case(
+            "no Authorization",
+            |c| pay(pay_body("T-1", &c.next(0), "1.00")).auth(Auth::None),
+            refused(401, "UNAUTHORIZED"),
+        ),
+        api_case(
+            "Authorization garbage",
+            |c| {
+                pay(pay_body("T-1", &c.next(0), "1.00"))
+                    .auth(Auth::Header("Basic dXNlcjpwYXNz".into()))
+            },
+            refused(401, "UNAUTHORIZED"),
+        ),
+        api_case(
+            "signature of another body",
+            |c| {
+                let code = c.next(0);
+                let mut header = String::from("PAYCODE-HMAC-SHA256 merchant=m_0000000000000000,ts=1,nonce=aaaaaaaaaaaaaaaa,sig=");
+                header.push_str(&"0".repeat(64));
+                pay(pay_body("T-1", &code, "1.00")).auth(Auth::Header(header))
+            },
+            refused(401, "UNAUTHORIZED"),
+        ),
         // How the body is sent.
         api_case(
             "text/plain body",
-            |c| charge(charge_body(&fresh(c), json!("1"))).typed(Some("text/plain")),
-            415,
-            "unsupported_media_type",
+            |c| pay(pay_body("T-1", &c.next(0), "1.00")).typed(Some("text/plain")),
+            refused(415, "UNSUPPORTED_MEDIA_TYPE"),
         ),
         api_case(
             "no content type",
-            |c| charge(charge_body(&fresh(c), json!("1"))).typed(None),
-            415,
-            "unsupported_media_type",
-        ),
-        api_case(
-            "form-encoded body",
-            |c| {
-                charge(format!("code={}&amount=1", fresh(c)).into_bytes())
-                    .typed(Some("application/x-www-form-urlencoded"))
-            },
-            415,
-            "unsupported_media_type",
-        ),
-        api_case(
-            "truncated JSON",
-            |c| charge(format!("{{\"code\":\"{}\",\"amount\":", fresh(c)).into_bytes()),
-            400,
-            "malformed_json",
+            |c| pay(pay_body("T-1", &c.next(0), "1.00")).typed(None),
+            refused(415, "UNSUPPORTED_MEDIA_TYPE"),
         ),
         api_case(
             "not JSON",
-            |_| charge(b"\xff\xfe\x00".to_vec()),
-            400,
-            "malformed_json",
-        ),
-        api_case("empty body", |_| charge(Vec::new()), 400, "malformed_json"),
-        // Not JSON although a value of the wrong type comes first: the
-        // syntax decides (a typed decode alone stops at the wrong type).
-        api_case(
-            "a number, then text",
-            |_| charge(b"5 x".to_vec()),
-            400,
-            "malformed_json",
+            |_| pay("out_trade_no=T-1".into()),
+            refused(400, "INVALID_REQUEST"),
         ),
         api_case(
-            "truncated after a wrong-typed field",
-            |_| charge(br#"{"code":5"#.to_vec()),
-            400,
-            "malformed_json",
+            "truncated JSON",
+            |_| pay("{\"out_trade_no\":\"T-1\"".into()),
+            refused(400, "INVALID_REQUEST"),
         ),
         api_case(
-            "truncated array",
-            |_| charge(b"[1,".to_vec()),
-            400,
-            "malformed_json",
-        ),
-        api_case(
-            "PIN body truncated after a wrong-typed field",
-            |c| Request::post(&format!("/api/charge/{}/pin", c.pending), r#"{"pin":5"#),
-            400,
-            "malformed_json",
-        ),
-        api_case(
-            "body over 4 KiB",
-            |c| {
-                charge(charge_body(
-                    &format!("{}{}", fresh(c), " ".repeat(5000)),
-                    json!("1"),
-                ))
-            },
-            413,
-            "body_too_large",
-        ),
-        // The shape of the JSON.
-        api_case(
-            "JSON string",
-            |c| charge(json!(fresh(c)).to_string().into_bytes()),
-            422,
-            "invalid_fields",
-        ),
-        api_case(
-            "no amount",
-            |c| charge(json!({ "code": fresh(c) }).to_string().into_bytes()),
-            422,
-            "invalid_fields",
+            "empty body",
+            |_| pay(String::new()),
+            refused(400, "INVALID_REQUEST"),
         ),
         api_case(
             "JSON array",
-            |_| charge(b"[1, 2]".to_vec()),
-            422,
-            "invalid_fields",
+            |_| pay("[1,2]".into()),
+            refused(400, "INVALID_REQUEST"),
         ),
         api_case(
-            "code as a number, the object complete",
-            |_| charge(br#"{"code":5,"amount":"1"}"#.to_vec()),
-            422,
-            "invalid_fields",
+            "body over 4 KiB",
+            |_| pay(format!("{{\"x\":\"{}\"}}", "a".repeat(5000))),
+            refused(413, "BODY_TOO_LARGE"),
+        ),
+        // Fields.
+        api_case(
+            "no auth_code",
+            |_| {
+                pay(json!({"out_trade_no": "T-1", "amount": "1.00", "currency": "CNY"}).to_string())
+            },
+            refused(400, "INVALID_REQUEST"),
         ),
         api_case(
-            "code as a number",
-            |_| charge(b"{\"code\":134605419283506171,\"amount\":\"1\"}".to_vec()),
-            422,
-            "invalid_fields",
-        ),
-        api_case(
-            "code given twice",
+            "no amount",
             |c| {
-                charge(
-                    format!(
-                        "{{\"code\":\"{0}\",\"code\":\"{0}\",\"amount\":\"1\"}}",
-                        fresh(c)
-                    )
-                    .into_bytes(),
+                pay(
+                    json!({"out_trade_no": "T-1", "auth_code": c.next(0), "currency": "CNY"})
+                        .to_string(),
                 )
             },
-            422,
-            "invalid_fields",
+            refused(400, "INVALID_REQUEST"),
         ),
-        // Amounts.
+        api_case(
+            "unknown field merchant",
+            |c| {
+                pay(json!({"out_trade_no": "T-1", "auth_code": c.next(0), "amount": "1.00", "currency": "CNY", "merchant": "m_x"}).to_string())
+            },
+            refused(400, "INVALID_REQUEST"),
+        ),
+        api_case(
+            "amount as a JSON number",
+            |c| {
+                pay(json!({"out_trade_no": "T-1", "auth_code": c.next(0), "amount": 1.5, "currency": "CNY"}).to_string())
+            },
+            refused(400, "INVALID_REQUEST"),
+        ),
+        api_case(
+            "auth_code as a number",
+            |_| {
+                pay("{\"out_trade_no\":\"T-1\",\"auth_code\":134605419283506171,\"amount\":\"1\",\"currency\":\"CNY\"}".into())
+            },
+            refused(400, "INVALID_REQUEST"),
+        ),
+        api_case(
+            "out_trade_no with a dot",
+            |c| pay(pay_body("T.1", &c.next(0), "1.00")),
+            refused(400, "INVALID_REQUEST"),
+        ),
+        api_case(
+            "out_trade_no of 33",
+            |c| pay(pay_body(&"T".repeat(33), &c.next(0), "1.00")),
+            refused(400, "INVALID_REQUEST"),
+        ),
+        api_case(
+            "empty out_trade_no",
+            |c| pay(pay_body("", &c.next(0), "1.00")),
+            refused(400, "INVALID_REQUEST"),
+        ),
+        api_case(
+            "auth_code of 65 digits",
+            |_| pay(pay_body("T-1", &"1".repeat(65), "1.00")),
+            refused(400, "INVALID_REQUEST"),
+        ),
+        api_case(
+            "description of 129",
+            |c| {
+                pay(json!({"out_trade_no": "T-1", "auth_code": c.next(0), "amount": "1.00", "currency": "CNY", "description": "d".repeat(129)}).to_string())
+            },
+            refused(400, "INVALID_REQUEST"),
+        ),
+        api_case(
+            "description with a newline",
+            |c| {
+                pay(json!({"out_trade_no": "T-1", "auth_code": c.next(0), "amount": "1.00", "currency": "CNY", "description": "a\nb"}).to_string())
+            },
+            refused(400, "INVALID_REQUEST"),
+        ),
         api_case(
             "negative amount",
-            |c| charge(charge_body(&fresh(c), json!("-1"))),
-            422,
-            "amount_negative",
+            |c| pay(pay_body("T-1", &c.next(0), "-1.00")),
+            refused(422, "AMOUNT_INVALID"),
         ),
         api_case(
             "amount zero",
-            |c| charge(charge_body(&fresh(c), json!(0))),
-            422,
-            "amount_zero",
+            |c| pay(pay_body("T-1", &c.next(0), "0")),
+            refused(422, "AMOUNT_INVALID"),
         ),
         api_case(
-            "amount 1.234",
-            |c| charge(charge_body(&fresh(c), json!("1.234"))),
-            422,
-            "amount_too_many_decimals",
+            "three decimals",
+            |c| pay(pay_body("T-1", &c.next(0), "1.001")),
+            refused(422, "AMOUNT_INVALID"),
         ),
         api_case(
-            "amount true",
-            |c| charge(charge_body(&fresh(c), json!(true))),
-            422,
-            "amount_not_a_number",
+            "amount too large",
+            |c| pay(pay_body("T-1", &c.next(0), "100000000")),
+            refused(422, "AMOUNT_INVALID"),
         ),
         api_case(
-            "amount NaN text",
-            |c| charge(charge_body(&fresh(c), json!("NaN"))),
-            422,
-            "amount_not_a_number",
+            "amount text",
+            |c| pay(pay_body("T-1", &c.next(0), "ten")),
+            refused(422, "AMOUNT_INVALID"),
         ),
+        // Idempotency.
         api_case(
-            "amount 10^12 yuan",
-            |c| charge(charge_body(&fresh(c), json!("1000000000000"))),
-            422,
-            "amount_too_large",
+            "T-paid with another amount",
+            |c| pay(pay_body("T-paid", &c.next(0), "2.00")),
+            Outcome::Refused(409, "OUT_TRADE_NO_CONFLICT", true),
         ),
+        // Codes: a FAILED payment, nothing moved.
         api_case(
-            "merchant with a newline",
+            "currency USD",
             |c| {
-                charge(
-                    json!({ "code": fresh(c), "amount": "1", "merchant": "Shop\nX" })
-                        .to_string()
-                        .into_bytes(),
-                )
+                pay(json!({"out_trade_no": "T-1", "auth_code": c.next(0), "amount": "1.00", "currency": "USD"}).to_string())
             },
-            422,
-            "bad_merchant",
+            Outcome::Failed("CURRENCY_UNSUPPORTED"),
         ),
-        // Codes.
         api_case(
             "empty code",
-            |_| charge(charge_body("", json!("1"))),
-            422,
-            "malformed",
+            |_| pay(pay_body("T-1", "", "1.00")),
+            refused(400, "INVALID_REQUEST"),
         ),
         api_case(
             "link sent as the code",
-            |c| charge(charge_body(&c.card.to_link(), json!("1"))),
-            422,
-            "malformed",
+            |_| pay(pay_body("T-1", "paycode:x", "1.00")),
+            Outcome::Failed("AUTH_CODE_INVALID"),
         ),
         api_case(
-            "payload out of range",
-            |_| charge(charge_body("139999999999999999", json!("1"))),
-            422,
-            "malformed",
-        ),
-        api_case(
-            "prefix 09",
-            |_| charge(charge_body("094605419283506171", json!("1"))),
-            422,
-            "unknown_prefix",
+            "code of another scheme",
+            |_| pay(pay_body("T-1", "281234567890123456", "1.00")),
+            Outcome::Failed("AUTH_CODE_INVALID"),
         ),
         api_case(
             "other token",
             |c| {
                 let mut other = c.card.clone();
                 other.token = (other.token + 1) % (1 << 20);
-                charge(charge_body(
-                    &other.code_at(api::now(), 2, 0).expect("code").to_string(),
-                    json!("1"),
+                pay(pay_body(
+                    "T-1",
+                    &other
+                        .code_at(server_support::now(), 2, 0)
+                        .expect("code")
+                        .to_string(),
+                    "1.00",
                 ))
             },
-            404,
-            "unknown_card",
+            Outcome::Failed("AUTH_CODE_INVALID"),
         ),
         api_case(
             "wrong MAC digit",
             |c| {
-                let mut code = fresh(c).into_bytes();
-                let last = code.len() - 1;
-                code[last] = if code[last] == b'9' {
-                    b'0'
-                } else {
-                    code[last] + 1
-                };
-                charge(charge_body(
-                    &String::from_utf8(code).expect("digits"),
-                    json!("1"),
+                pay(pay_body(
+                    "T-1",
+                    &server_support::wrong_mac(&c.next(0)),
+                    "1.00",
                 ))
             },
-            422,
-            "bad_mac",
+            Outcome::Failed("AUTH_CODE_INVALID"),
         ),
         api_case(
             "replayed code",
             |c| {
-                charge(charge_body(
-                    &c.card.code_at(api::now(), 1, 0).expect("code").to_string(),
-                    json!("1"),
-                ))
+                let (_, counter) = c.last.expect("set-up paid");
+                let code = c
+                    .card
+                    .code_at(server_support::now(), counter, 0)
+                    .expect("code");
+                pay(pay_body("T-1", &code.to_string(), "1.00"))
             },
-            409,
-            "replayed",
-        ),
-        api_case(
-            "code from the step before",
-            |c| {
-                charge(charge_body(
-                    &c.card
-                        .code_at(api::now() - 60, 9, 0)
-                        .expect("code")
-                        .to_string(),
-                    json!("1"),
-                ))
-            },
-            409,
-            "superseded",
+            Outcome::Failed("AUTH_CODE_USED"),
         ),
         api_case(
             "code five minutes old",
             |c| {
-                charge(charge_body(
+                pay(pay_body(
+                    "T-1",
                     &c.card
-                        .code_at(api::now() - 300, 2, 0)
+                        .code_at(server_support::now() - 300, 5, 0)
                         .expect("code")
                         .to_string(),
-                    json!("1"),
+                    "1.00",
                 ))
             },
-            422,
-            "expired",
+            Outcome::Failed("AUTH_CODE_EXPIRED"),
         ),
-        // PIN completion.
+        // Query, reverse, refund.
         api_case(
-            "PIN for an unknown charge",
+            "query of an unknown out_trade_no",
+            |_| Request::get("/v1/payments/T-none"),
+            Outcome::Refused(404, "NOT_FOUND", true),
+        ),
+        api_case(
+            "query with a bad out_trade_no",
+            |_| Request::get("/v1/payments/T%2E1"),
+            refused(400, "INVALID_REQUEST"),
+        ),
+        api_case(
+            "query with a non-UTF-8 out_trade_no",
+            |_| Request::get("/v1/payments/T%FF"),
+            refused(400, "INVALID_REQUEST"),
+        ),
+        api_case(
+            "reverse with a body field",
+            |_| Request::post("/v1/payments/T-paid/reverse", "{\"why\":1}"),
+            refused(400, "INVALID_REQUEST"),
+        ),
+        api_case(
+            "refund of an unknown payment",
             |_| {
                 Request::post(
-                    "/api/charge/ch_000000000000000000000000/pin",
-                    "{\"pin\":\"123456\"}",
+                    "/v1/refunds",
+                    json!({"out_trade_no": "T-none", "out_refund_no": "R-1", "amount": "1.00"})
+                        .to_string(),
                 )
             },
-            404,
-            "unknown_charge",
+            Outcome::Refused(404, "NOT_FOUND", true),
         ),
         api_case(
-            "PIN for a charge id of the wrong form",
-            |_| Request::post("/api/charge/..%2F..%2Fetc/pin", "{\"pin\":\"123456\"}"),
-            404,
-            "unknown_charge",
+            "refund above the amount",
+            |_| {
+                Request::post(
+                    "/v1/refunds",
+                    json!({"out_trade_no": "T-paid", "out_refund_no": "R-1", "amount": "1.01"})
+                        .to_string(),
+                )
+            },
+            Outcome::Refused(422, "REFUND_EXCEEDS_PAID", true),
         ),
         api_case(
-            "PIN for an approved charge",
+            "refund amount zero",
+            |_| {
+                Request::post(
+                    "/v1/refunds",
+                    json!({"out_trade_no": "T-paid", "out_refund_no": "R-1", "amount": "0.00"})
+                        .to_string(),
+                )
+            },
+            refused(422, "AMOUNT_INVALID"),
+        ),
+        api_case(
+            "refund without out_refund_no",
+            |_| {
+                Request::post(
+                    "/v1/refunds",
+                    json!({"out_trade_no": "T-paid", "amount": "0.50"}).to_string(),
+                )
+            },
+            refused(400, "INVALID_REQUEST"),
+        ),
+        // Routes.
+        api_case(
+            "GET on payments",
+            |_| Request::get("/v1/payments"),
+            refused(404, "NOT_FOUND"),
+        ),
+        api_case(
+            "unknown v1 path",
+            |_| Request::get("/v1/secret"),
+            refused(404, "NOT_FOUND"),
+        ),
+        api_case(
+            "the old charge route",
             |c| {
                 Request::post(
-                    &format!("/api/charge/{}/pin", c.approved),
-                    "{\"pin\":\"123456\"}",
+                    "/api/charge",
+                    json!({"code": c.next(0), "amount": "1"}).to_string(),
                 )
+                .auth(Auth::None)
             },
-            409,
-            "not_pending",
-        ),
-        api_case(
-            "PIN as a number",
-            |c| {
-                Request::post(
-                    &format!("/api/charge/{}/pin", c.pending),
-                    "{\"pin\":123456}",
-                )
-            },
-            422,
-            "invalid_fields",
-        ),
-        api_case(
-            "PIN of 5 digits",
-            |c| {
-                Request::post(
-                    &format!("/api/charge/{}/pin", c.pending),
-                    "{\"pin\":\"12345\"}",
-                )
-            },
-            422,
-            "bad_pin",
-        ),
-        // History and routing.
-        api_case(
-            "history of an unknown token",
-            |c| {
-                Request::get(&format!(
-                    "/api/cards/{}/history",
-                    (c.card.token + 1) % (1 << 20)
-                ))
-            },
-            404,
-            "unknown_card",
-        ),
-        api_case(
-            "history token not a number",
-            |_| Request::get("/api/cards/12ab/history"),
-            404,
-            "unknown_card",
-        ),
-        api_case(
-            "history token not UTF-8",
-            |_| Request::get("/api/cards/%FF%FE/history"),
-            404,
-            "unknown_card",
-        ),
-        api_case(
-            "PIN for a charge id not UTF-8",
-            |_| Request::post("/api/charge/ch_%FF/pin", "{\"pin\":\"123456\"}"),
-            404,
-            "unknown_charge",
-        ),
-        api_case(
-            "history prefix 16",
-            |c| Request::get(&format!("/api/cards/{}/history?prefix=16", c.card.token)),
-            422,
-            "bad_prefix",
-        ),
-        api_case(
-            "history limit not a number",
-            |c| Request::get(&format!("/api/cards/{}/history?limit=x", c.card.token)),
-            422,
-            "bad_query",
-        ),
-        api_case(
-            "unknown API path",
-            |_| Request::get("/api/secret"),
-            404,
-            "not_found",
-        ),
-        api_case(
-            "PUT on charge",
-            |c| charge(charge_body(&fresh(c), json!("1"))).method(hyper::Method::PUT),
-            405,
-            "method_not_allowed",
-        ),
-        api_case(
-            "PUT on /api/",
-            |_| Request::post("/api/", "{}").method(hyper::Method::PUT),
-            404,
-            "not_found",
+            Outcome::Refused(404, "not_found", false),
         ),
     ]
 }
@@ -1384,15 +1353,16 @@ fn api_catalogue() -> Vec<ApiCase> {
 #[test]
 fn every_bad_api_request_gives_its_error_and_loses_nothing() {
     let cases = api_catalogue();
-    assert!(cases.len() >= 35, "{} cases", cases.len());
+    assert!(cases.len() >= 40, "{} cases", cases.len());
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
         let mut server = api::Server::start().await;
         let mut failures = Vec::new();
         for c in &cases {
-            let card = server.new_card().await;
-            let before = server.snapshot();
-            let reply = server.send(&(c.request)(&card)).await;
+            let mut card = server.new_card().await;
+            let request = (c.request)(&mut card);
+            let (money, records) = (server.money(), server.records());
+            let reply = server.send(&request).await;
             let text = String::from_utf8_lossy(&reply.body).into_owned();
             let v = reply.json();
             let b32 = card.card.secret.to_base32();
@@ -1400,34 +1370,55 @@ fn every_bad_api_request_gives_its_error_and_loses_nothing() {
                 failures.push(format!("{}: the answer shows the key: {text}", c.name));
                 continue;
             }
-            if reply.status != c.status || v["error"] != c.kind {
-                failures.push(format!(
-                    "{}: expected {} {}, got {} {text}",
-                    c.name, c.status, c.kind, reply.status
-                ));
-                continue;
+            // `/api/` errors are {"error": KIND}, `/v1/` ones {"error": {"code"}}.
+            let code = v["error"]["code"].as_str().or(v["error"].as_str());
+            match c.outcome {
+                Outcome::Refused(status, expected, records_kept) => {
+                    if reply.status != status || code != Some(expected) {
+                        failures.push(format!(
+                            "{}: expected {status} {expected}, got {} {text}",
+                            c.name, reply.status
+                        ));
+                        continue;
+                    }
+                    let message = v["error"]["message"].as_str().or(v["message"].as_str());
+                    if message.is_none_or(str::is_empty) {
+                        failures.push(format!("{}: no message: {text}", c.name));
+                    }
+                    let after = server.records();
+                    if !records_kept && after != records {
+                        failures.push(format!("{}: recorded something", c.name));
+                    }
+                    if records_kept && after[0] != records[0] {
+                        failures.push(format!("{}: recorded a payment", c.name));
+                    }
+                }
+                Outcome::Failed(expected) => {
+                    if reply.status != 200
+                        || v["status"] != "FAILED"
+                        || v["error"]["code"] != expected
+                    {
+                        failures.push(format!(
+                            "{}: expected FAILED {expected}, got {} {text}",
+                            c.name, reply.status
+                        ));
+                        continue;
+                    }
+                    if server.failed_codes().last().map(String::as_str) != Some(expected) {
+                        failures.push(format!("{}: the FAILED payment is not recorded", c.name));
+                    }
+                }
             }
-            if v["message"].as_str().is_none_or(str::is_empty) {
-                failures.push(format!("{}: no message: {text}", c.name));
-            }
-            if v["result"] == "rejected" && v["reason"] != c.kind {
-                failures.push(format!("{}: reason differs from error: {text}", c.name));
-            }
-            assert_eq!(
-                server.snapshot(),
-                before,
-                "{}: the database changed",
-                c.name
-            );
-            // The card still pays: its next fresh code is approved.
-            let next = card
-                .card
-                .code_at(api::now(), 3, 1)
-                .expect("code")
-                .to_string();
-            let after = server.charge(&next, "1.00").await.json();
-            assert_eq!(after["result"], "approved", "{}: {after}", c.name);
+            assert_eq!(server.money(), money, "{}: money or codes moved", c.name);
+            // The card still pays: its next code is accepted.
+            let after = server
+                .till
+                .pay(&format!("T-after-{}", card.token), &card.next(0), "1.00")
+                .await
+                .json();
+            assert_eq!(after["status"], "SUCCESS", "{}: {after}", c.name);
         }
+        server_support::assert_ledger_clean(&server.db);
         if let Some(s) = server.server.take() {
             s.shutdown().await.expect("clean shutdown");
         }

@@ -1,9 +1,13 @@
-//! kill -9 in the middle of a charge run, then a restart on the same
-//! database: every approval a till was told about is in the database
-//! exactly once, and no code is approved twice, before or after.
+//! kill -9 in the middle of a run of signed payments, then a restart on
+//! the same database: `ledger check` is clean, every SUCCESS a till was
+//! told about is in the ledger exactly once, and a query of every
+//! out_trade_no sent gives a final state (one that never arrived is
+//! reversed, as the till rule does, and stays CLOSED).
 //! Runs the real `paycode serve` binary on 127.0.0.1.
 
-use std::collections::{HashMap, HashSet};
+mod server_support;
+
+use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -13,13 +17,11 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use paycode_issuer::server::client::ApiClient;
-use paycode_issuer::server::load::next_code;
-use paycode_wallet::core::link::Card;
-use serde_json::json;
+use server_support::{assert_ledger_clean, DemoCard, Till};
 
 const CARDS: usize = 16;
 const WORKERS: usize = 8;
-/// Approvals heard before the kill.
+/// Payments acknowledged before the kill.
 const KILL_AFTER: usize = 40;
 
 struct Server {
@@ -35,7 +37,7 @@ fn spawn_server(db: &Path) -> Server {
         .args(["serve", "--addr", "127.0.0.1:0", "--www", www])
         .arg("--db")
         .arg(db)
-        .args(["--charge-rate", "0"])
+        .args(["--demo", "--merchant-rate", "0", "--client-rate", "0"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -72,66 +74,73 @@ fn spawn_server(db: &Path) -> Server {
     }
 }
 
-/// What one till saw: codes it sent, and the approvals it was told of.
+/// What one till saw: out_trade_nos it sent, and the payments it was told
+/// succeeded.
 #[derive(Default)]
 struct Seen {
     sent: Vec<String>,
-    /// (code, charge_id)
-    approved: Vec<(String, String)>,
+    /// (out_trade_no, payment_id)
+    paid: Vec<(String, String)>,
 }
 
-async fn till(addr: SocketAddr, cards: Vec<Card>, heard: Arc<AtomicUsize>) -> Seen {
-    let mut client = ApiClient::new(addr);
+async fn run_till(
+    w: usize,
+    mut till: Till,
+    mut cards: Vec<DemoCard>,
+    heard: Arc<AtomicUsize>,
+) -> (Till, Seen) {
     let mut seen = Seen::default();
-    let mut last: Vec<Option<(u64, u8)>> = vec![None; cards.len()];
     // Round robin over this till's cards, up to the daily allowance each.
     for round in 0..10 {
-        for (i, card) in cards.iter().enumerate() {
-            let Some((code, at)) = next_code(card, last[i], (round % 2) as u8) else {
-                continue;
-            };
-            last[i] = Some(at);
-            seen.sent.push(code.clone());
-            let body = json!({ "code": code, "amount": "1.00", "merchant": "Crash Test" });
-            let Ok(reply) = client.post_json("/api/charge", &body).await else {
-                return seen; // killed
+        for card in cards.iter_mut() {
+            let code = card.next((round % 2) as u8);
+            let out_trade_no = format!("C{w}-{}", seen.sent.len());
+            seen.sent.push(out_trade_no.clone());
+            let body = server_support::pay_body(&out_trade_no, &code, "1.00");
+            let auth = till.sign(
+                "POST",
+                "/v1/payments",
+                &body,
+                server_support::now(),
+                &server_support::nonce(),
+            );
+            let Ok(reply) = till
+                .send_as(hyper::Method::POST, "/v1/payments", &body, Some(&auth))
+                .await
+            else {
+                return (till, seen); // killed
             };
             let answer = reply.json();
-            assert_eq!(answer["result"], "approved", "{answer}");
-            seen.approved
-                .push((code, answer["charge_id"].as_str().unwrap().to_owned()));
+            assert_eq!(answer["status"], "SUCCESS", "{answer}");
+            seen.paid.push((
+                out_trade_no,
+                answer["payment_id"].as_str().unwrap().to_owned(),
+            ));
             heard.fetch_add(1, Ordering::SeqCst);
         }
     }
-    seen
+    (till, seen)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigkill_mid_run_loses_no_approval_and_approves_nothing_twice() {
+async fn sigkill_mid_run_loses_no_payment_and_pays_nothing_twice() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("crash.db");
     let mut first = spawn_server(&db);
 
-    let mut setup = ApiClient::new(first.addr);
     let mut cards = Vec::new();
     for _ in 0..CARDS {
-        let reply = setup.post_json("/api/cards", &json!({})).await.unwrap();
-        let link = reply.json()["link"].as_str().unwrap().to_owned();
-        cards.push(Card::from_link(&link).unwrap());
+        cards.push(server_support::new_card(first.addr).await);
     }
-
     let heard = Arc::new(AtomicUsize::new(0));
-    let mut tills = Vec::new();
-    for w in 0..WORKERS {
-        let mine: Vec<Card> = cards
-            .iter()
-            .skip(w)
-            .step_by(WORKERS)
-            .map(|c| Card::from_link(&c.to_link()).unwrap())
-            .collect();
-        tills.push(tokio::spawn(till(first.addr, mine, Arc::clone(&heard))));
+    let mut tasks = Vec::new();
+    let mut keys = Vec::new();
+    for (w, mine) in deal(cards, WORKERS).into_iter().enumerate() {
+        let till = Till::new(first.addr).await;
+        keys.push(hex::encode(&till.key));
+        tasks.push(tokio::spawn(run_till(w, till, mine, Arc::clone(&heard))));
     }
-    // kill -9 once some approvals are out and more are in flight.
+    // kill -9 once some payments are answered and more are in flight.
     for _ in 0..600 {
         if heard.load(Ordering::SeqCst) >= KILL_AFTER {
             break;
@@ -140,114 +149,73 @@ async fn sigkill_mid_run_loses_no_approval_and_approves_nothing_twice() {
     }
     first.child.kill().unwrap(); // SIGKILL
     first.child.wait().unwrap();
-    let mut sent = Vec::new();
-    let mut acknowledged = Vec::new();
-    for t in tills {
-        let seen = t.await.unwrap();
-        sent.extend(seen.sent);
-        acknowledged.extend(seen.approved);
+    let mut tills = Vec::new();
+    let mut sent = 0;
+    let mut paid = 0;
+    for t in tasks {
+        let (till, seen) = t.await.unwrap();
+        sent += seen.sent.len();
+        paid += seen.paid.len();
+        tills.push((till, seen));
     }
-    assert!(acknowledged.len() >= KILL_AFTER, "{}", acknowledged.len());
+    assert!(paid >= KILL_AFTER, "{paid}");
     assert!(
-        acknowledged.len() < CARDS * 10,
+        paid < CARDS * 10,
         "the kill came after the run ended; nothing was tested"
     );
-    let codes: HashSet<&String> = acknowledged.iter().map(|(code, _)| code).collect();
-    assert_eq!(codes.len(), acknowledged.len(), "a code approved twice");
 
     // Restart on the same file.
     let second = spawn_server(&db);
-    let mut client = ApiClient::new(second.addr);
-
-    // Every acknowledged approval is in the history, once, as approved.
-    let mut history: HashMap<String, String> = HashMap::new();
-    for card in &cards {
-        let reply = client
-            .get(&format!("/api/cards/{}/history?limit=100", card.token))
-            .await
-            .unwrap();
-        for c in reply.json()["charges"].as_array().unwrap() {
-            let id = c["charge_id"].as_str().unwrap().to_owned();
-            let result = c["result"].as_str().unwrap().to_owned();
-            assert!(
-                history.insert(id, result).is_none(),
-                "a charge listed twice"
-            );
-        }
-    }
-    for (_, id) in &acknowledged {
-        assert_eq!(
-            history.get(id).map(String::as_str),
-            Some("approved"),
-            "acknowledged {id} lost"
-        );
-    }
-    // And in the database: each code at most once, acknowledged ones with
-    // their id.
+    assert_ledger_clean(&db);
     let conn = rusqlite::Connection::open(&db).unwrap();
-    let twice: i64 = conn
-        .query_row(
-            "SELECT COUNT(*) FROM (SELECT code FROM charges GROUP BY code HAVING COUNT(*) > 1)",
-            [],
+    let journals = |reference: &str| -> i64 {
+        conn.query_row(
+            "SELECT COUNT(*) FROM journals WHERE kind = 'payment' AND reference = ?1",
+            [reference],
             |r| r.get(0),
         )
-        .unwrap();
-    assert_eq!(twice, 0);
-    for (code, id) in &acknowledged {
-        let (stored_id, status): (String, String) = conn
-            .query_row(
-                "SELECT id, status FROM charges WHERE code = ?1",
-                [code],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .unwrap();
-        assert_eq!((&stored_id, status.as_str()), (id, "approved"));
-    }
-    let stored: i64 = conn
-        .query_row("SELECT COUNT(*) FROM charges", [], |r| r.get(0))
-        .unwrap();
-    // Acknowledged, or committed just before the kill without an answer.
-    let committed: HashSet<String> = conn
-        .prepare("SELECT code FROM charges")
         .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    // At most the in-flight charges were committed without an answer.
-    assert!(stored as usize >= acknowledged.len());
-    assert!(stored as usize <= sent.len());
-    drop(conn);
-    println!(
-        "sent {}, acknowledged {}, stored {stored} (the rest were in flight at the kill)",
-        sent.len(),
-        acknowledged.len()
-    );
-
-    // No code the database holds is approved again after the restart
-    // (replays, or superseded by a newer code of the card; the card may
-    // lock after five such tries). Codes lost in flight may go through now:
-    // that is their first approval.
-    for code in &sent {
-        let reply = client
-            .post_json("/api/charge", &json!({ "code": code, "amount": "1.00" }))
-            .await
-            .unwrap();
-        let answer = reply.json();
-        if committed.contains(code) {
-            assert_ne!(answer["result"], "approved", "{code} approved twice");
-            assert!([409, 429].contains(&reply.status), "{answer}");
+    };
+    let mut reversed = 0;
+    let mut ids = HashSet::new();
+    for (till, seen) in &mut tills {
+        till.addr = second.addr;
+        till.client = ApiClient::new(second.addr);
+        // Every SUCCESS a till heard of: SUCCESS still, in the ledger once.
+        for (out_trade_no, id) in &seen.paid {
+            let v = till.query(out_trade_no).await.json();
+            assert_eq!(
+                (v["status"].as_str(), v["payment_id"].as_str()),
+                (Some("SUCCESS"), Some(id.as_str())),
+                "{v}"
+            );
+            assert_eq!(journals(id), 1, "{id} in the ledger {} times", journals(id));
+            assert!(ids.insert(id.clone()), "{id} answered twice");
+        }
+        // Every out_trade_no sent has a final state; one that never arrived
+        // is reversed (the till rule) and cannot pay later.
+        for out_trade_no in &seen.sent {
+            let reply = till.query(out_trade_no).await;
+            let v = match reply.status {
+                404 => {
+                    reversed += 1;
+                    till.reverse(out_trade_no).await.json()
+                }
+                _ => reply.json(),
+            };
+            let status = v["status"].as_str().unwrap_or_default().to_owned();
+            assert!(
+                ["SUCCESS", "FAILED", "CLOSED"].contains(&status.as_str()),
+                "{out_trade_no}: {v}"
+            );
+            if status == "SUCCESS" {
+                assert_eq!(journals(v["payment_id"].as_str().unwrap()), 1, "{v}");
+            }
         }
     }
-    let again: i64 = rusqlite::Connection::open(&db)
-        .unwrap()
-        .query_row(
-            "SELECT COUNT(*) FROM (SELECT code FROM charges GROUP BY code HAVING COUNT(*) > 1)",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(again, 0);
+    drop(conn);
+    assert_ledger_clean(&db);
+    println!("sent {sent}, acknowledged {paid}, reversed as never arrived {reversed}");
 
     // SIGTERM: a clean stop.
     let mut second = second;
@@ -261,12 +229,24 @@ async fn sigkill_mid_run_loses_no_approval_and_approves_nothing_twice() {
     std::thread::sleep(Duration::from_millis(100));
     let text = second.output.lock().unwrap().clone();
     assert!(text.contains("stopped"), "{text}");
-    // Neither run printed a card link or key.
+    // Neither run printed a card link, a card key or a merchant key.
     for out in [&first.output, &second.output] {
         let text = out.lock().unwrap();
         assert!(
             !text.contains("paycode://") && !text.contains("secret="),
             "{text}"
         );
+        for key in &keys {
+            assert!(!text.contains(key.as_str()), "a merchant key in the log");
+        }
     }
+}
+
+/// `items` dealt round robin into `n` hands.
+fn deal<T>(items: Vec<T>, n: usize) -> Vec<Vec<T>> {
+    let mut hands: Vec<Vec<T>> = (0..n).map(|_| Vec::new()).collect();
+    for (i, item) in items.into_iter().enumerate() {
+        hands[i % n].push(item);
+    }
+    hands
 }

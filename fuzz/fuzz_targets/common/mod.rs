@@ -4,27 +4,31 @@
 //! process; each cargo-fuzz target is a binary of its own, so each includes
 //! this file as its module `common`.
 //!
-//! Input layout: byte 0 picks the endpoint and body shape, byte 1 the
-//! content type, the rest is the body (or path and query). `api_router`
+//! Input layout: byte 0 picks the endpoint and body shape (signed `/v1/`
+//! requests with fuzzed bodies, unsigned and garbage-signed ones, history,
+//! the demo routes), byte 1 the content type, the rest is the body (or
+//! path and query). `api_router`
 //! reads more values of both bytes than `api` (see [`Shapes`]); the values
 //! they share mean the same request, so their seeds fit both.
 //!
 //! Oracles ([`check`]): no answer is a 500 (a handler panic is caught and
 //! answered as 500, so this also catches panics); every answer is a JSON
 //! object; every refusal has a plain-words message; no answer contains the
-//! card's key; a charge is approved only for a code whose MAC is right for
-//! the card.
+//! card's or the merchant's key; an unsigned `/v1/` request never succeeds;
+//! a payment is SUCCESS only for a code whose MAC is right for the card.
 
 // Each target uses only part of this module.
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use hyper::Method;
 use paycode_issuer::lockout::LockoutPolicy;
 use paycode_issuer::server::{RateLimit, ServerConfig, BODY_LIMIT};
+use paycode_issuer::signing::{authorization, RequestParts};
 use paycode_wallet::core::code::ParsedCode;
 use paycode_wallet::core::link::Card;
 use serde_json::{json, Value};
@@ -35,16 +39,18 @@ pub fn now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// The server both targets run: lockout and rate limit off, so guesses
-/// never stop reaching the verifier.
+/// The server both targets run: demo routes on, lockout and rate limits
+/// off, so guesses never stop reaching the payment service.
 pub fn config(dir: &Path) -> ServerConfig {
     let mut config = ServerConfig::new(
         SocketAddr::from(([127, 0, 0, 1], 0)),
         dir.join("fuzz.db"),
         dir.join("www"),
     );
-    config.charge_rate = RateLimit::OFF;
-    config.verifier.lockout = LockoutPolicy {
+    config.demo = true;
+    config.merchant_rate = RateLimit::OFF;
+    config.client_rate = RateLimit::OFF;
+    config.payments.verifier.lockout = LockoutPolicy {
         max_failures: u32::MAX,
         cooldown_seconds: 0,
     };
@@ -83,34 +89,48 @@ fn remove_stale_dirs(base: &Path, prefix: &str) {
     }
 }
 
-/// The card every input is about, and a charge of it waiting for the PIN.
+/// The card every input is about, and the merchant whose till signs.
 pub struct Subject {
     pub card: Card,
-    /// The card's key in base32, both cases, as it must never appear.
-    key_text: [String; 2],
-    /// A charge waiting for the PIN, for the PIN endpoint.
-    pub pending: String,
+    pub merchant: String,
+    key: Vec<u8>,
+    /// Secrets as they must never appear: the card's key in base32 (both
+    /// cases) and the merchant's key in hex.
+    secrets: [String; 3],
 }
 
 impl Subject {
-    /// Makes the card and the pending charge through `post(path, json)`,
-    /// which posts `json` as `application/json` (or, for `None`, an empty
-    /// body without a type) and gives back the answer's body.
-    pub fn new(mut post: impl FnMut(&str, Option<String>) -> Vec<u8>) -> Subject {
-        let created: Value = serde_json::from_slice(&post("/api/cards", None)).expect("card JSON");
+    /// Makes the card and the till through `post(path)`, which posts an
+    /// empty body without a type and gives back the answer's body.
+    pub fn new(mut post: impl FnMut(&str) -> Vec<u8>) -> Subject {
+        let created: Value = serde_json::from_slice(&post("/api/cards")).expect("card JSON");
         let card = Card::from_link(created["link"].as_str().expect("link")).expect("card link");
-        let code = card.code_at(now(), 0, 0).expect("code").to_string();
-        let body = json!({ "code": code, "amount": "999.00" }).to_string();
-        let pending = serde_json::from_slice::<Value>(&post("/api/charge", Some(body)))
-            .ok()
-            .and_then(|v| v["charge_id"].as_str().map(str::to_owned))
-            .expect("a large charge waits for the PIN");
+        let till: Value = serde_json::from_slice(&post("/api/demo/till")).expect("till JSON");
+        let key_hex = till["key"].as_str().expect("key").to_owned();
         let b32 = card.secret.to_base32();
         Subject {
-            key_text: [b32.to_lowercase(), b32],
+            secrets: [b32.to_lowercase(), b32, key_hex.clone()],
             card,
-            pending,
+            merchant: till["merchant"].as_str().expect("merchant").to_owned(),
+            key: hex::decode(key_hex).expect("hex key"),
         }
+    }
+
+    /// The `Authorization` of a request signed now with a nonce never used.
+    pub fn sign(&self, method: &Method, target: &str, body: &[u8]) -> String {
+        static NONCES: AtomicU64 = AtomicU64::new(0);
+        let nonce = format!("fuzz-{:016}", NONCES.fetch_add(1, Ordering::Relaxed));
+        authorization(
+            &self.key,
+            &self.merchant,
+            &RequestParts {
+                method: method.as_str(),
+                path_and_query: target,
+                ts: now(),
+                nonce: &nonce,
+                body,
+            },
+        )
     }
 }
 
@@ -127,7 +147,7 @@ pub struct Shapes {
     /// Byte 1 may also give any header text, up to the input's first
     /// newline.
     pub any_content_type: bool,
-    /// Byte 0 may also give a charge body over the limit.
+    /// Byte 0 may also give a payment body over the limit.
     pub over_limit: bool,
 }
 
@@ -175,38 +195,67 @@ pub struct Case {
     pub method: Method,
     pub path: String,
     pub body: Vec<u8>,
-    /// Whether the endpoint reads a JSON body (charge and PIN).
+    /// The `Authorization` value sent, if any.
+    pub authorization: Option<String>,
+    /// Correctly signed: the request reaches its handler.
+    pub signed: bool,
+    /// Whether the endpoint reads a JSON body (payments and refunds).
     pub json_endpoint: bool,
 }
 
 /// The request byte 0 picks, built from the rest of the input.
 pub fn case(subject: &Subject, shapes: Shapes, selector: u8, rest: &[u8]) -> Case {
-    let post = |path: &str, body: Vec<u8>| Case {
-        method: Method::POST,
-        path: path.to_owned(),
+    let signed = |method: Method, path: String, body: Vec<u8>, json_endpoint: bool| Case {
+        authorization: Some(subject.sign(&method, &path, &body)),
+        method,
+        path,
         body,
-        json_endpoint: true,
+        signed: true,
+        json_endpoint,
     };
-    let choices = if shapes.over_limit { 7 } else { 6 };
+    let choices = if shapes.over_limit { 8 } else { 7 };
     match selector % choices {
-        // Raw bytes as the charge body.
-        0 | 1 => post("/api/charge", rest.to_vec()),
-        // A well-formed body around a genuine code, edited by the input.
-        2 => post("/api/charge", genuine_charge(&subject.card, rest)),
-        // The PIN endpoint, for the pending charge or an arbitrary id.
-        3 => {
-            let (id, body) = match rest.split_first() {
-                Some((0, body)) => (subject.pending.clone(), body.to_vec()),
-                Some((n, body)) => {
-                    let cut = usize::from(*n).min(body.len());
-                    (encoded(&body[..cut]), body[cut..].to_vec())
-                }
-                None => (subject.pending.clone(), Vec::new()),
-            };
-            post(&format!("/api/charge/{id}/pin"), body)
+        // Raw bytes as a payment body: signed (the JSON handler reads
+        // them) and unsigned (refused before).
+        0 => signed(Method::POST, "/v1/payments".into(), rest.to_vec(), true),
+        1 => Case {
+            method: Method::POST,
+            path: "/v1/payments".into(),
+            body: rest.to_vec(),
+            authorization: rest
+                .split_first()
+                .map(|(_, r)| String::from_utf8_lossy(r).into_owned()),
+            signed: false,
+            json_endpoint: false,
+        },
+        // A well-formed payment of a genuine code, edited by the input.
+        2 => signed(
+            Method::POST,
+            "/v1/payments".into(),
+            genuine_payment(&subject.card, rest),
+            true,
+        ),
+        // Raw bytes as a refund body.
+        3 => signed(Method::POST, "/v1/refunds".into(), rest.to_vec(), true),
+        // Query or reverse of any out_trade_no (the path as the input
+        // spells it, encoded), with any body.
+        4 => {
+            let cut = rest.iter().position(|b| *b == b'/').unwrap_or(rest.len());
+            let no = encoded(&rest[..cut]);
+            let body = rest.get(cut + 1..).unwrap_or_default().to_vec();
+            if rest.first().is_some_and(|b| b & 1 == 1) {
+                signed(
+                    Method::POST,
+                    format!("/v1/payments/{no}/reverse"),
+                    body,
+                    false,
+                )
+            } else {
+                signed(Method::GET, format!("/v1/payments/{no}"), Vec::new(), false)
+            }
         }
         // History with an arbitrary token and query.
-        4 => {
+        5 => {
             let cut = rest.iter().position(|b| *b == b'?').unwrap_or(rest.len());
             let token = encoded(&rest[..cut]);
             let query = rest.get(cut + 1..).map(encoded).unwrap_or_default();
@@ -214,30 +263,43 @@ pub fn case(subject: &Subject, shapes: Shapes, selector: u8, rest: &[u8]) -> Cas
                 method: Method::GET,
                 path: format!("/api/cards/{token}/history?{query}"),
                 body: Vec::new(),
+                authorization: None,
+                signed: false,
                 json_endpoint: false,
             }
         }
-        // Unknown API paths and methods.
-        5 => Case {
-            method: Method::PUT,
-            path: format!("/api/{}", encoded(rest)),
-            body: rest.to_vec(),
-            json_endpoint: false,
-        },
-        // A charge body over the limit: the input padded with spaces
+        // The demo routes with any body, and unknown paths and methods.
+        6 => {
+            let (method, path) = match rest.first().copied().unwrap_or(0) % 4 {
+                0 => (Method::POST, "/api/demo/till".to_owned()),
+                1 => (Method::POST, "/api/cards".to_owned()),
+                2 => (Method::PUT, format!("/v1/{}", encoded(rest))),
+                _ => (Method::PUT, format!("/api/{}", encoded(rest))),
+            };
+            Case {
+                method,
+                path,
+                body: rest.get(1..).unwrap_or_default().to_vec(),
+                authorization: None,
+                signed: false,
+                json_endpoint: false,
+            }
+        }
+        // A payment body over the limit: the input padded with spaces
         // (still JSON if the input is).
         _ => {
             let mut body = rest.to_vec();
             let over = BODY_LIMIT + 1 + usize::from(rest.first().copied().unwrap_or(0));
             body.resize(over.max(body.len()), b' ');
-            post("/api/charge", body)
+            signed(Method::POST, "/v1/payments".into(), body, true)
         }
     }
 }
 
-/// A charge of a code the card made up to 255 s ago, a digit perhaps
-/// changed, with an amount of any text, JSON value or number.
-fn genuine_charge(card: &Card, rest: &[u8]) -> Vec<u8> {
+/// A payment of a code the card made up to 255 s ago, a digit perhaps
+/// changed, with an amount of any text or JSON value, under an
+/// out_trade_no from the input.
+fn genuine_payment(card: &Card, rest: &[u8]) -> Vec<u8> {
     let get = |i: usize| rest.get(i).copied().unwrap_or(0);
     let made = now().saturating_sub(u64::from(get(0)));
     let mut code = card
@@ -248,16 +310,21 @@ fn genuine_charge(card: &Card, rest: &[u8]) -> Vec<u8> {
         let at = usize::from(get(4)) % code.len();
         code.replace_range(at..=at, &(get(5) % 10).to_string());
     }
-    let amount = String::from_utf8_lossy(rest.get(6..).unwrap_or_default()).into_owned();
+    let amount = String::from_utf8_lossy(rest.get(7..).unwrap_or_default()).into_owned();
     let amount = match get(3) >> 1 & 3 {
         0 => json!(amount),
         1 => serde_json::from_str::<Value>(&amount).unwrap_or(Value::Null),
-        2 => json!(f64::from(get(6)) / 100.0),
+        2 => json!(format!("{}.{:02}", get(6), get(7) % 100)),
         _ => json!("1.00"),
     };
-    json!({ "code": code, "amount": amount, "merchant": "fuzz" })
-        .to_string()
-        .into_bytes()
+    json!({
+        "out_trade_no": format!("F{}-{}", now(), get(6)),
+        "auth_code": code,
+        "amount": amount,
+        "currency": if get(3) & 8 == 0 { "CNY" } else { "USD" },
+    })
+    .to_string()
+    .into_bytes()
 }
 
 /// The oracles every answer must pass (see the module's head); gives back
@@ -271,19 +338,28 @@ pub fn check(subject: &Subject, case: &Case, status: u16, answer: &[u8]) -> Valu
         .unwrap_or_else(|e| panic!("{path}: answer is not JSON ({e}): {text}"));
     assert!(v.is_object(), "{path}: {text}");
     assert!(
-        subject.key_text.iter().all(|k| !text.contains(k.as_str())),
-        "key in answer"
+        subject.secrets.iter().all(|k| !text.contains(k.as_str())),
+        "a key in the answer"
     );
     if status >= 400 {
+        // `/v1/` refusals are {"error": {"code", "message"}}, `/api/` ones
+        // {"error": KIND, "message"}.
+        let message = v["error"]["message"].as_str().or(v["message"].as_str());
         assert!(
-            v["message"].as_str().is_some_and(|m| !m.is_empty()),
+            message.is_some_and(|m| !m.is_empty()),
             "{path}: refusal without a message: {text}"
         );
     }
-    if path == "/api/charge" && v["result"] == "approved" {
-        let sent: Value = serde_json::from_slice(&case.body).expect("an approved body is JSON");
-        let code = sent["code"].as_str().expect("an approved code is a string");
-        let parsed = ParsedCode::parse(code).expect("an approved code parses");
+    if path.starts_with("/v1/") && !case.signed {
+        assert!(
+            status >= 400,
+            "{path}: unsigned but answered {status} {text}"
+        );
+    }
+    if path == "/v1/payments" && v["status"] == "SUCCESS" {
+        let sent: Value = serde_json::from_slice(&case.body).expect("a paid body is JSON");
+        let code = sent["auth_code"].as_str().expect("a paid code is a string");
+        let parsed = ParsedCode::parse(code).expect("a paid code parses");
         let card = &subject.card;
         let step = card.step_at(now());
         let genuine = [
@@ -294,7 +370,7 @@ pub fn check(subject: &Subject, case: &Case, status: u16, answer: &[u8]) -> Valu
         ]
         .iter()
         .any(|s| parsed.mac_matches(card.secret.as_bytes(), *s));
-        assert!(genuine, "approved a code whose MAC is wrong: {code}");
+        assert!(genuine, "paid a code whose MAC is wrong: {code}");
     }
     v
 }

@@ -1,7 +1,7 @@
 //! A small HTTP/1.1 client for this server's API: one keep-alive connection
 //! per [`ApiClient`], plain http (the server is a loopback demo). Used by
 //! the load program and the tests; anything may be sent, malformed bodies
-//! included.
+//! included, with any headers (signed requests carry `Authorization`).
 
 use std::net::SocketAddr;
 
@@ -80,12 +80,28 @@ impl ApiClient {
         content_type: Option<&str>,
         body: impl Into<Bytes>,
     ) -> Result<Reply, ClientError> {
+        let headers: Vec<(&str, &str)> = content_type
+            .map(|t| (CONTENT_TYPE.as_str(), t))
+            .into_iter()
+            .collect();
+        self.send(method, path, &headers, body).await
+    }
+
+    /// Sends one request with these headers (an `Authorization` of a
+    /// signed request, say) besides `Host`.
+    pub async fn send(
+        &mut self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) -> Result<Reply, ClientError> {
         let mut builder = Request::builder()
             .method(method)
             .uri(path)
             .header(HOST, self.addr.to_string());
-        if let Some(t) = content_type {
-            builder = builder.header(CONTENT_TYPE, t);
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
         }
         let request = builder
             .body(Full::new(body.into()))

@@ -1,57 +1,62 @@
-//! The server's database access: one writer thread, a pool of readers.
+//! The server's database access: one writer thread with group commit, and
+//! a pool of read-only stores.
 //!
-//! Every write (provisioning, charges, PIN completion) is a job run in order
-//! on the writer thread, which owns the [`Verifier`] and its SQLite store;
-//! SQLite admits one writer at a time, so queueing here loses nothing and
-//! spares requests SQLite's sleep-and-retry busy waiting. Each job is still
-//! the verifier's own `BEGIN IMMEDIATE` transaction, so other processes
-//! (the `paycode` CLI) on the same file stay safe too.
+//! Every write is a job queued for the writer thread. The writer takes all
+//! the jobs waiting (up to [`BATCH`]), runs each in its own savepoint inside
+//! one write transaction, commits once, and only then answers each job: an
+//! answer is sent after its commit is durable (`synchronous = FULL`), and if
+//! that commit fails every job of the batch is told so, never SUCCESS. One
+//! fsync then serves a whole batch, which is what lets a busy issuer keep up.
+//! A job that fails rolls back its own savepoint only.
 //!
-//! Reads (history, PIN hashes) use read-only stores on blocking threads:
-//! WAL mode lets them run while the writer commits. Every SQL statement
-//! lives in the store.
+//! Now and then (every [`SWEEP_EVERY`]) the writer also closes USERPAYING
+//! payments past their deadline and forgets expired request nonces.
+//!
+//! Reads use read-only stores on blocking threads: WAL mode lets them run
+//! while the writer commits. Every SQL statement lives in the store.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::error::ApiError;
-use super::pin::PinHash;
-use crate::store::{CardKey, SqliteStore, Store, StoreError, StoredPin, TxMode};
-use crate::verifier::{Verifier, VerifierConfig};
+use crate::payments::PaymentService;
+use crate::store::{SqliteStore, Store, StoreError, StoreTx, TxMode};
 
 /// Read stores kept open between requests.
 const IDLE_READERS: usize = 8;
 /// Jobs waiting for the writer before senders wait too (backpressure).
 const QUEUE: usize = 1024;
+/// Most jobs in one transaction.
+pub(crate) const BATCH: usize = 256;
+/// How often expired USERPAYING payments and nonces are swept.
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
-/// What the writer thread owns.
-pub(crate) struct Writer {
-    pub verifier: Verifier<SqliteStore>,
+/// The batch this job was in did not commit (or never began): nothing of
+/// the job is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct NotCommitted;
+
+/// What a job leaves: whether its savepoint is kept, and how to answer
+/// once the fate of the batch is known (`true`: committed).
+struct Done {
+    keep: bool,
+    answer: Box<dyn FnOnce(bool) + Send>,
 }
 
-impl Writer {
-    pub fn insert_pin(&mut self, key: CardKey, pin: &PinHash) -> Result<(), StoreError> {
-        let mut tx = self.verifier.store_mut().begin(TxMode::Write)?;
-        tx.insert_pin(
-            key,
-            &StoredPin {
-                salt: pin.salt.to_vec(),
-                hash: pin.hash.to_vec(),
-                rounds: pin.rounds,
-            },
-        )?;
-        tx.commit()
-    }
-}
-
-type Job = Box<dyn FnOnce(&mut Writer) + Send>;
+type TxJob = Box<dyn FnOnce(&mut dyn StoreTx, &PaymentService) -> Done + Send>;
+type StoreJob = Box<dyn FnOnce(&mut SqliteStore) + Send>;
 
 enum Msg {
-    Job(Job),
+    /// Batched: runs in a savepoint of the group transaction.
+    Tx(TxJob),
+    /// Alone, with the whole store (provisioning commits by itself).
+    Store(StoreJob),
+    Sweep,
     Stop,
 }
 
@@ -59,6 +64,14 @@ pub(crate) struct Db {
     jobs: mpsc::Sender<Msg>,
     path: PathBuf,
     readers: Mutex<Vec<SqliteStore>>,
+    stats: Arc<Stats>,
+}
+
+/// Counters the benchmark reads.
+#[derive(Debug, Default)]
+pub(crate) struct Stats {
+    pub commits: AtomicU64,
+    pub jobs: AtomicU64,
 }
 
 /// Owns the writer thread; [`DbHandle::close`] stops it after the queued jobs.
@@ -69,28 +82,37 @@ pub(crate) struct DbHandle {
 
 impl DbHandle {
     /// Opens (creating or migrating if needed) the database. Blocking.
-    pub fn open(path: &Path, config: VerifierConfig) -> Result<DbHandle, StoreError> {
+    pub fn open(path: &Path, service: PaymentService) -> Result<DbHandle, StoreError> {
         let store = SqliteStore::open(path)?;
-        let mut writer = Writer {
-            verifier: Verifier::new(store, config),
+        let (jobs, queue) = mpsc::channel::<Msg>(QUEUE);
+        let stats = Arc::new(Stats::default());
+        let writer = Writer {
+            store,
+            service,
+            queue,
+            stats: Arc::clone(&stats),
+            last_sweep: Instant::now(),
         };
-        let (jobs, mut queue) = mpsc::channel::<Msg>(QUEUE);
         let thread = std::thread::Builder::new()
             .name("paycode-db-writer".into())
-            .spawn(move || {
-                while let Some(Msg::Job(job)) = queue.blocking_recv() {
-                    // A panicking job drops its reply channel (the request
-                    // gets a 500) and rolls its transaction back on unwind;
-                    // the writer goes on with the next job.
-                    let _ = catch_unwind(AssertUnwindSafe(|| job(&mut writer)));
-                }
-            })
+            .spawn(move || writer.run())
             .map_err(|e| StoreError::Database(format!("cannot start the writer thread: {e}")))?;
+        let ticks = jobs.clone();
+        // Ends when the writer has stopped and the queue is gone.
+        let _ = std::thread::Builder::new()
+            .name("paycode-db-sweep".into())
+            .spawn(move || loop {
+                std::thread::sleep(SWEEP_EVERY);
+                if ticks.blocking_send(Msg::Sweep).is_err() {
+                    break;
+                }
+            });
         Ok(DbHandle {
             db: Arc::new(Db {
                 jobs,
                 path: path.to_owned(),
                 readers: Mutex::new(Vec::new()),
+                stats,
             }),
             thread: Some(thread),
         })
@@ -106,45 +128,211 @@ impl DbHandle {
         if let Some(thread) = self.thread.take() {
             let _ = tokio::task::spawn_blocking(move || thread.join()).await;
         }
+        eprintln!(
+            "paycode serve: {} write jobs in {} commits",
+            self.db.stats.jobs.load(Ordering::Relaxed),
+            self.db.stats.commits.load(Ordering::Relaxed)
+        );
+    }
+}
+
+struct Writer {
+    store: SqliteStore,
+    service: PaymentService,
+    queue: mpsc::Receiver<Msg>,
+    stats: Arc<Stats>,
+    last_sweep: Instant,
+}
+
+impl Writer {
+    fn run(mut self) {
+        let mut next = None;
+        loop {
+            let msg = match next.take() {
+                Some(m) => m,
+                None => match self.queue.blocking_recv() {
+                    Some(m) => m,
+                    None => return,
+                },
+            };
+            match msg {
+                Msg::Stop => return,
+                Msg::Store(job) => {
+                    // A panicking job drops its reply channel (the request
+                    // gets a 500) and rolls its transaction back on unwind.
+                    let _ = catch_unwind(AssertUnwindSafe(|| job(&mut self.store)));
+                }
+                Msg::Sweep => self.batch(Vec::new()),
+                Msg::Tx(first) => {
+                    let mut batch = vec![first];
+                    while batch.len() < BATCH {
+                        match self.queue.try_recv() {
+                            Ok(Msg::Tx(job)) => batch.push(job),
+                            Ok(Msg::Sweep) => {}
+                            Ok(other) => {
+                                next = Some(other);
+                                break;
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    self.batch(batch);
+                }
+            }
+        }
+    }
+
+    /// Runs `jobs` (and the sweep, when due) in one transaction, commits,
+    /// then answers every job.
+    fn batch(&mut self, jobs: Vec<TxJob>) {
+        let sweep = self.last_sweep.elapsed() >= SWEEP_EVERY;
+        if jobs.is_empty() && !sweep {
+            return;
+        }
+        let count = jobs.len() as u64;
+        let mut answers = Vec::with_capacity(jobs.len());
+        let committed = match self.store.begin(TxMode::Write) {
+            Ok(mut tx) => {
+                for job in jobs {
+                    answers.push(run_job(tx.as_mut(), &self.service, job));
+                }
+                if sweep {
+                    self.last_sweep = Instant::now();
+                    sweep_in(tx.as_mut(), &self.service);
+                }
+                match tx.commit() {
+                    Ok(()) => true,
+                    Err(e) => {
+                        eprintln!("paycode serve: a group commit failed: {e}");
+                        false
+                    }
+                }
+            }
+            Err(e) => {
+                eprintln!("paycode serve: cannot begin a write transaction: {e}");
+                drop(jobs);
+                false
+            }
+        };
+        if committed {
+            self.stats.commits.fetch_add(1, Ordering::Relaxed);
+        }
+        self.stats.jobs.fetch_add(count, Ordering::Relaxed);
+        for answer in answers.into_iter().flatten() {
+            answer(committed);
+        }
+    }
+}
+
+/// One job in its own savepoint; `None` when it panicked (its reply channel
+/// is gone, the request gets a 500) or its savepoint could not be made.
+fn run_job(
+    tx: &mut dyn StoreTx,
+    service: &PaymentService,
+    job: TxJob,
+) -> Option<Box<dyn FnOnce(bool) + Send>> {
+    let ran = catch_unwind(AssertUnwindSafe(|| -> Result<_, StoreError> {
+        let mut savepoint = tx.nested()?;
+        let done = job(savepoint.as_mut(), service);
+        if done.keep {
+            savepoint.commit()?;
+        }
+        Ok(done.answer)
+    }));
+    match ran {
+        Ok(Ok(answer)) => Some(answer),
+        Ok(Err(e)) => {
+            eprintln!("paycode serve: a savepoint failed: {e}");
+            None
+        }
+        Err(_) => None,
+    }
+}
+
+fn sweep_in(tx: &mut dyn StoreTx, service: &PaymentService) {
+    let now = super::now();
+    let Ok(mut savepoint) = tx.nested() else {
+        return;
+    };
+    let swept = service
+        .close_expired(savepoint.as_mut(), now)
+        .map_err(|e| e.to_string())
+        .and_then(|_| savepoint.prune_nonces(now).map_err(|e| e.to_string()));
+    match swept {
+        Ok(_) => {
+            let _ = savepoint.commit();
+        }
+        Err(e) => eprintln!("paycode serve: the sweep failed: {e}"),
     }
 }
 
 impl Db {
-    /// Runs `f` on the writer thread and waits for its answer.
-    pub async fn write<R, F>(&self, f: F) -> Result<R, ApiError>
+    /// Runs `f` in a savepoint of the writer's next group commit and waits
+    /// for the commit. `Ok` keeps the savepoint's writes, `Err` rolls them
+    /// back; either is answered only once the batch has committed.
+    pub async fn write<R, E, F>(&self, f: F) -> Result<R, E>
     where
         R: Send + 'static,
-        F: FnOnce(&mut Writer) -> R + Send + 'static,
+        E: From<NotCommitted> + Send + 'static,
+        F: FnOnce(&mut dyn StoreTx, &PaymentService) -> Result<R, E> + Send + 'static,
     {
-        let (reply, answer) = oneshot::channel();
-        let job: Job = Box::new(move |w| {
-            let _ = reply.send(f(w));
+        let (reply, answer) = oneshot::channel::<Result<R, E>>();
+        let job: TxJob = Box::new(move |tx, service| {
+            let result = f(tx, service);
+            Done {
+                keep: result.is_ok(),
+                answer: Box::new(move |committed| {
+                    let _ = reply.send(if committed {
+                        result
+                    } else {
+                        Err(E::from(NotCommitted))
+                    });
+                }),
+            }
         });
         self.jobs
-            .send(Msg::Job(job))
+            .send(Msg::Tx(job))
             .await
-            .map_err(|_| ApiError::unavailable())?;
-        answer
+            .map_err(|_| E::from(NotCommitted))?;
+        answer.await.map_err(|_| E::from(NotCommitted))?
+    }
+
+    /// Runs `f` with the whole store on the writer thread, alone.
+    pub async fn with_store<R, F>(&self, f: F) -> Result<R, NotCommitted>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut SqliteStore) -> R + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job: StoreJob = Box::new(move |store| {
+            let _ = reply.send(f(store));
+        });
+        self.jobs
+            .send(Msg::Store(job))
             .await
-            .map_err(|_| ApiError::internal("the writer job failed"))
+            .map_err(|_| NotCommitted)?;
+        answer.await.map_err(|_| NotCommitted)
     }
 
     /// Runs `f` with a read-only store on a blocking thread.
-    pub async fn read<R, F>(self: &Arc<Self>, f: F) -> Result<R, ApiError>
+    pub async fn read<R, F>(self: &Arc<Self>, f: F) -> Result<R, StoreError>
     where
         R: Send + 'static,
         F: FnOnce(&mut SqliteStore) -> Result<R, StoreError> + Send + 'static,
     {
         let db = Arc::clone(self);
-        let result = tokio::task::spawn_blocking(move || -> Result<R, StoreError> {
+        tokio::task::spawn_blocking(move || -> Result<R, StoreError> {
             let mut store = db.take_reader()?;
             let result = f(&mut store);
             db.give_back(store);
             result
         })
         .await
-        .map_err(|_| ApiError::internal("a read job failed"))?;
-        result.map_err(ApiError::from)
+        .map_err(|_| StoreError::Database("a read job failed".into()))?
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.stats
     }
 
     fn take_reader(&self) -> Result<SqliteStore, StoreError> {
@@ -161,77 +349,4 @@ impl Db {
             }
         }
     }
-}
-
-/// The PIN hash of the card a charge belongs to, and the charge's status.
-pub(crate) struct PinLookup {
-    pub status: String,
-    pub pin: Option<PinHash>,
-}
-
-/// `None`: no charge has this id.
-pub(crate) fn pin_for_charge(
-    store: &mut SqliteStore,
-    charge_id: &str,
-) -> Result<Option<PinLookup>, StoreError> {
-    let mut tx = store.begin(TxMode::Read)?;
-    let Some(charge) = tx.charge(charge_id)? else {
-        return Ok(None);
-    };
-    let pin = match tx.pin(charge.card)? {
-        Some(p) => Some(
-            PinHash::from_stored(&p.salt, &p.hash, p.rounds)
-                .ok_or_else(|| StoreError::Corrupt("a stored PIN hash is unreadable".into()))?,
-        ),
-        None => None,
-    };
-    Ok(Some(PinLookup {
-        status: charge.status.as_str().to_owned(),
-        pin,
-    }))
-}
-
-/// One line of a card's history, as stored.
-pub(crate) struct HistoryRow {
-    pub id: String,
-    pub amount_fen: u64,
-    pub status: String,
-    pub funding: u8,
-    pub merchant: Option<String>,
-    pub at: u64,
-}
-
-/// A card's funding sources and its newest charges.
-pub(crate) struct History {
-    pub funding: Vec<paycode_wallet::core::funding::Funding>,
-    pub rows: Vec<HistoryRow>,
-}
-
-/// The card's funding sources and its newest `limit` charges; `None` when
-/// there is no such card.
-pub(crate) fn history(
-    store: &mut SqliteStore,
-    key: CardKey,
-    limit: u32,
-) -> Result<Option<History>, StoreError> {
-    let mut tx = store.begin(TxMode::Read)?;
-    let Some(card) = tx.card(key)? else {
-        return Ok(None);
-    };
-    let rows = tx
-        .charges_of(key, limit)?
-        .into_iter()
-        .map(|c| HistoryRow {
-            id: c.id,
-            amount_fen: c.amount.as_fen(),
-            status: c.status.as_str().to_owned(),
-            funding: c.funding,
-            merchant: c.merchant,
-            at: c.at,
-        })
-        .collect();
-    Ok(Some(History {
-        funding: card.funding,
-        rows,
-    }))
 }

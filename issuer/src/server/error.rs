@@ -1,4 +1,4 @@
-//! Every refusal as JSON `{"error": KIND, "message": TEXT, ...}` with a
+//! Every refusal of the `/api/` (wallet and demo) routes as JSON `{"error": KIND, "message": TEXT, ...}` with a
 //! status code that fits.
 
 use axum::http::{header, HeaderValue, StatusCode};
@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{Map, Value};
 
+use super::db::NotCommitted;
 use crate::store::StoreError;
 
 #[derive(Debug)]
@@ -30,11 +31,6 @@ impl ApiError {
         }
     }
 
-    pub fn with(mut self, key: &str, value: Value) -> ApiError {
-        self.extra.insert(key.to_owned(), value);
-        self
-    }
-
     pub fn invalid(kind: &'static str, message: impl Into<String>) -> ApiError {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, kind, message)
     }
@@ -53,11 +49,11 @@ impl ApiError {
         )
     }
 
-    pub fn unavailable() -> ApiError {
+    pub fn unsupported_media_type() -> ApiError {
         Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "shutting_down",
-            "the issuer is stopping; try again shortly",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as JSON with Content-Type: application/json",
         )
     }
 }
@@ -67,6 +63,12 @@ impl From<StoreError> for ApiError {
         let mut error = ApiError::internal(&e);
         error.kind = e.kind();
         error
+    }
+}
+
+impl From<NotCommitted> for ApiError {
+    fn from(_: NotCommitted) -> ApiError {
+        ApiError::internal("the write was not committed")
     }
 }
 

@@ -1,5 +1,6 @@
-//! A bounded load run against a server: provision cards, then charge
-//! distinct valid codes of them over many connections, and measure.
+//! A bounded load run against a server: provision cards, then pay
+//! distinct valid codes of them with signed `/v1/payments` over many
+//! connections (a demo merchant each; the server needs `--demo`), and measure.
 //!
 //! Every code is one a real wallet would show: each card is charged in
 //! order with a rising swipe counter (a new step restarts it), at most
@@ -214,8 +215,27 @@ pub async fn wait_next_code(
     }
 }
 
+/// A demo merchant's id and key (`POST /api/demo/till`, `--demo` only).
+async fn new_till(client: &mut ApiClient) -> Result<(String, Vec<u8>), ClientError> {
+    let reply = client
+        .request(hyper::Method::POST, "/api/demo/till", None, "")
+        .await?;
+    let body = reply.json();
+    let (Some(merchant), Some(key)) = (body["merchant"].as_str(), body["key"].as_str()) else {
+        return Err(ClientError(format!(
+            "the demo till answered {}",
+            reply.status
+        )));
+    };
+    let key = hex::decode(key).map_err(|e| ClientError(format!("bad key: {e}")))?;
+    Ok((merchant.to_owned(), key))
+}
+
+/// Signed payments (`POST /v1/payments`) of each card's codes, as one
+/// demo merchant per connection. "approved" counts SUCCESS answers.
 async fn charge_cards(addr: SocketAddr, plan: Vec<(Card, usize)>) -> Result<Tally, ClientError> {
     let mut client = ApiClient::new(addr);
+    let (merchant, key) = new_till(&mut client).await?;
     let mut results = BTreeMap::new();
     let mut latencies = Vec::new();
     for (card, n) in plan {
@@ -224,21 +244,46 @@ async fn charge_cards(addr: SocketAddr, plan: Vec<(Card, usize)>) -> Result<Tall
             let funding = (i % card.funding.len().max(1)) as u8;
             let (code, at) = wait_next_code(&card, last, funding).await;
             last = Some(at);
-            let fen: u64 = rand::rng().random_range(1..=30_000);
+            // At most 200.00: five a day from the demo balance of 1000.00.
+            let fen: u64 = rand::rng().random_range(1..=20_000);
+            let nonce: String = (0..24)
+                .map(|_| char::from(b'a' + rand::rng().random_range(0..26u8)))
+                .collect();
             let body = json!({
-                "code": code,
+                "out_trade_no": format!("L{}", &nonce[..16]),
+                "auth_code": code,
                 "amount": format!("{}.{:02}", fen / 100, fen % 100),
-                "merchant": "Load Test Shop",
-            });
+                "currency": "CNY",
+            })
+            .to_string();
+            let auth = crate::signing::authorization(
+                &key,
+                &merchant,
+                &crate::signing::RequestParts {
+                    method: "POST",
+                    path_and_query: "/v1/payments",
+                    ts: unix_now(),
+                    nonce: &nonce,
+                    body: body.as_bytes(),
+                },
+            );
+            let headers = [
+                ("content-type", "application/json"),
+                ("authorization", auth.as_str()),
+            ];
             let sent = Instant::now();
-            let reply = client.post_json("/api/charge", &body).await?;
+            let reply = client
+                .send(hyper::Method::POST, "/v1/payments", &headers, body)
+                .await?;
             latencies.push(sent.elapsed());
             let answer = reply.json();
-            let kind = answer["error"]
-                .as_str()
-                .or_else(|| answer["result"].as_str())
-                .unwrap_or("unreadable")
-                .to_owned();
+            let kind = match answer["status"].as_str() {
+                Some("SUCCESS") => "approved",
+                Some("FAILED") => answer["error"]["code"].as_str().unwrap_or("FAILED"),
+                Some(other) => other,
+                None => answer["error"]["code"].as_str().unwrap_or("unreadable"),
+            }
+            .to_owned();
             *results.entry(kind).or_insert(0) += 1;
         }
     }

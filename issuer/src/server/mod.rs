@@ -1,57 +1,50 @@
-//! `paycode serve`: the demo issuer over HTTP, for the wallet page (www/)
-//! and the till page (www/cashier.html).
-//!
-//! The API uses the same [`Verifier`](crate::verifier::Verifier) and SQLite
-//! store as the command line:
+//! `paycode serve`: the issuer over HTTP: the merchant API v1 for tills
+//! (docs/MERCHANT_API.md), the wallet page's history, and with `--demo` the
+//! demo routes that mint cards and tills.
 //!
 //! | request | answer |
 //! |---|---|
-//! | `POST /api/cards` | `{"link", "token", "prefix", "pin", "funding"}`: a new demo card. The link holds the card's key: it appears in this answer only, never in a URL or a log. |
-//! | `POST /api/charge {"code", "amount", "merchant"?}` | `{"result": "approved"\|"pin_required"\|"rejected", "reason", "charge_id", "funding", "amount", "message"}` |
-//! | `POST /api/charge/{id}/pin {"pin"}` | `{"result": "approved"\|"rejected", ...}`; a wrong PIN counts towards the card's lockout |
-//! | `GET /api/cards/{token}/history[?prefix=13&limit=20]` | `{"charges": [{"charge_id", "amount", "merchant", "time", "result", "pin", "funding"}]}`, newest first |
+//! | `POST /v1/payments`, `GET /v1/payments/{out_trade_no}`, `POST /v1/payments/{out_trade_no}/reverse`, `POST /v1/refunds` | signed; see docs/MERCHANT_API.md |
+//! | `GET /api/cards/{token}/history[?prefix=13&limit=20]` | `{"charges": [{"charge_id", "status", "amount", "merchant", "time", "result", "funding"}]}`: the card's payments, newest first |
+//! | `POST /api/cards` (demo) | `{"link", "token", "prefix", "pin", "funding"}`: a new demo card with money on it. The link holds the card's key: it appears in this answer only, never in a URL or a log. |
+//! | `POST /api/demo/till [{"name"}]` (demo) | `{"merchant", "name", "key"}`: a new demo merchant and its API key |
 //!
-//! `amount` is yuan as a string ("12.50") or a JSON number (12.5), read
-//! exactly (never through binary floating point arithmetic).
-//!
-//! Every refusal is JSON `{"error": KIND, "message"}` (a rejected charge also
-//! carries `"result": "rejected"` and `"reason": KIND`) with a status that
-//! fits: 400 unreadable JSON, 404 unknown card / charge / route, 409 replayed
-//! or superseded code and charges not waiting for a PIN, 413 body over 4 KiB,
-//! 415 not `application/json`, 422 invalid fields (amount, code, PIN,
-//! merchant) and codes that fail their checks, 429 rate limited or card
-//! locked (with `Retry-After`), 500 database trouble.
+//! `/v1/` refusals are `{"error": {"code", "message"}}`; `/api/` ones are
+//! `{"error": KIND, "message"}`.
 //!
 //! Database work runs off the async executor: every write goes through one
-//! writer thread (SQLite allows one writer at a time anyway, and queueing in
-//! the process is fairer and faster than waiting on SQLite's busy lock),
-//! reads use a small pool of read-only connections on blocking threads.
+//! writer thread that commits in groups ([`db`]), reads use a small pool
+//! of read-only connections on blocking threads.
 
 pub mod client;
-mod command;
 mod db;
+mod demo;
 mod error;
 mod handlers;
 pub mod load;
+mod log;
 mod pin;
 mod rate;
 mod request;
 mod routes;
 mod statics;
+mod v1;
 
 use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-pub use command::run_command;
 pub use rate::RateLimit;
 
+use crate::bank::DemoBank;
+use crate::payments::{PaymentConfig, PaymentService};
 use crate::store::StoreError;
-use crate::verifier::VerifierConfig;
 
 /// Largest request body accepted, in bytes. Every API request is a few
 /// dozen bytes; anything bigger is a mistake or an attack.
@@ -66,9 +59,16 @@ pub struct ServerConfig {
     pub db: PathBuf,
     /// The static files (wallet and till pages).
     pub www: PathBuf,
-    pub verifier: VerifierConfig,
-    /// Per client address, on the charge and PIN endpoints.
-    pub charge_rate: RateLimit,
+    /// The payment rules (verifier, USERPAYING deadline).
+    pub payments: PaymentConfig,
+    /// The bank behind debit sources; tests make it slow or declining.
+    pub bank: Arc<DemoBank>,
+    /// The demo routes (`POST /api/cards`, `POST /api/demo/till`).
+    pub demo: bool,
+    /// Per merchant, on signed `/v1/` requests.
+    pub merchant_rate: RateLimit,
+    /// Per client address, on requests that are not authenticated.
+    pub client_rate: RateLimit,
 }
 
 impl ServerConfig {
@@ -77,9 +77,28 @@ impl ServerConfig {
             addr,
             db: db.into(),
             www: www.into(),
-            verifier: VerifierConfig::default(),
-            charge_rate: RateLimit::default(),
+            payments: PaymentConfig::default(),
+            bank: Arc::new(DemoBank::new()),
+            demo: false,
+            merchant_rate: RateLimit::default(),
+            client_rate: RateLimit::default(),
         }
+    }
+}
+
+/// Write counters of a running server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WriteStats {
+    /// Write transactions committed (each one fsync).
+    pub commits: u64,
+    /// Write jobs run (payments, queries, reversals, refunds, ...).
+    pub jobs: u64,
+}
+
+fn stats_of(db: &db::Db) -> WriteStats {
+    WriteStats {
+        commits: db.stats().commits.load(Ordering::Relaxed),
+        jobs: db.stats().jobs.load(Ordering::Relaxed),
     }
 }
 
@@ -129,6 +148,7 @@ impl From<StoreError> for ServeError {
 /// A server running on the current tokio runtime.
 pub struct RunningServer {
     addr: SocketAddr,
+    db: Arc<db::Db>,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<Result<(), ServeError>>,
 }
@@ -137,6 +157,11 @@ impl RunningServer {
     /// The address actually bound (the real port when asked for port 0).
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Commits and write jobs so far ("commits per payment").
+    pub fn write_stats(&self) -> WriteStats {
+        stats_of(&self.db)
     }
 
     /// Stops accepting, lets open requests finish, closes the database.
@@ -156,6 +181,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServeError> {
     let (stop, stopped) = oneshot::channel::<()>();
     let (listener, app, db) = prepare(&config).await?;
     let addr = listener.local_addr().map_err(ServeError::Io)?;
+    let shared = db.db();
     let task = tokio::spawn(async move {
         let result = serve_until(listener, app, async {
             let _ = stopped.await;
@@ -166,9 +192,40 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServeError> {
     });
     Ok(RunningServer {
         addr,
+        db: shared,
         stop: Some(stop),
         task,
     })
+}
+
+/// Opens the database and binds, without serving yet (`paycode serve`
+/// prints the address in between).
+pub async fn bind(config: &ServerConfig) -> Result<BoundServer, ServeError> {
+    let (listener, app, db) = prepare(config).await?;
+    Ok(BoundServer { listener, app, db })
+}
+
+/// A server bound to its address, not yet serving; see [`bind`].
+pub struct BoundServer {
+    listener: TcpListener,
+    app: axum::Router,
+    db: db::DbHandle,
+}
+
+impl BoundServer {
+    pub fn addr(&self) -> Result<SocketAddr, ServeError> {
+        self.listener.local_addr().map_err(ServeError::Io)
+    }
+
+    /// Serves until `stop` resolves, then closes the database.
+    pub async fn serve_until(
+        self,
+        stop: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
+        let result = serve_until(self.listener, self.app, stop).await;
+        self.db.close().await;
+        result
+    }
 }
 
 async fn prepare(
@@ -187,8 +244,8 @@ async fn open_db(config: &ServerConfig) -> Result<db::DbHandle, ServeError> {
         return Err(ServeError::NoWww(config.www.clone()));
     }
     let db_path = config.db.clone();
-    let verifier = config.verifier;
-    tokio::task::spawn_blocking(move || db::DbHandle::open(&db_path, verifier))
+    let service = PaymentService::new(config.payments, config.bank.clone());
+    tokio::task::spawn_blocking(move || db::DbHandle::open(&db_path, service))
         .await
         .map_err(|e| ServeError::Io(io::Error::other(e.to_string())))?
         .map_err(ServeError::from)
@@ -205,7 +262,14 @@ async fn open_db(config: &ServerConfig) -> Result<db::DbHandle, ServeError> {
 pub struct InProcessServer {
     pub router: axum::Router,
     /// Keeps the writer thread's handle (and so the database) alive.
-    _db: db::DbHandle,
+    db: db::DbHandle,
+}
+
+#[cfg(feature = "fuzzing")]
+impl InProcessServer {
+    pub fn write_stats(&self) -> WriteStats {
+        stats_of(&self.db.db())
+    }
 }
 
 /// Opens the database and builds the router as [`start`] does, without
@@ -216,7 +280,7 @@ pub async fn in_process(config: &ServerConfig) -> Result<InProcessServer, ServeE
     let db = open_db(config).await?;
     Ok(InProcessServer {
         router: routes::router(config, db.db()),
-        _db: db,
+        db,
     })
 }
 
@@ -235,7 +299,7 @@ async fn serve_until(
 }
 
 /// Issuer time: unix seconds from the system clock.
-fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())

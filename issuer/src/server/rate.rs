@@ -1,8 +1,10 @@
-//! A token bucket per client address on the charge endpoints: a till that
-//! goes wild (or a script guessing codes) is slowed down without touching
-//! the other tills.
+//! A token bucket per key: per merchant on signed `/v1/` requests, per
+//! client address on requests that are not authenticated (bad or missing
+//! signatures, the demo routes). A till that goes wild, or a script
+//! guessing codes or keys, is slowed down without touching the others.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -26,7 +28,7 @@ pub struct RateLimit {
 }
 
 impl Default for RateLimit {
-    /// Far above what one till does (a few charges a minute), low enough
+    /// Far above what one till does (a few payments a minute), low enough
     /// that a guessing script gets nowhere fast.
     fn default() -> Self {
         RateLimit {
@@ -52,13 +54,13 @@ struct Bucket {
     last: Instant,
 }
 
-pub(crate) struct RateLimiter {
+pub(crate) struct RateLimiter<K = IpAddr> {
     limit: RateLimit,
-    buckets: Mutex<HashMap<IpAddr, Bucket>>,
+    buckets: Mutex<HashMap<K, Bucket>>,
 }
 
-impl RateLimiter {
-    pub fn new(limit: RateLimit) -> RateLimiter {
+impl<K: Hash + Eq + Clone> RateLimiter<K> {
+    pub fn new(limit: RateLimit) -> RateLimiter<K> {
         RateLimiter {
             limit,
             buckets: Mutex::new(HashMap::new()),
@@ -66,7 +68,7 @@ impl RateLimiter {
     }
 
     /// Takes one token for `client`, or says how long until one is there.
-    fn take(&self, client: IpAddr, now: Instant) -> Result<(), Duration> {
+    pub fn take(&self, client: K, now: Instant) -> Result<(), Duration> {
         if self.limit.is_off() {
             return Ok(());
         }
@@ -79,7 +81,7 @@ impl RateLimiter {
             buckets
                 .retain(|_, b| b.tokens + now.duration_since(b.last).as_secs_f64() * rate < burst);
         }
-        let bucket = buckets.entry(client).or_insert(Bucket {
+        let bucket = buckets.entry(client.clone()).or_insert(Bucket {
             tokens: burst,
             last: now,
         });
@@ -95,25 +97,35 @@ impl RateLimiter {
     }
 }
 
+/// The client's address; unspecified when there is no socket (in process).
+pub(crate) fn client_of(request: &Request) -> IpAddr {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip())
+}
+
+/// Whole seconds to wait, at least one.
+pub(crate) fn retry_secs(wait: Duration) -> u64 {
+    (wait.as_secs_f64().ceil() as u64).max(1)
+}
+
 /// Middleware: 429 with `Retry-After` when the client's bucket is empty.
 pub(crate) async fn limit(
     State(limiter): State<Arc<RateLimiter>>,
     request: Request,
     next: Next,
 ) -> Response {
-    let client = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+    let client = client_of(&request);
     match limiter.take(client, Instant::now()) {
         Ok(()) => next.run(request).await,
         Err(wait) => {
             let mut e = ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",
-                "too many requests from this till; wait a moment",
+                "too many requests from this address; wait a moment",
             );
-            e.retry_after = Some(wait.as_secs_f64().ceil() as u64);
+            e.retry_after = Some(retry_secs(wait));
             e.into_response()
         }
     }
@@ -129,7 +141,7 @@ mod tests {
 
     #[test]
     fn burst_then_refill_per_client() {
-        let limiter = RateLimiter::new(RateLimit {
+        let limiter = RateLimiter::<IpAddr>::new(RateLimit {
             per_second: 2.0,
             burst: 3,
         });
@@ -155,7 +167,7 @@ mod tests {
 
     #[test]
     fn off_lets_everything_through() {
-        let limiter = RateLimiter::new(RateLimit::OFF);
+        let limiter = RateLimiter::<IpAddr>::new(RateLimit::OFF);
         let t0 = Instant::now();
         for _ in 0..10_000 {
             assert_eq!(limiter.take(ip(1), t0), Ok(()));
@@ -164,7 +176,7 @@ mod tests {
 
     #[test]
     fn many_clients_do_not_grow_the_table_without_bound() {
-        let limiter = RateLimiter::new(RateLimit {
+        let limiter = RateLimiter::<IpAddr>::new(RateLimit {
             per_second: 1000.0,
             burst: 1,
         });

@@ -1,4 +1,7 @@
-//! Request bodies, with every way they can be wrong mapped to an [`ApiError`].
+//! Request bodies of the `/api/` routes, with every way they can be wrong
+//! mapped to an [`ApiError`]. Only `application/json` bodies are read: a
+//! browser cannot send that cross-site without asking first (CORS
+//! preflight, which this server never grants).
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -7,27 +10,6 @@ use serde::de::{DeserializeOwned, IgnoredAny};
 
 use super::error::ApiError;
 use super::BODY_LIMIT;
-
-/// A JSON body of type `T`. Only `application/json` is read: a browser
-/// cannot send that cross-site without asking first (CORS preflight, which
-/// this server never grants), so another site's page cannot charge codes.
-pub(crate) struct JsonBody<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        if !is_json(req.headers()) {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "send the body as JSON with Content-Type: application/json",
-            ));
-        }
-        let RawBody(bytes) = RawBody::from_request(req, state).await?;
-        decode(&bytes).map(JsonBody)
-    }
-}
 
 /// The body as bytes, at most [`BODY_LIMIT`] of them.
 pub(crate) struct RawBody(pub Bytes);
@@ -57,7 +39,7 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
     }
 }
 
-fn is_json(headers: &HeaderMap) -> bool {
+pub(crate) fn is_json(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -73,7 +55,7 @@ fn is_json(headers: &HeaderMap) -> bool {
 /// whatever serde's class for it (a number out of range is valid JSON).
 /// The message is serde's, which names the place and the field but never
 /// echoes values.
-fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice::<IgnoredAny>(bytes).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,

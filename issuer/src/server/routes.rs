@@ -1,4 +1,5 @@
-//! The router: API routes, static files, and the layers around them.
+//! The router: the merchant API, the wallet's and demo routes, static
+//! files, and the layers around them.
 
 use std::any::Any;
 use std::sync::Arc;
@@ -13,27 +14,38 @@ use tower_http::catch_panic::CatchPanicLayer;
 use super::db::Db;
 use super::error::ApiError;
 use super::rate::{self, RateLimiter};
-use super::{handlers, statics, ServerConfig, BODY_LIMIT};
+use super::{demo, handlers, log, statics, v1, ServerConfig, BODY_LIMIT};
 
 pub(crate) fn router(config: &ServerConfig, db: Arc<Db>) -> Router {
-    let limiter = Arc::new(RateLimiter::new(config.charge_rate));
-    let charges = Router::new()
-        .route("/charge", post(handlers::charge))
-        .route("/charge/{id}/pin", post(handlers::complete_with_pin))
-        .route_layer(middleware::from_fn_with_state(limiter, rate::limit));
-    let api = Router::new()
-        .route("/cards", post(handlers::create_card))
-        .route("/cards/{token}/history", get(handlers::history))
-        .merge(charges)
+    // One bucket per address for everything not authenticated: failed
+    // signatures on /v1/ and the demo routes.
+    let clients = Arc::new(RateLimiter::new(config.client_rate));
+    let mut api = Router::new().route("/cards/{token}/history", get(handlers::history));
+    if config.demo {
+        api = api.merge(
+            Router::new()
+                .route("/cards", post(demo::create_card))
+                .route("/demo/till", post(demo::create_till))
+                .route_layer(middleware::from_fn_with_state(
+                    Arc::clone(&clients),
+                    rate::limit,
+                )),
+        );
+    }
+    let api = api
+        .route_layer(middleware::from_fn(log::requests))
         .fallback(handlers::api_not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
-        .with_state(db);
+        .with_state(Arc::clone(&db));
+    let merchant_api =
+        v1::router(config, db, clients).route_layer(middleware::from_fn(log::requests));
     guard(
         Router::new()
             .nest("/api", api)
             // `/api/` is not inside the nest: without this it reached the
             // static files and got an empty 404/405 instead of JSON.
             .route("/api/", axum::routing::any(handlers::api_not_found))
+            .merge(merchant_api)
             .fallback_service(statics::service(&config.www)),
     )
 }

@@ -331,6 +331,22 @@ fn payments_and_refunds(store: &mut dyn Store) {
     assert_eq!(tx.payment_by_id("pay_1").unwrap(), Some(done.clone()));
     assert_eq!(tx.payments_due(5_000).unwrap(), vec![]);
     assert_eq!(tx.payments().unwrap().len(), 2);
+    let card = CardKey {
+        prefix: 13,
+        token: 3,
+    };
+    let mut later = sample_payment("pay_4", "m_b", "T4");
+    later.created = 2_000;
+    tx.insert_payment(&later).unwrap();
+    let ids = |v: Vec<PaymentRecord>| v.into_iter().map(|p| p.id).collect::<Vec<_>>();
+    // Newest first, only this card's, at most `limit`; the bare one names no card.
+    assert_eq!(ids(tx.payments_of(card, 10).unwrap()), ["pay_4", "pay_1"]);
+    assert_eq!(ids(tx.payments_of(card, 1).unwrap()), ["pay_4"]);
+    let other = CardKey {
+        prefix: 13,
+        token: 4,
+    };
+    assert!(tx.payments_of(other, 10).unwrap().is_empty());
 
     let refund = RefundRecord {
         id: "ref_1".into(),

@@ -397,6 +397,19 @@ impl StoreTx for MemoryTx<'_> {
             .collect())
     }
 
+    fn payments_of(&mut self, key: CardKey, limit: u32) -> Result<Vec<PaymentRecord>, StoreError> {
+        let mut of: Vec<PaymentRecord> = self
+            .data
+            .payments
+            .values()
+            .filter(|p| p.card == Some(key))
+            .cloned()
+            .collect();
+        of.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| b.id.cmp(&a.id)));
+        of.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(of)
+    }
+
     fn payments(&mut self) -> Result<Vec<PaymentRecord>, StoreError> {
         Ok(self.data.payments.values().cloned().collect())
     }

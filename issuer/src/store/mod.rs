@@ -198,6 +198,9 @@ pub trait StoreTx {
     fn payment_by_id(&mut self, id: &str) -> Result<Option<PaymentRecord>, StoreError>;
     /// USERPAYING payments whose deadline is at or before `now`.
     fn payments_due(&mut self, now: u64) -> Result<Vec<PaymentRecord>, StoreError>;
+    /// The card's newest `limit` payments, newest first (the wallet's
+    /// history).
+    fn payments_of(&mut self, key: CardKey, limit: u32) -> Result<Vec<PaymentRecord>, StoreError>;
     /// Every payment (for `ledger check`).
     fn payments(&mut self) -> Result<Vec<PaymentRecord>, StoreError>;
     /// [`StoreError::Duplicate`] if the id or (merchant, out_refund_no) is taken.

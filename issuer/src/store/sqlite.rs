@@ -597,6 +597,17 @@ impl StoreTx for SqliteTx<'_> {
         )
     }
 
+    fn payments_of(&mut self, key: CardKey, limit: u32) -> Result<Vec<PaymentRecord>, StoreError> {
+        self.rows(
+            &format!(
+                "SELECT {PAYMENT_COLUMNS} FROM payments WHERE prefix = ?1 AND token = ?2
+                 ORDER BY created DESC, rowid DESC LIMIT ?3"
+            ),
+            params![key.prefix, key.token, limit],
+            read_payment,
+        )
+    }
+
     fn payments(&mut self) -> Result<Vec<PaymentRecord>, StoreError> {
         self.rows(
             &format!("SELECT {PAYMENT_COLUMNS} FROM payments ORDER BY rowid"),

@@ -1,24 +1,34 @@
 //! `paycode serve [--addr 127.0.0.1:8080] [--db paycode.db] [--www www]
-//! [--charge-rate 50] [--charge-burst 100] [--utc-offset +08:00]`.
+//! [--demo] [--merchant-rate 50] [--merchant-burst 100] [--client-rate 50]
+//! [--client-burst 100] [--userpaying-seconds 60] [--utc-offset +08:00]`.
 
 use std::net::SocketAddr;
 
 use serde_json::json;
 
-use super::{prepare, serve_until, ServeError, ServerConfig};
+use super::{status, Output};
 use crate::allowance::UtcOffset;
-use crate::cli::{status, Output};
+use crate::server::{bind, ServeError, ServerConfig};
 
 pub const HELP: &str = "\
-paycode serve — the demo issuer over HTTP: the wallet (www/) and the till
-(cashier.html) with a JSON API, on the same database as the other commands.
+paycode serve — the issuer over HTTP: the signed merchant API (/v1/, see
+docs/MERCHANT_API.md), the wallet (www/) and the till (cashier.html), on the
+same database as the other commands.
 
   --addr ADDR           where to listen (default 127.0.0.1:8080; port 0 = any)
   --db PATH             database file (default ./paycode.db)
   --www DIR             static files (default ./www)
-  --charge-rate N       charges per second per client address (default 50;
+  --demo                the demo routes: POST /api/cards (cards with money
+                        on them) and POST /api/demo/till (a merchant and
+                        its key for the cashier page)
+  --merchant-rate N     signed requests per second per merchant (default 50;
                         0 turns the limit off)
-  --charge-burst N      charges at once per client address (default 100)
+  --merchant-burst N    signed requests at once per merchant (default 100)
+  --client-rate N       unauthenticated requests per second per client
+                        address (default 50; 0 turns the limit off)
+  --client-burst N      the same, at once (default 100)
+  --userpaying-seconds N  how long a payment waits for the payer's PIN
+                        (default 60)
   --utc-offset +08:00   the issuer's time zone for the daily no-PIN count
 
 Prints the URLs once listening; stops cleanly on Ctrl-C or SIGTERM.
@@ -57,12 +67,19 @@ fn parse(words: &[String]) -> Result<ServerConfig, Output> {
             Some((n, v)) => (n, Some(v.to_owned())),
             None => (word.as_str(), None),
         };
+        if word == "--demo" {
+            config.demo = true;
+            continue;
+        }
         let known = [
             "--addr",
             "--db",
             "--www",
-            "--charge-rate",
-            "--charge-burst",
+            "--merchant-rate",
+            "--merchant-burst",
+            "--client-rate",
+            "--client-burst",
+            "--userpaying-seconds",
             "--utc-offset",
         ];
         if !known.contains(&name) {
@@ -85,24 +102,19 @@ fn parse(words: &[String]) -> Result<ServerConfig, Output> {
             }
             "--db" => config.db = value.into(),
             "--www" => config.www = value.into(),
-            "--charge-rate" => {
-                config.charge_rate.per_second = value
-                    .parse::<f64>()
+            "--merchant-rate" => config.merchant_rate.per_second = rate(name, &value)?,
+            "--merchant-burst" => config.merchant_rate.burst = burst(name, &value)?,
+            "--client-rate" => config.client_rate.per_second = rate(name, &value)?,
+            "--client-burst" => config.client_rate.burst = burst(name, &value)?,
+            "--userpaying-seconds" => {
+                config.payments.userpaying_seconds = value
+                    .parse::<u64>()
                     .ok()
-                    .filter(|r| r.is_finite() && *r >= 0.0)
-                    .ok_or_else(|| {
-                        bad_value(name, "a number of charges per second, 0 = no limit")
-                    })?
-            }
-            "--charge-burst" => {
-                config.charge_rate.burst = value
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|b| *b >= 1)
-                    .ok_or_else(|| bad_value(name, "a whole number from 1"))?
+                    .filter(|s| (1..=86_400).contains(s))
+                    .ok_or_else(|| bad_value(name, "whole seconds from 1 to 86400"))?
             }
             _ => {
-                config.verifier.allowance.offset = UtcOffset::parse(&value)
+                config.payments.verifier.allowance.offset = UtcOffset::parse(&value)
                     .ok_or_else(|| bad_value(name, "use a form like +08:00, -05:30 or UTC"))?
             }
         }
@@ -110,8 +122,24 @@ fn parse(words: &[String]) -> Result<ServerConfig, Output> {
     Ok(config)
 }
 
+fn rate(name: &str, value: &str) -> Result<f64, Output> {
+    value
+        .parse::<f64>()
+        .ok()
+        .filter(|r| r.is_finite() && *r >= 0.0)
+        .ok_or_else(|| bad_value(name, "a number of requests per second, 0 = no limit"))
+}
+
+fn burst(name: &str, value: &str) -> Result<u32, Output> {
+    value
+        .parse::<u32>()
+        .ok()
+        .filter(|b| *b >= 1)
+        .ok_or_else(|| bad_value(name, "a whole number from 1"))
+}
+
 /// Runs `paycode serve` until Ctrl-C or SIGTERM.
-pub fn run_command(words: &[String]) -> Output {
+pub(super) fn run_command(words: &[String]) -> Output {
     let config = match parse(words) {
         Ok(c) => c,
         Err(out) => return out,
@@ -133,20 +161,22 @@ pub fn run_command(words: &[String]) -> Output {
 }
 
 async fn serve_forever(config: ServerConfig) -> Result<(), ServeError> {
-    let (listener, app, db) = prepare(&config).await?;
-    let addr = listener.local_addr().map_err(ServeError::Io)?;
+    let server = bind(&config).await?;
+    let addr = server.addr()?;
     // Scripts and tests read the real port from the first line.
     println!("paycode serve: listening on http://{addr}/");
     println!("  wallet:  http://{addr}/");
     println!("  cashier: http://{addr}/cashier.html");
+    println!("  merchant API: http://{addr}/v1/");
     println!("  database: {}", config.db.display());
+    if config.demo {
+        println!("  demo routes: POST /api/cards, POST /api/demo/till");
+    }
     if !addr.ip().is_loopback() {
         println!("  warning: plain http on a non-loopback address; card links cross the network unencrypted");
     }
     println!("Ctrl-C to stop.");
-    let result = serve_until(listener, app, stop_signal()).await;
-    db.close().await;
-    result
+    server.serve_until(stop_signal()).await
 }
 
 /// Ctrl-C, or SIGTERM (what `kill` and service managers send).
@@ -197,10 +227,17 @@ mod tests {
             "--db=x.db",
             "--www",
             "site",
-            "--charge-rate",
+            "--merchant-rate",
             "0",
-            "--charge-burst",
+            "--merchant-burst",
             "7",
+            "--client-rate",
+            "2.5",
+            "--client-burst",
+            "3",
+            "--userpaying-seconds",
+            "2",
+            "--demo",
             "--utc-offset",
             "UTC",
         ]))
@@ -208,12 +245,19 @@ mod tests {
         assert_eq!(c.addr, "127.0.0.1:0".parse().unwrap());
         assert_eq!(c.db, std::path::PathBuf::from("x.db"));
         assert_eq!(c.www, std::path::PathBuf::from("site"));
-        assert_eq!(c.charge_rate.per_second, 0.0);
-        assert_eq!(c.charge_rate.burst, 7);
-        assert_eq!(c.verifier.allowance.offset, UtcOffset::UTC);
+        assert_eq!(c.merchant_rate.per_second, 0.0);
+        assert_eq!(c.merchant_rate.burst, 7);
+        assert_eq!(c.client_rate.per_second, 2.5);
+        assert_eq!(c.client_rate.burst, 3);
+        assert_eq!(c.payments.userpaying_seconds, 2);
+        assert!(c.demo);
+        assert_eq!(c.payments.verifier.allowance.offset, UtcOffset::UTC);
         let d = parse(&[]).unwrap();
         assert_eq!(d.addr, "127.0.0.1:8080".parse().unwrap());
-        assert_eq!(d.charge_rate, RateLimit::default());
+        assert_eq!(d.merchant_rate, RateLimit::default());
+        assert_eq!(d.client_rate, RateLimit::default());
+        assert_eq!(d.payments.userpaying_seconds, 60);
+        assert!(!d.demo);
     }
 
     #[test]
@@ -221,9 +265,17 @@ mod tests {
         assert_eq!(error_kind(&words(&["--port", "1"])), "unknown_option");
         assert_eq!(error_kind(&words(&["--addr"])), "missing_value");
         assert_eq!(error_kind(&words(&["--addr", "localhost"])), "bad_value");
-        assert_eq!(error_kind(&words(&["--charge-rate", "-1"])), "bad_value");
-        assert_eq!(error_kind(&words(&["--charge-rate", "NaN"])), "bad_value");
-        assert_eq!(error_kind(&words(&["--charge-burst", "0"])), "bad_value");
+        assert_eq!(error_kind(&words(&["--merchant-rate", "-1"])), "bad_value");
+        assert_eq!(error_kind(&words(&["--client-rate", "NaN"])), "bad_value");
+        assert_eq!(error_kind(&words(&["--merchant-burst", "0"])), "bad_value");
+        assert_eq!(
+            error_kind(&words(&["--userpaying-seconds", "0"])),
+            "bad_value"
+        );
+        assert_eq!(
+            error_kind(&words(&["--charge-rate", "1"])),
+            "unknown_option"
+        );
         assert_eq!(error_kind(&words(&["--utc-offset", "Mars"])), "bad_value");
         assert_eq!(parse(&words(&["--help"])).unwrap_err().status, 0);
     }

@@ -1,0 +1,155 @@
+//! The demo routes of `paycode serve --demo`: cards for the wallet page
+//! with money on them, and a merchant with its key for the cashier page.
+//! Without `--demo` they do not exist (404).
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::Json;
+use paycode_wallet::core::code::Layout;
+use paycode_wallet::core::funding::Funding;
+use paycode_wallet::core::limits::DEFAULT_PERIOD;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::db::Db;
+use super::error::ApiError;
+use super::handlers::stored_funding;
+use super::pin::{self, PinHash};
+use super::request::{is_json, RawBody};
+use crate::ledger::topup;
+use crate::money::Fen;
+use crate::provision::{provision, NewCard, ProvisionError};
+use crate::secret::SecretKey;
+use crate::store::{MerchantRecord, Store, StoreError, StoredPin, TxMode};
+use crate::verifier::random_id;
+
+const DEMO_ISSUER: &str = "Demo Bank";
+const DEMO_FUNDING: [&str; 2] = ["balance", "debit:ICBC:1234"];
+/// What a demo card starts with: its balance, and its demo-bank account.
+const DEMO_MONEY: [Fen; 2] = [Fen::from_yuan(1000, 0), Fen::from_yuan(5000, 0)];
+const DEMO_SHOP: &str = "Demo shop";
+const MAX_NAME_CHARS: usize = 64;
+
+type AppDb = State<Arc<Db>>;
+
+fn store_error(e: StoreError) -> ApiError {
+    ApiError::from(e)
+}
+
+/// `POST /api/cards`: a new demo card, its PIN and its money. The body is
+/// ignored (the wallet sends none) but still limited in size.
+pub(crate) async fn create_card(State(db): AppDb, _body: RawBody) -> Result<Json<Value>, ApiError> {
+    let pin = pin::new_demo_pin();
+    let pin_text = pin.clone();
+    let hash = tokio::task::spawn_blocking(move || PinHash::new(&pin_text))
+        .await
+        .map_err(ApiError::internal)?;
+    let now = super::now();
+    let created = db
+        .with_store(move |store| -> Result<_, ProvisionError> {
+            let funding = DEMO_FUNDING
+                .iter()
+                .map(|s| Funding::parse(s))
+                .collect::<Result<_, _>>()
+                .map_err(|e| ProvisionError::Store(StoreError::Corrupt(e.to_string())))?;
+            let record = provision(
+                store,
+                NewCard {
+                    issuer: DEMO_ISSUER.into(),
+                    layout: Layout::DEFAULT,
+                    period: DEFAULT_PERIOD,
+                    funding,
+                    at: now,
+                    fall_through: false,
+                },
+            )?;
+            // A crash between the two commits leaves a card without a PIN
+            // or money; its link was never handed out.
+            let mut tx = store.begin(TxMode::Write)?;
+            tx.insert_pin(
+                record.key,
+                &StoredPin {
+                    salt: hash.salt.to_vec(),
+                    hash: hash.hash.to_vec(),
+                    rounds: hash.rounds,
+                },
+            )?;
+            for (index, amount) in DEMO_MONEY.iter().enumerate() {
+                if let Some(account) = record.source_account(index as u8) {
+                    topup(tx.as_mut(), account, *amount, now)
+                        .map_err(|e| ProvisionError::Store(StoreError::Database(e.to_string())))?;
+                }
+            }
+            tx.commit()?;
+            Ok(record)
+        })
+        .await
+        .map_err(|_| ApiError::internal("the writer did not answer"))?
+        .map_err(|e| match e {
+            ProvisionError::Store(e) => store_error(e),
+            other => ApiError::internal(other),
+        })?;
+    let card = created.to_card();
+    Ok(Json(json!({
+        "link": card.to_link(),
+        "token": created.key.token,
+        "prefix": created.key.prefix,
+        "length": created.length,
+        "period": created.period,
+        "issued_at": created.created,
+        "pin": pin.as_str(),
+        "funding": (0..created.funding.len())
+            .map(|i| stored_funding(&created.funding, i as u8))
+            .collect::<Vec<_>>(),
+    })))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TillBody {
+    #[serde(default)]
+    name: Option<String>,
+}
+
+/// `POST /api/demo/till [{"name"}]` → `{"merchant", "name", "key"}`: a new
+/// demo merchant and its API key, for the cashier page to import as a
+/// non-extractable WebCrypto key. The key is in this answer only.
+pub(crate) async fn create_till(
+    State(db): AppDb,
+    headers: HeaderMap,
+    body: RawBody,
+) -> Result<Json<Value>, ApiError> {
+    let body: TillBody = if body.0.iter().all(u8::is_ascii_whitespace) {
+        TillBody::default()
+    } else if !is_json(&headers) {
+        return Err(ApiError::unsupported_media_type());
+    } else {
+        super::request::decode(&body.0)?
+    };
+    let name = match body.name.as_deref().map(str::trim) {
+        None | Some("") => DEMO_SHOP.to_owned(),
+        Some(n) if n.chars().count() > MAX_NAME_CHARS || n.chars().any(char::is_control) => {
+            return Err(ApiError::invalid(
+                "bad_name",
+                format!("a merchant name is 1 to {MAX_NAME_CHARS} characters, without control characters"),
+            ))
+        }
+        Some(n) => n.to_owned(),
+    };
+    let now = super::now();
+    let merchant = MerchantRecord {
+        id: random_id("m_", 8),
+        name,
+        api_key: SecretKey::generate(),
+        created: now,
+    };
+    let key_hex = hex::encode(merchant.api_key.as_bytes());
+    let (id, name) = (merchant.id.clone(), merchant.name.clone());
+    db.write(move |tx, _| tx.insert_merchant(&merchant).map_err(ApiError::from))
+        .await?;
+    Ok(Json(
+        json!({ "merchant": id, "name": name, "key": key_hex }),
+    ))
+}
