@@ -94,6 +94,15 @@ impl SqliteStore {
         // FULL: a committed approval survives a power cut, not only a crash.
         conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
             .map_err(db_err)?;
+        // A payment touches about eight B-tree pages at random places
+        // (payment, nonce, postings, card state, allowance); a group commit
+        // writes each touched page to the WAL once. Checkpointing every
+        // 10,000 pages (about 40 MB) instead of SQLite's 1,000 copies a hot
+        // page into the database once per many commits rather than once per
+        // few, and a 64 MiB page cache keeps the indexes in memory: together
+        // the signed load runs about 15% faster (docs/BENCHMARKS.md).
+        conn.execute_batch("PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 10000;")
+            .map_err(db_err)?;
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(db_err)?;
