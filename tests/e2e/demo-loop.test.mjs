@@ -12,7 +12,7 @@ import { launch, phoneContext } from './lib/browser.mjs';
 import { run } from './lib/issuer.mjs';
 import { startServe } from './lib/serve.mjs';
 import { revealDigits, waitForCode } from './lib/fixture.mjs';
-import { enterSale, nextCode, openTill, waitForVerdict } from './lib/cashier.mjs';
+import { enterSale, nextCode, openTill, recentRows, waitForVerdict } from './lib/cashier.mjs';
 import { dumpBrowserState, secretForms } from './lib/secrets.mjs';
 
 /** Types the code and amount into the till as a scanner would (Enter submits); resolves to the final verdict. */
@@ -86,7 +86,7 @@ test('demo PIN and recent payments: the wallet shows its PIN, past 300.00 the ti
     const pin = (await phone.textContent('#demo-pin-value')).trim();
     assert.match(card.pin, /^\d{6}$/, 'the demo issuer gave no PIN: test premise broken');
     assert.equal(pin, card.pin, 'the wallet shows another PIN than the issuer gave');
-    assert.match((await phone.textContent('#demo-pin')).replace(/\s+/g, ' '), /Demo PIN: \d{6} — the till asks for it/);
+    assert.match((await phone.textContent('#demo-pin')).replace(/\s+/g, ' '), /Demo PIN: \d{6} — for confirming payments past the no-PIN allowance \(never typed at the till\)/);
 
     // The history section answers at once for a new card: empty.
     await phone.waitForSelector('#history:not([hidden])', { timeout: 10_000 });
@@ -121,6 +121,23 @@ test('demo PIN and recent payments: the wallet shows its PIN, past 300.00 the ti
     const big = await waitForPayment(phone, '¥300.01', 15_000);
     assert.equal(big.result, 'Approved');
     assert.deepEqual((await historyRows(phone)).map((row) => row.amount), ['¥300.01', '¥12.50']);
+
+    // The till reverses the first sale; the wallet says so in its own words.
+    const small = (await recentRows(till.page)).find((row) => row.amount.includes('12.50'));
+    assert.ok(small, 'the ¥12.50 sale is not in the till\'s Recent payments');
+    await till.page.locator(`#recent-list li[data-out-trade-no="${small.outTradeNo}"] .reverse`).click();
+    await till.page.waitForFunction(
+      (no) => document.querySelector(`#recent-list li[data-out-trade-no="${no}"]`)?.dataset.status === 'REVERSED',
+      small.outTradeNo,
+      { timeout: 15_000 },
+    );
+    await phone.click('#history-refresh');
+    await phone.waitForFunction(
+      () => [...document.querySelectorAll('#history-list .payment')].some((li) => li.querySelector('.result')?.textContent === 'Reversed, money back'),
+      null,
+      { timeout: 10_000 },
+    );
+    assert.deepEqual((await historyRows(phone)).map((row) => row.result), ['Approved', 'Reversed, money back']);
 
     // After a reload: the same PIN, the history loaded on open; both in Chinese too.
     await phone.reload();

@@ -55,8 +55,17 @@ function timeText(seconds) {
   }).format(new Date(seconds * 1000));
 }
 
+const RESULT_TEXT = {
+  approved: 'paidApproved',
+  pin_required: 'paidPinWaiting',
+  failed: 'paidFailed',
+  closed: 'paidClosed',
+  reversed: 'paidReversed',
+  refunded: 'paidRefunded',
+};
+
 function resultText(result) {
-  return t(result === 'approved' ? 'paidApproved' : result === 'pin_required' ? 'paidPinWaiting' : 'paidUnknown');
+  return t(RESULT_TEXT[result] ?? 'paidUnknown');
 }
 
 function row(charge) {
