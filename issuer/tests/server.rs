@@ -412,6 +412,7 @@ async fn a_userpaying_payment_confirmed_in_time_succeeds() {
     assert_eq!(balance_fen(&db, &card, 0), before - 35_000);
     let (code, v) = cli(&db, &["payment", "confirm", "pay_nope"]);
     assert_eq!((code, v["error"].as_str()), (1, Some("NOT_FOUND")), "{v}");
+    assert_eq!(v["message"], "no payment has this payment id", "{v}");
     assert_ledger_clean(&db);
     server.shutdown().await.unwrap();
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::{args, open_store, status, ArgError, Failure, Output};
 use crate::bank::DemoBank;
-use crate::payments::{PaymentConfig, PaymentError, PaymentService};
+use crate::payments::{ErrorCode, PaymentConfig, PaymentError, PaymentService};
 use crate::store::{Store, TxMode};
 
 pub(super) fn cmd_payment(words: &[String], now: u64) -> Result<Output, Failure> {
@@ -23,6 +23,12 @@ pub(super) fn cmd_payment(words: &[String], now: u64) -> Result<Output, Failure>
     let mut store = open_store(&a)?;
     let mut tx = store.begin(TxMode::Write)?;
     let payment = service.confirm(tx.as_mut(), &id, at).map_err(|e| match e {
+        // The service's NOT_FOUND speaks to a merchant of its out_trade_no;
+        // here the operator gave a payment id.
+        PaymentError::Refused(ErrorCode::NotFound) => Failure {
+            kind: ErrorCode::NotFound.as_str().to_owned(),
+            message: "no payment has this payment id".to_owned(),
+        },
         PaymentError::Refused(code) => Failure {
             kind: code.as_str().to_owned(),
             message: code.message().to_owned(),
