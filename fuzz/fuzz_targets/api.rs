@@ -15,14 +15,17 @@
 
 #![no_main]
 
+// The server tests' client, the one copy (issuer/tests/server_support/).
+#[path = "../../issuer/tests/server_support/api_client.rs"]
+mod api_client;
 mod common;
 
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
+use api_client::ApiClient;
 use common::{ContentType, Shapes, Subject};
 use libfuzzer_sys::fuzz_target;
-use paycode_issuer::server::client::ApiClient;
 use paycode_issuer::server::{start, RunningServer};
 
 struct Fixture {

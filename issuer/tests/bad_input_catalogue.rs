@@ -809,8 +809,8 @@ fn leak(s: &str) -> &'static str {
 mod server_support;
 
 mod api {
+    use super::server_support::Reply;
     use super::server_support::{self as support, DemoCard, Till};
-    use paycode_issuer::server::client::Reply;
     use paycode_issuer::server::{start, RunningServer};
     use std::path::PathBuf;
 

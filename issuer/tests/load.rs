@@ -2,11 +2,19 @@
 //! `cargo run --release -p paycode-issuer --example load`): distinct valid
 //! codes of many cards over many connections, every one approved once.
 
+// The example's generator itself, with the support files it expects beside it.
+#[path = "server_support/api_client.rs"]
+mod api_client;
+#[path = "../examples/load/run.rs"]
+mod run;
+#[path = "server_support/wallet_codes.rs"]
+mod wallet_codes;
+
 use std::net::SocketAddr;
 
-use paycode_issuer::server::client::ApiClient;
-use paycode_issuer::server::load::{self, LoadConfig};
+use api_client::ApiClient;
 use paycode_issuer::server::{start, RateLimit, ServerConfig};
+use run::LoadConfig;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_charges_over_sixteen_connections_are_all_approved() {
@@ -23,7 +31,7 @@ async fn two_hundred_charges_over_sixteen_connections_are_all_approved() {
         burst: 100_000,
     };
     let server = start(config).await.unwrap();
-    let report = load::run(
+    let report = run::run(
         server.addr(),
         LoadConfig {
             charges: 200,

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::Method;
-use paycode_issuer::server::client::ApiClient;
 use paycode_issuer::server::RateLimit;
 use serde_json::Value;
 use server_support::*;

@@ -16,8 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
-use paycode_issuer::server::client::ApiClient;
-use server_support::{assert_ledger_clean, DemoCard, Till};
+use server_support::{assert_ledger_clean, ApiClient, DemoCard, Till};
 
 const CARDS: usize = 16;
 const WORKERS: usize = 8;

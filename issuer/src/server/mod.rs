@@ -16,12 +16,10 @@
 //! writer thread that commits in groups ([`db`]), reads use a small pool
 //! of read-only connections on blocking threads.
 
-pub mod client;
 mod db;
 mod demo;
 mod error;
 mod handlers;
-pub mod load;
 mod log;
 mod pin;
 mod rate;

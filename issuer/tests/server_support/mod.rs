@@ -2,19 +2,23 @@
 //! tills from its demo routes, and signed requests (`signing::authorization`).
 #![allow(dead_code)] // Each test file uses its own part.
 
+pub mod api_client;
+pub mod wallet_codes;
+
+pub use api_client::{ApiClient, ClientError, Reply};
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hyper::Method;
-use paycode_issuer::server::client::{ApiClient, ClientError, Reply};
-use paycode_issuer::server::load::next_code;
 use paycode_issuer::server::{start, RateLimit, RunningServer, ServerConfig};
 use paycode_issuer::signing::{authorization, RequestParts};
 use paycode_wallet::core::link::Card;
 use rand::distr::{Alphanumeric, SampleString};
 use serde_json::{json, Value};
 use tempfile::TempDir;
+use wallet_codes::next_code;
 
 pub fn repo_www() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../www")

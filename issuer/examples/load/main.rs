@@ -7,11 +7,19 @@
 //! charges / per-card cards, charges distinct valid codes of them and prints
 //! throughput and latency quantiles.
 
+// The client and the wallet's codes are the tests' own (one copy each).
+#[path = "../../tests/server_support/api_client.rs"]
+mod api_client;
+#[allow(dead_code)] // `LoadReport::approved` is for tests/load.rs.
+mod run;
+#[path = "../../tests/server_support/wallet_codes.rs"]
+mod wallet_codes;
+
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use paycode_issuer::server::load::{self, LoadConfig, MAX_PER_CARD};
 use paycode_issuer::server::{start, RateLimit, ServerConfig};
+use run::{LoadConfig, MAX_PER_CARD};
 
 fn usage() -> ExitCode {
     eprintln!(
@@ -85,7 +93,7 @@ async fn main() -> ExitCode {
         "load: {} charges over {} connections, {} per card, against http://{addr}/",
         config.charges, config.connections, config.per_card
     );
-    let report = load::run(addr, config).await;
+    let report = run::run(addr, config).await;
     if let Some(server) = own {
         let _ = server.shutdown().await;
     }

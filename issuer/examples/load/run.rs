@@ -2,6 +2,10 @@
 //! distinct valid codes of them with signed `/v1/payments` over many
 //! connections (a demo merchant each; the server needs `--demo`), and measure.
 //!
+//! The `load` example's engine, and `tests/load.rs` reaches it through
+//! `#[path]`; both provide `api_client` and `wallet_codes` beside it
+//! (from `tests/server_support/`).
+//!
 //! Every code is one a real wallet would show: each card is charged in
 //! order with a rising swipe counter (a new step restarts it), at most
 //! [`MAX_PER_CARD`] times so that every charge stays within the daily
@@ -11,13 +15,15 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
+use paycode_issuer::signing::{authorization, RequestParts};
 use paycode_wallet::core::link::Card;
 use rand::Rng;
 use serde_json::json;
 
-use super::client::{ApiClient, ClientError};
+use super::api_client::{ApiClient, ClientError};
+use super::wallet_codes::{unix_now, wait_next_code};
 
 /// The default daily allowance is 10 charges without PIN per card.
 pub const MAX_PER_CARD: usize = 10;
@@ -89,12 +95,6 @@ impl std::fmt::Display for LoadReport {
         )?;
         write!(f, "results: {:?}", self.results)
     }
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// Provisions the cards, then sends the charges; fails on the first
@@ -187,34 +187,6 @@ async fn new_card(client: &mut ApiClient) -> Result<Card, ClientError> {
 
 type Tally = (BTreeMap<String, usize>, Vec<Duration>);
 
-/// The next code of a card after `last` (step, counter): counter + 1 in the
-/// same step, 0 in a newer one. `None` when this step's counters are used
-/// up (wait for the next step).
-pub fn next_code(card: &Card, last: Option<(u64, u8)>, funding: u8) -> Option<(String, (u64, u8))> {
-    let now = unix_now();
-    let step = card.step_at(now);
-    let counter = match last {
-        Some((s, c)) if s == step => c.checked_add(1)?,
-        _ => 0,
-    };
-    let code = card.code_at(now, counter, funding).ok()?;
-    Some((code.as_str().to_owned(), (step, counter)))
-}
-
-/// [`next_code`], waiting for the next step if needed.
-pub async fn wait_next_code(
-    card: &Card,
-    last: Option<(u64, u8)>,
-    funding: u8,
-) -> (String, (u64, u8)) {
-    loop {
-        if let Some(next) = next_code(card, last, funding) {
-            return next;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
 /// A demo merchant's id and key (`POST /api/demo/till`, `--demo` only).
 async fn new_till(client: &mut ApiClient) -> Result<(String, Vec<u8>), ClientError> {
     let reply = client
@@ -256,10 +228,10 @@ async fn charge_cards(addr: SocketAddr, plan: Vec<(Card, usize)>) -> Result<Tall
                 "currency": "CNY",
             })
             .to_string();
-            let auth = crate::signing::authorization(
+            let auth = authorization(
                 &key,
                 &merchant,
-                &crate::signing::RequestParts {
+                &RequestParts {
                     method: "POST",
                     path_and_query: "/v1/payments",
                     ts: unix_now(),

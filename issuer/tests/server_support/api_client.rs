@@ -1,7 +1,12 @@
-//! A small HTTP/1.1 client for this server's API: one keep-alive connection
-//! per [`ApiClient`], plain http (the server is a loopback demo). Used by
-//! the load program and the tests; anything may be sent, malformed bodies
-//! included, with any headers (signed requests carry `Authorization`).
+//! A small HTTP/1.1 client for the server's API: one keep-alive connection
+//! per [`ApiClient`], plain http (the server is a loopback demo). Anything
+//! may be sent, malformed bodies included, with any headers (signed
+//! requests carry `Authorization`).
+//!
+//! Test tooling, not part of the library: the server tests reach it through
+//! `server_support`, the load example (`examples/load/`) and the fuzz
+//! target `api` through `#[path]`, so there is one copy.
+#![allow(dead_code)] // Each user needs its own part.
 
 use std::net::SocketAddr;
 
