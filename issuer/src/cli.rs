@@ -190,7 +190,9 @@ kinded!(
     crate::provision::ProvisionError,
     paycode_wallet::core::link::LinkError,
     paycode_wallet::core::code::CodeError,
-    crate::verifier::PinError
+    crate::verifier::PinError,
+    crate::till::TillError,
+    crate::till::CredentialsError
 );
 
 fn bad_value(option: &str, why: impl Into<String>) -> Failure {

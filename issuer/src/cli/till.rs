@@ -12,8 +12,8 @@ use super::{status, Failure, KindedError, Output};
 use crate::money::parse_amount;
 use crate::till::wire::PayRequest;
 use crate::till::{
-    new_out_trade_no, Credentials, CredentialsError, Endpoint, EndpointError, SaleOutcome,
-    TillClient, TillConfig, TillError,
+    new_out_trade_no, Credentials, Endpoint, EndpointError, SaleOutcome, TillClient, TillConfig,
+    TillError,
 };
 
 const COMMON: [&str; 5] = [
@@ -23,17 +23,6 @@ const COMMON: [&str; 5] = [
     "poll-interval-ms",
     "poll-for-ms",
 ];
-
-macro_rules! kinded_by_kind {
-    ($($t:ty),*) => {$(
-        impl KindedError for $t {
-            fn error_kind(&self) -> &'static str {
-                self.kind()
-            }
-        }
-    )*};
-}
-kinded_by_kind!(TillError, CredentialsError);
 
 impl KindedError for EndpointError {
     fn error_kind(&self) -> &'static str {
