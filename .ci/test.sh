@@ -38,13 +38,9 @@ wasm_test() { # engine flags...: the whole wallet crate's wasm test suite in one
 }
 chrome() { need chromium && wasm_test --chrome --chromedriver "$(command -v chromedriver)"; }
 firefox() { need firefox && need geckodriver && wasm_test --firefox --geckodriver "$(command -v geckodriver)"; }
-webkit() {
-    # Canvas in CPU memory: under Xvfb WebKitGTK's GL canvas path runs on
-    # Mesa's software GL, where its putImageData shader has been seen to
-    # fail to compile and kill the web process. The CPU path is the one a
-    # headless machine has anyway.
+webkit() { # in the environment of .ci/webkit.env, which says why
     need /usr/bin/WebKitWebDriver && need xvfb-run &&
-        WEBKIT_SKIA_ENABLE_CPU_RENDERING=1 xvfb-run -a .ci/wasm-env wasm-pack test --headless --safari \
+        .ci/webkit-run .ci/wasm-env wasm-pack test --headless --safari \
             --safaridriver /usr/bin/WebKitWebDriver . -p paycode-wallet
 }
 
@@ -64,6 +60,7 @@ browsers() {
     check "browser tests: Chrome (Chromium)" chrome
     check "browser tests: Firefox" firefox
     check "browser tests: WebKit (WebKitGTK)" webkit
+    check "WebKit: the web process survives JavaScriptCore's errno-clobbering signals" tests/webkit/errno-window.sh
 }
 element_e2e() { # engine: <paycode-view> from the npm package, in one engine (tests/e2e/lib/webdriver.mjs)
     E2E_ENGINE=$1 tests/e2e/run.sh tests/e2e/element/paycode-view.test.mjs

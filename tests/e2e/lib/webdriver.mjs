@@ -109,7 +109,16 @@ function webkitDriver() {
   // webdriver.json's binary, with `--automation` only: Debian's MiniBrowser
   // (2.50) refuses `--headless` ("Unknown option") and the session then
   // fails; it runs on an Xvfb display of its own instead.
-  const browserOptions = { binary: need(WEBDRIVER_JSON['webkitgtk:browserOptions'].binary), args: ['--automation'] };
+  // No accelerated 2D canvas: it is what makes the web process compile SkSL
+  // on its main thread, where JavaScriptCore's signals clobber errno and
+  // kill it at random (.ci/webkit.env says more; the wasm suites, which
+  // cannot pass browser options, turn compositing off instead, which would
+  // stall WebKitWebDriver's screenshots of a page that does not change).
+  // tests/webkit/errno-window.sh checks that SkSL never runs here.
+  const browserOptions = {
+    binary: need(WEBDRIVER_JSON['webkitgtk:browserOptions'].binary),
+    args: ['--automation', '--enable-2d-canvas-acceleration=false'],
+  };
   const driver = need(process.env.WEBKIT_WEBDRIVER ?? '/usr/bin/WebKitWebDriver');
   // Canvas in CPU memory: under Xvfb the GL canvas path runs on software GL,
   // where it has been seen to kill the web process.
