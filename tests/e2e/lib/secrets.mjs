@@ -40,8 +40,10 @@ export function secretForms(base32) {
  * Everything the wallet's origin keeps, as one string: IndexedDB (every
  * database, store and record; binary as hex), local/session storage,
  * cookies, the DOM (with form values), the URL, history state, cache keys.
+ * The cookies come from `context` (Playwright) or else the page's own
+ * cookies() (lib/webdriver.mjs pages: the WebDriver cookie list).
  */
-export async function dumpBrowserState(page, context) {
+export async function dumpBrowserState(page, context = null) {
   const inPage = await page.evaluate(async () => {
     const hex = (buf) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, '0')).join('');
     const latin1 = (buf) => String.fromCharCode(...new Uint8Array(buf));
@@ -101,6 +103,6 @@ export async function dumpBrowserState(page, context) {
       caches,
     };
   });
-  const cookies = await context.cookies();
+  const cookies = await (context ? context.cookies() : page.cookies());
   return JSON.stringify({ ...inPage, cookies });
 }
