@@ -47,13 +47,16 @@ export async function dumpBrowserState(page, context = null) {
   const inPage = await page.evaluate(async () => {
     const hex = (buf) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, '0')).join('');
     const latin1 = (buf) => String.fromCharCode(...new Uint8Array(buf));
+    // By tag, not instanceof: Firefox runs WebDriver scripts in a realm of
+    // their own, where the page's ArrayBuffer and CryptoKey are not instances.
+    const tag = (value) => Object.prototype.toString.call(value);
     function plain(value) {
-      if (value instanceof ArrayBuffer) return { hex: hex(value), latin1: latin1(value) };
+      if (tag(value) === '[object ArrayBuffer]') return { hex: hex(value), latin1: latin1(value) };
       if (ArrayBuffer.isView(value)) {
         const buf = value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength);
         return { hex: hex(buf), latin1: latin1(buf) };
       }
-      if (typeof CryptoKey !== 'undefined' && value instanceof CryptoKey) {
+      if (tag(value) === '[object CryptoKey]') {
         return { cryptoKey: { type: value.type, extractable: value.extractable, algorithm: value.algorithm, usages: value.usages } };
       }
       if (Array.isArray(value)) return value.map(plain);
