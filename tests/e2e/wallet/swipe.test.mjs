@@ -1,33 +1,40 @@
-// Swiping the code card (real touch input through CDP, which Chromium turns
-// into pointer events with pointerType "touch") brings a new code within one
-// animation frame; a vertical drag scrolls the page and leaves the code alone.
+// Swiping the code card brings a new code within one animation frame; a
+// vertical drag leaves the code alone. In each engine (E2E_ENGINE), with the
+// input each driver really sends: touch in Chromium (CDP touch events, which
+// it turns into pointer events of pointerType "touch") and Firefox
+// (geckodriver's touch pointer actions); in WebKit a mouse drag, since
+// WebKitWebDriver delivers touch pointer actions as mouse events. The tests'
+// names say which.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFixture, openWallet, waitForCode, barcodePixels, canvasFingerprint, ensureTimeLeft } from './lib/fixture.mjs';
+import { startFixture, openWallet, waitForCode, barcodePixels, canvasFingerprint, ensureTimeLeft } from '../lib/fixture.mjs';
+import { engineFromEnv, openPage } from '../lib/webdriver.mjs';
+
+const ENGINE = engineFromEnv();
+const CLOCK = ENGINE === 'chromium';
+const POINTER = ENGINE === 'webkit' ? 'mouse' : 'touch';
+const INPUT = POINTER === 'touch' ? 'touch swipe' : 'mouse drag (WebKitWebDriver sends no touch)';
 
 let fx;
-let context;
 let page;
-let cdp;
 
 before(async () => {
-  fx = await startFixture();
-  context = await fx.newContext();
-  page = await context.newPage();
-  cdp = await context.newCDPSession(page);
-  await page.clock.install({ time: new Date() }); // so a test can skip a time-step boundary that would blur it
+  fx = await startFixture({ browser: false });
+  page = await openPage(ENGINE);
+  if (CLOCK) await page.clock.install({ time: new Date() }); // so a test can skip a time-step boundary that would blur it
   await openWallet(page, fx.server, await fx.newLink());
   await waitForCode(page);
   // Watch from inside the page: when the finger lifts, and when a new code is announced.
   await page.evaluate(() => {
-    window.__e2e = { ups: [], rotations: [], frame: 0 };
+    window.__e2e = { downs: [], ups: [], rotations: [], frame: 0 };
     // Counts animation frames, so the test can tell whether one went by between the lift and the new code.
     const count = () => {
       window.__e2e.frame += 1;
       requestAnimationFrame(count);
     };
     requestAnimationFrame(count);
+    window.addEventListener('pointerdown', (e) => window.__e2e.downs.push(e.pointerType), true);
     window.addEventListener('pointerup', (e) => window.__e2e.ups.push({ t: performance.now(), frame: window.__e2e.frame, type: e.pointerType }), true);
     window.PayCodeWallet.on('rotated', () => window.__e2e.rotations.push({
       t: performance.now(),
@@ -37,46 +44,40 @@ before(async () => {
   });
 });
 after(async () => {
-  await context?.close();
+  await page?.close();
   await fx?.close();
 });
 
-async function drag(from, to, steps = 8) {
-  const point = (p) => [{ x: p.x, y: p.y, id: 1, radiusX: 8, radiusY: 8, force: 1 }];
-  await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: point(from) });
-  for (let i = 1; i <= steps; i += 1) {
-    const at = { x: from.x + ((to.x - from.x) * i) / steps, y: from.y + ((to.y - from.y) * i) / steps };
-    await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: point(at) });
-  }
-  await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
-}
-
-async function cardCenter() {
-  const box = await page.locator('#card').boundingBox();
-  return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+function cardCenter() {
+  return page.evaluate(() => {
+    const box = document.getElementById('card').getBoundingClientRect();
+    return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+  });
 }
 
 /** No time rotation during the next seconds, and no rotation on record yet. */
 async function quietPeriod() {
-  await ensureTimeLeft(page, 10, { fastForward: true });
+  await ensureTimeLeft(page, 10, { fastForward: CLOCK });
   await page.evaluate(() => {
+    window.scrollTo(0, 0);
     window.__e2e.rotations.length = 0;
+    window.__e2e.downs.length = 0;
     window.__e2e.ups.length = 0;
   });
 }
 
-test('horizontal touch swipe on the card → new code within one animation frame', async () => {
+test(`horizontal ${INPUT} on the card → new code within one animation frame`, async () => {
   await quietPeriod();
   const before = await barcodePixels(page);
   const maskedBefore = await page.textContent('#digits');
   const c = await cardCenter();
-  await drag({ x: c.x + 80, y: c.y }, { x: c.x - 80, y: c.y + 6 });
+  await page.drag({ x: c.x + 80, y: c.y }, { x: c.x - 80, y: c.y + 6 }, { pointerType: POINTER });
   // By the next frame the new code must be drawn.
   const after = await page.evaluate(`new Promise((resolve) => {
     requestAnimationFrame(() => resolve((${canvasFingerprint.toString()})()));
   })`);
   const seen = await page.evaluate(() => window.__e2e);
-  assert.ok(seen.ups.some((u) => u.type === 'touch'), `no touch pointerup reached the page: ${JSON.stringify(seen.ups)}`);
+  assert.ok(seen.ups.some((u) => u.type === POINTER), `no ${POINTER} pointerup reached the page: ${JSON.stringify(seen.ups)}`);
   assert.equal(seen.rotations.length, 1, `expected one rotation, saw ${seen.rotations.length}`);
   const lastUp = seen.ups[seen.ups.length - 1];
   const rotation = seen.rotations[0];
@@ -88,20 +89,30 @@ test('horizontal touch swipe on the card → new code within one animation frame
   assert.ok(rotation.animating >= 1, 'no swipe animation on the card');
   const maskedAfter = await page.textContent('#digits');
   assert.match(maskedAfter, /^\d{4} /);
-  console.log(`swipe → new code in ${delay.toFixed(2)} ms (masked ${maskedBefore} → ${maskedAfter})`);
+  console.log(`${ENGINE}: swipe → new code in ${delay.toFixed(2)} ms (masked ${maskedBefore} → ${maskedAfter})`);
 });
 
-test('vertical drag on the card scrolls and keeps the code', async () => {
+// Only Chromium's touch scrolls the page: geckodriver's touch actions reach
+// the page's handlers but not Firefox's scrolling, and a mouse drag scrolls nowhere.
+const SCROLLS = ENGINE === 'chromium';
+const verticalName = {
+  chromium: 'vertical touch drag on the card scrolls and keeps the code',
+  firefox: 'vertical touch drag on the card keeps the code (geckodriver\'s touch actions do not scroll the page)',
+  webkit: 'vertical mouse drag on the card keeps the code (WebKitWebDriver sends no touch, and a mouse drag does not scroll)',
+}[ENGINE];
+
+test(verticalName, async () => {
   await quietPeriod();
-  await page.evaluate(() => window.scrollTo(0, 0));
   const before = await barcodePixels(page);
   const c = await cardCenter();
-  await drag({ x: c.x, y: c.y + 120 }, { x: c.x + 4, y: c.y - 120 }, 12);
-  await page.waitForTimeout(400); // let the scroll settle
-  const scrolled = await page.evaluate(() => window.scrollY);
-  const rotations = await page.evaluate(() => window.__e2e.rotations.length);
-  assert.ok(scrolled > 0, 'the vertical drag did not scroll the page: test premise broken');
-  assert.equal(rotations, 0, 'a vertical drag changed the code');
+  await page.drag({ x: c.x, y: c.y + 120 }, { x: c.x + 4, y: c.y - 120 }, { steps: 12, pointerType: POINTER });
+  if (SCROLLS) {
+    await page.waitForFunction(() => window.scrollY > 0, null, { timeout: 5_000 })
+      .catch(() => assert.fail('the vertical drag did not scroll the page: test premise broken'));
+  }
+  const seen = await page.evaluate(() => window.__e2e);
+  assert.deepEqual(seen.downs, [POINTER], `the drag did not reach the page as one ${POINTER} pointer: test premise broken`);
+  assert.equal(seen.rotations.length, 0, 'a vertical drag changed the code');
   assert.equal(await barcodePixels(page), before, 'the barcode changed on a vertical drag');
 });
 
