@@ -104,6 +104,9 @@ test(offlineName, async () => {
 });
 
 test('no secret bytes in IndexedDB, localStorage, cookies, DOM, URL, console or requests', async () => {
+  // The wallet as it opens with its stored card (whatever the test before left on screen).
+  await openWallet(page, fx.server);
+  await waitForCode(page);
   const secret = secretOf(link);
   assert.ok(secret && secret.length >= 26, 'the link holds no secret: test premise broken');
   const forms = secretForms(secret);
