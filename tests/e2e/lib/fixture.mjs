@@ -48,7 +48,7 @@ export async function startFixture({ demoIssuer = true, browser: withBrowser = t
  */
 export async function setOffline(page, server, offline) {
   server.setOffline(offline);
-  if (page.engine === 'chromium' || typeof page.context === 'function') await page.context().setOffline(offline);
+  if (typeof page.context === 'function') await page.context().setOffline(offline); // a Playwright page
 }
 
 /** Open the wallet, optionally provisioning `link` through the URL fragment, and wait until it settles. */

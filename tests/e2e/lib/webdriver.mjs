@@ -1,11 +1,12 @@
-// A page in any of the three engines, behind one small interface:
-// Chromium through playwright-core (as the other e2e tests drive it),
-// Firefox through geckodriver and WebKitGTK's MiniBrowser through
-// WebKitWebDriver, both with selenium-webdriver. The engines' options come
-// from webdriver.json (Firefox's as they are; see webkitDriver()).
-// A missing browser or driver is an error, never a skip.
+// A page in any of the three engines, behind one interface: Chromium is
+// Playwright's own page (playwright-core, a phone context), Firefox
+// (geckodriver) and WebKitGTK's MiniBrowser (WebKitWebDriver) are a
+// WebDriverPage (selenium-webdriver; ./webdriver-page.mjs) with the same
+// methods the tests use. The engines' options come from webdriver.json
+// (Firefox's as they are; see webkitDriver()). A missing browser or driver
+// is an error, never a skip.
 //
-//   const page = await openPage('firefox');
+//   const page = await openPage('firefox', { locale: 'zh-CN' });
 //   await page.goto(url);
 //   const title = await page.run(() => document.title);
 //   await page.screenshot({ path: '/tmp/shot.png' });
