@@ -23,6 +23,7 @@ apt_packages=(
     firefox-esr                             # Gecko engine
     webkit2gtk-driver xvfb                  # WebKit engine (WebKitWebDriver)
     fonts-noto-cjk                          # Chinese labels in screenshots, not boxes
+    locales                                 # zh_CN / en_US sources: WebKitGTK's language in the e2e tests
 )
 missing=()
 for p in "${apt_packages[@]}"; do

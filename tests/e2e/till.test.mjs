@@ -10,7 +10,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startFixture, openWallet, waitForCode, revealDigits, ensureTimeLeft, barcodePixels, nextRotation } from './lib/fixture.mjs';
+import { startFixture, openWallet, waitForCode, revealDigits, ensureTimeLeft, barcodePixels, watchRotation } from './lib/fixture.mjs';
 import { decodeImages, measureSymbols } from './lib/decoders.mjs';
 
 const CSS_PX_MM = 0.18;
@@ -272,9 +272,9 @@ test('full screen: a new code (time step) shows at once, bars and digits; opened
   const first = await revealDigits(page);
   await openFull(page);
   assert.equal(await page.textContent('#barcode-full-digits'), first);
-  const rotated = nextRotation(page);
+  const rotation = await watchRotation(page);
   await page.clock.fastForward(60_000);
-  await rotated;
+  await rotation.next();
   await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
   const second = await page.textContent('#barcode-full-digits');
   assert.notEqual(second, first, 'the full screen kept the old digits');

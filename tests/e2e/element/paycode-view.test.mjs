@@ -101,7 +101,7 @@ async function revealDigits() {
 /** Screenshot → zxing-cpp: resolves to {code128: [...], qr: [...]} texts. */
 async function scan(name) {
   const shot = path.join(shots, `${ENGINE}-${name}.png`);
-  await page.screenshot(shot);
+  await page.screenshot({ path: shot });
   const found = (await decodeImages([shot]))[shot];
   return {
     code128: found.filter((b) => /128/.test(b.format)).map((b) => b.text),

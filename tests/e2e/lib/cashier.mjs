@@ -1,4 +1,6 @@
-// Driving the cashier page (www/cashier.html) like a cashier, and asking the
+// Driving the cashier page (www/cashier.html) like a cashier (in any engine's
+// page of lib/webdriver.mjs, but for openTill and phoneWithDemoCard, which
+// watch Playwright's responses), and asking the
 // issuer's CLI what really happened: balances, the ledger check, and the
 // signed query of a sale (`paycode till query` with the till's own key).
 
@@ -42,6 +44,12 @@ export async function enterSale(page, code, amount) {
   await page.fill('#code', '');
   await page.type('#code', code);
   await page.press('#code', 'Enter');
+}
+
+/** Types the code and amount into the till's page as a scanner would (Enter submits); resolves to the final verdict. */
+export async function chargeAtTill(page, code, amount, until = /^(Approved|Declined: .*|Refused: .*)$/) {
+  await enterSale(page, code, amount);
+  return (await waitForVerdict(page, until)).verdict;
 }
 
 /** Waits until the verdict matches `pattern`; resolves to {verdict, detail, saleNo, tone}. */

@@ -1,5 +1,7 @@
 // What every e2e test file needs: www/ served on 127.0.0.1, Chromium, an
 // issuer database, and helpers to drive the wallet page like a person would.
+// The helpers take Playwright's page or a WebDriverPage (lib/webdriver-page.mjs)
+// alike, so the three-engine suite (wallet/) uses them as they are.
 
 import assert from 'node:assert/strict';
 import { mkdtemp } from 'node:fs/promises';
@@ -13,13 +15,14 @@ export const WWW = path.join(ROOT, 'www');
 
 /**
  * Start the server (with a demo issuer answering POST /api/cards from the same
- * database), the browser and a temporary issuer database.
+ * database), Chromium (unless `browser` is false: a test that opens its
+ * pages with lib/webdriver.mjs) and a temporary issuer database.
  */
-export async function startFixture({ demoIssuer = true } = {}) {
+export async function startFixture({ demoIssuer = true, browser: withBrowser = true } = {}) {
   const { db, cleanup } = await issuerDb();
   const mounts = process.env.E2E_PKG_DIR ? { '/pkg/': process.env.E2E_PKG_DIR } : {};
   const server = await serveStatic(WWW, { mounts, demoCard: demoIssuer ? () => provision(db) : null });
-  const browser = await launch();
+  const browser = withBrowser ? await launch() : null;
   const shots = await mkdtemp(path.join(tmpdir(), 'paycode-shots-'));
   return {
     db,
@@ -27,14 +30,25 @@ export async function startFixture({ demoIssuer = true } = {}) {
     browser,
     shots,
     // Two funding sources, so the picker has a real choice.
-    newLink: () => provision(db, ['--issuer', 'Demo Bank', '--funding', 'balance,debit:ICBC:1234']),
+    newLink: (extra = []) => provision(db, ['--issuer', 'Demo Bank', '--funding', 'balance,debit:ICBC:1234', ...extra]),
     newContext: (options) => phoneContext(browser, options),
     async close() {
-      await browser.close();
+      await browser?.close();
       await server.close();
       await cleanup();
     },
   };
+}
+
+/**
+ * Cuts the wallet's network (`offline` true) or gives it back: the server
+ * drops every connection unanswered, and Chromium (Playwright) also goes
+ * offline itself. geckodriver and WebKitWebDriver cannot switch a browser
+ * offline, so for them the unreachable server is the whole of it.
+ */
+export async function setOffline(page, server, offline) {
+  server.setOffline(offline);
+  if (typeof page.context === 'function') await page.context().setOffline(offline); // a Playwright page
 }
 
 /** Open the wallet, optionally provisioning `link` through the URL fragment, and wait until it settles. */
@@ -63,14 +77,26 @@ export async function revealDigits(page) {
   return digits;
 }
 
-/** Resolves when `fn` is called with a `rotated` event (through the public page API). */
-export function nextRotation(page) {
-  return page.evaluate(() => new Promise((resolve) => {
+/**
+ * Starts watching for the next `rotated` event (through the public page
+ * API); resolves to {next()}, which resolves to that event's masked digits.
+ * Watching and waiting are two calls: a WebDriver session runs one command
+ * at a time, so the page cannot be waited on while the test acts on it.
+ */
+export async function watchRotation(page) {
+  await page.evaluate(() => {
+    window.__nextRotation = null;
     const off = window.PayCodeWallet.on('rotated', (event) => {
       off();
-      resolve(event.masked);
+      window.__nextRotation = event.masked;
     });
-  }));
+  });
+  return {
+    next: async () => {
+      await page.waitForFunction(() => window.__nextRotation !== null, null, { timeout: 70_000 });
+      return page.evaluate(() => window.__nextRotation);
+    },
+  };
 }
 
 /** A short fingerprint (SHA-256, hex) of what the barcode canvas shows right now. */
@@ -93,9 +119,9 @@ export async function ensureTimeLeft(page, seconds, { fastForward = false } = {}
   const text = await page.textContent('#countdown');
   const left = Number((text.match(/\d+/) ?? ['0'])[0]);
   if (left >= seconds) return;
-  const rotated = nextRotation(page);
+  const rotation = await watchRotation(page);
   if (fastForward) await page.clock.fastForward(left * 1000 + 200);
-  await rotated;
+  await rotation.next();
 }
 
 /**

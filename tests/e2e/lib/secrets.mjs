@@ -40,18 +40,23 @@ export function secretForms(base32) {
  * Everything the wallet's origin keeps, as one string: IndexedDB (every
  * database, store and record; binary as hex), local/session storage,
  * cookies, the DOM (with form values), the URL, history state, cache keys.
+ * The cookies come from `context` (Playwright) or else the page's own
+ * cookies() (lib/webdriver.mjs pages: the WebDriver cookie list).
  */
-export async function dumpBrowserState(page, context) {
+export async function dumpBrowserState(page, context = null) {
   const inPage = await page.evaluate(async () => {
     const hex = (buf) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, '0')).join('');
     const latin1 = (buf) => String.fromCharCode(...new Uint8Array(buf));
+    // By tag, not instanceof: Firefox runs WebDriver scripts in a realm of
+    // their own, where the page's ArrayBuffer and CryptoKey are not instances.
+    const tag = (value) => Object.prototype.toString.call(value);
     function plain(value) {
-      if (value instanceof ArrayBuffer) return { hex: hex(value), latin1: latin1(value) };
+      if (tag(value) === '[object ArrayBuffer]') return { hex: hex(value), latin1: latin1(value) };
       if (ArrayBuffer.isView(value)) {
         const buf = value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength);
         return { hex: hex(buf), latin1: latin1(buf) };
       }
-      if (typeof CryptoKey !== 'undefined' && value instanceof CryptoKey) {
+      if (tag(value) === '[object CryptoKey]') {
         return { cryptoKey: { type: value.type, extractable: value.extractable, algorithm: value.algorithm, usages: value.usages } };
       }
       if (Array.isArray(value)) return value.map(plain);
@@ -101,6 +106,6 @@ export async function dumpBrowserState(page, context) {
       caches,
     };
   });
-  const cookies = await context.cookies();
+  const cookies = await (context ? context.cookies() : page.cookies());
   return JSON.stringify({ ...inPage, cookies });
 }

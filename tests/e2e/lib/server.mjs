@@ -22,11 +22,18 @@ const TYPES = {
 /**
  * Serve `root`. `mounts` maps a URL prefix to another directory (for example
  * '/pkg/' → a build output elsewhere); `demoCard()` returns a provisioning link.
- * Resolves to {url, close(), requests} where requests counts served paths.
+ * Resolves to {url, close(), requests, setOffline(bool)} where requests
+ * counts served paths; while offline every request's connection is dropped.
  */
 export function serveStatic(root, { mounts = {}, demoCard = null } = {}) {
   const requests = [];
+  let offline = false;
   const server = http.createServer(async (req, res) => {
+    if (offline) {
+      // As unreachable as a network that is gone: no answer, the connection dropped.
+      req.socket.destroy();
+      return;
+    }
     const url = new URL(req.url, 'http://127.0.0.1');
     requests.push(`${req.method} ${url.pathname}`);
     try {
@@ -80,6 +87,11 @@ export function serveStatic(root, { mounts = {}, demoCard = null } = {}) {
       resolve({
         url: `http://127.0.0.1:${port}/`,
         requests,
+        setOffline: (on) => {
+          offline = on;
+          // Kept-alive connections would otherwise go on answering.
+          if (on) server.closeAllConnections?.();
+        },
         close: () => new Promise((done) => {
           server.closeAllConnections?.();
           server.close(() => done());

@@ -1,24 +1,26 @@
-// A page in any of the three engines, behind one small interface:
-// Chromium through playwright-core (as the other e2e tests drive it),
-// Firefox through geckodriver and WebKitGTK's MiniBrowser through
-// WebKitWebDriver, both with selenium-webdriver. The engines' options come
-// from webdriver.json (Firefox's as they are; see webkitDriver()).
-// A missing browser or driver is an error, never a skip.
+// A page in any of the three engines, behind one interface: Chromium is
+// Playwright's own page (playwright-core, a phone context), Firefox
+// (geckodriver) and WebKitGTK's MiniBrowser (WebKitWebDriver) are a
+// WebDriverPage (selenium-webdriver; ./webdriver-page.mjs) with the same
+// methods the tests use. The engines' options come from webdriver.json
+// (Firefox's as they are; see webkitDriver()). A missing browser or driver
+// is an error, never a skip.
 //
-//   const page = await openPage('firefox');
+//   const page = await openPage('firefox', { locale: 'zh-CN' });
 //   await page.goto(url);
 //   const title = await page.run(() => document.title);
-//   await page.screenshot('/tmp/shot.png');
+//   await page.screenshot({ path: '/tmp/shot.png' });
 //   await page.close();
 
 import { spawn } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { Builder } from 'selenium-webdriver';
 import { launch, phoneContext } from './browser.mjs';
 import { ROOT } from './issuer.mjs';
+import { localeEnv } from './locale.mjs';
+import { WebDriverPage, callSource, unwrap } from './webdriver-page.mjs';
 
 export const ENGINES = ['chromium', 'firefox', 'webkit'];
 export const ENGINE_NAMES = { chromium: 'Chromium', firefox: 'Firefox', webkit: 'WebKit (WebKitGTK)' };
@@ -33,44 +35,57 @@ export function engineFromEnv() {
   return engine;
 }
 
-/** Opens a fresh page in `engine`. Resolves to {engine, goto, run, screenshot, close}. */
+/**
+ * Opens a fresh page in `engine` ({width, height} of the window or viewport,
+ * {locale} the browser's language). Chromium's is Playwright's page, the
+ * others a WebDriverPage with the same methods the tests use; each has
+ * engine, run(fn, ...args), cookies() and close() (ends the browser).
+ */
 export function openPage(engine, options = {}) {
   if (engine === 'chromium') return openPlaywright(options);
-  if (engine === 'firefox') return openWebDriver(engine, firefoxDriver(), options);
-  if (engine === 'webkit') return openWebDriver(engine, webkitDriver(), options);
+  if (engine === 'firefox') return openWebDriver(engine, firefoxDriver(options), options);
+  if (engine === 'webkit') return openWebDriver(engine, webkitDriver(options), options);
   throw new Error(`no such engine: ${engine}`);
 }
 
 /**
- * In-page code for run(): `fn` is sent as source text with JSON arguments,
- * may be async, and its JSON result comes back; a throw or rejection in the
- * page rejects run() with the page's message.
+ * Chromium: Playwright's own page in a phone context (360×740 at DPR 3,
+ * touch), with run(), cookies() and a close() that ends the browser; its
+ * `log` holds page errors and console lines.
  */
-function callSource(fn, args) {
-  return `Promise.resolve().then(() => (${fn})(...${JSON.stringify(args)}))
-    .then((value) => ({ value }), (error) => ({ error: error instanceof Error ? \`\${error.message}\n\${error.stack}\` : String(error) }))`;
-}
-
-function afterTwoFrames() {
-  return new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve())));
-}
-
-function unwrap(result) {
-  if (result && 'error' in result) throw new Error(`in the page: ${result.error}`);
-  return result?.value;
-}
-
-async function openPlaywright({ width = 360, height = 740 } = {}) {
+async function openPlaywright({ width = 360, height = 740, locale } = {}) {
   const browser = await launch();
-  const context = await phoneContext(browser, { viewport: { width, height } });
+  const context = await phoneContext(browser, { viewport: { width, height }, ...(locale ? { locale } : {}) });
   const page = await context.newPage();
-  return {
+  return Object.assign(page, {
     engine: 'chromium',
-    goto: (url) => page.goto(url),
-    run: async (fn, ...args) => unwrap(await page.evaluate(callSource(fn, args))),
-    screenshot: (file) => page.screenshot({ path: file }),
+    log: context.log,
+    run: async (fn, ...args) => unwrap(await page.evaluate(callSource(String(fn), args))),
+    cookies: () => context.cookies(),
+    drag: (from, to, options) => playwrightDrag(page, from, to, options),
     close: () => browser.close(),
-  };
+  });
+}
+
+/**
+ * A drag in `steps` moves: touch through CDP (Chromium turns it into
+ * pointer events with pointerType "touch", and scrolls on it), or the mouse.
+ */
+async function playwrightDrag(page, from, to, { steps = 8, pointerType = 'mouse' } = {}) {
+  const along = (i) => ({ x: from.x + ((to.x - from.x) * i) / steps, y: from.y + ((to.y - from.y) * i) / steps });
+  if (pointerType === 'mouse') {
+    await page.mouse.move(from.x, from.y);
+    await page.mouse.down();
+    for (let i = 1; i <= steps; i += 1) await page.mouse.move(along(i).x, along(i).y);
+    await page.mouse.up();
+    return;
+  }
+  const cdp = await page.context().newCDPSession(page);
+  const point = (p) => [{ x: p.x, y: p.y, id: 1, radiusX: 8, radiusY: 8, force: 1 }];
+  await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: point(from) });
+  for (let i = 1; i <= steps; i += 1) await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: point(along(i)) });
+  await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+  await cdp.detach();
 }
 
 function need(file) {
@@ -95,20 +110,22 @@ function onPath(command) {
   throw new Error(`missing: ${command} on PATH (run 'make setup')`);
 }
 
-function firefoxDriver() {
+function firefoxDriver({ locale }) {
   onPath('firefox');
   const geckodriver = process.env.GECKODRIVER ?? onPath('geckodriver');
+  // navigator.languages is the Accept-Language list.
+  const prefs = locale ? { 'intl.accept_languages': locale } : {};
   return {
     command: (port) => [geckodriver, '--host', '127.0.0.1', '--port', String(port)],
-    env: {},
-    capabilities: { browserName: 'firefox', 'moz:firefoxOptions': WEBDRIVER_JSON['moz:firefoxOptions'] },
+    env: async () => ({}),
+    capabilities: { browserName: 'firefox', 'moz:firefoxOptions': { ...WEBDRIVER_JSON['moz:firefoxOptions'], prefs } },
   };
 }
 
-function webkitDriver() {
-  // webdriver.json's binary, with `--automation` only: Debian's MiniBrowser
-  // (2.50) refuses `--headless` ("Unknown option") and the session then
-  // fails; it runs on an Xvfb display of its own instead.
+function webkitDriver({ locale }) {
+  // webdriver.json's binary without its `--headless`: Debian's MiniBrowser
+  // (2.50) has refused it ("Unknown option") and the session then failed;
+  // it runs on an Xvfb display of its own instead.
   // No accelerated 2D canvas: it is what makes the web process compile SkSL
   // on its main thread, where JavaScriptCore's signals clobber errno and
   // kill it at random (.ci/webkit.env says more; the wasm suites, which
@@ -124,7 +141,7 @@ function webkitDriver() {
   // where it has been seen to kill the web process.
   return {
     command: (port) => [onPath('xvfb-run'), '-a', driver, `--port=${port}`],
-    env: { WEBKIT_SKIA_ENABLE_CPU_RENDERING: '1' },
+    env: async () => ({ WEBKIT_SKIA_ENABLE_CPU_RENDERING: '1', ...(locale ? await localeEnv(locale) : {}) }),
     capabilities: { browserName: 'MiniBrowser', 'webkitgtk:browserOptions': browserOptions },
   };
 }
@@ -144,7 +161,7 @@ function freePort() {
 async function startDriver({ command, env }) {
   const port = await freePort();
   const [file, ...args] = command(port);
-  const child = spawn(file, args, { env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(file, args, { env: { ...process.env, ...(await env()) }, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk) => {
     stderr = (stderr + chunk).slice(-4000);
@@ -187,22 +204,5 @@ async function openWebDriver(engine, driverSpec, { width = 480, height = 900 } =
     await driver.stop();
     throw error;
   }
-  return {
-    engine,
-    goto: (url) => session.get(url),
-    run: async (fn, ...args) => unwrap(await session.executeAsyncScript(
-      `const done = arguments[arguments.length - 1]; ${callSource(fn, args)}.then(done);`,
-    )),
-    async screenshot(file) {
-      // WebKitWebDriver's snapshot can be of a frame painted before the last
-      // DOM change (a redrawn canvas seen at its old size): let two frames
-      // pass first, so the one taken shows what the page holds now.
-      await this.run(afterTwoFrames);
-      await writeFile(file, Buffer.from(await session.takeScreenshot(), 'base64'));
-    },
-    async close() {
-      await session.quit().catch(() => {});
-      await driver.stop();
-    },
-  };
+  return new WebDriverPage(engine, session, driver.stop);
 }
