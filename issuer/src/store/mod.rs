@@ -1,9 +1,12 @@
-//! Issuer state behind a small trait, so that the embedded SQLite file can
-//! later be swapped for a server database.
+//! Issuer state behind a small trait: the embedded SQLite file
+//! ([`SqliteStore`], the default) or a PostgreSQL server that many issuer
+//! nodes share ([`PgStore`]); [`DbLocation`] picks one from `--db`.
 //!
 //! Every check-and-update runs inside one [`StoreTx`]: a write transaction
-//! is exclusive (SQLite `BEGIN IMMEDIATE`), which is what makes concurrent
-//! charges of one code approve exactly once, even across processes.
+//! is exclusive for what it checks (SQLite `BEGIN IMMEDIATE`; on
+//! PostgreSQL, row locks on the card and the payment, see
+//! [`postgres`]), which is what makes concurrent charges of one code
+//! approve exactly once, even across processes and nodes.
 //! Dropping a transaction without [`StoreTx::commit`] rolls it back.
 //! [`StoreTx::nested`] opens a savepoint inside a transaction, so a writer
 //! can run many payments in one commit (group commit) and still roll one of
@@ -13,7 +16,9 @@
 //! account's append-only postings (indexed by account), so payments to one
 //! busy merchant only ever insert rows (docs/LEDGER.md).
 
+mod any;
 pub mod memory;
+pub mod postgres;
 mod records;
 pub mod sqlite;
 
@@ -22,7 +27,9 @@ use std::fmt;
 use crate::money::Fen;
 use crate::secret::SecretKey;
 
+pub use any::{AnyStore, DbLocation, DB_ENV, DEFAULT_DB};
 pub use memory::MemoryStore;
+pub use postgres::PgStore;
 pub use records::{
     Account, CardKey, CardRecord, CardState, Journal, JournalKind, Lockout, MerchantRecord,
     PaymentRecord, Posting, RefundRecord, StoredPin, NO_MERCHANT,
