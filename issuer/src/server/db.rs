@@ -14,9 +14,14 @@
 //!
 //! Reads use read-only stores on blocking threads: WAL mode lets them run
 //! while the writer commits. Every SQL statement lives in the store.
+//!
+//! On PostgreSQL the same writer runs the same batches (one transaction,
+//! a savepoint per job, one commit), and readers share the writer's
+//! connection pool. Several nodes may each run a writer on one database:
+//! the store's row locks order their batches where they touch the same
+//! card or merchant number.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -25,7 +30,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::payments::PaymentService;
-use crate::store::{SqliteStore, Store, StoreError, StoreTx, TxMode};
+use crate::store::{AnyStore, DbLocation, SqliteStore, Store, StoreError, StoreTx, TxMode};
 
 /// Read stores kept open between requests.
 const IDLE_READERS: usize = 8;
@@ -49,7 +54,7 @@ struct Done {
 }
 
 type TxJob = Box<dyn FnOnce(&mut dyn StoreTx, &PaymentService) -> Done + Send>;
-type StoreJob = Box<dyn FnOnce(&mut SqliteStore) + Send>;
+type StoreJob = Box<dyn FnOnce(&mut AnyStore) + Send>;
 
 enum Msg {
     /// Batched: runs in a savepoint of the group transaction.
@@ -62,8 +67,8 @@ enum Msg {
 
 pub(crate) struct Db {
     jobs: mpsc::Sender<Msg>,
-    path: PathBuf,
-    readers: Mutex<Vec<SqliteStore>>,
+    location: DbLocation,
+    readers: Mutex<Vec<AnyStore>>,
     stats: Arc<Stats>,
 }
 
@@ -82,8 +87,13 @@ pub(crate) struct DbHandle {
 
 impl DbHandle {
     /// Opens (creating or migrating if needed) the database. Blocking.
-    pub fn open(path: &Path, service: PaymentService) -> Result<DbHandle, StoreError> {
-        let store = SqliteStore::open(path)?;
+    pub fn open(location: &DbLocation, service: PaymentService) -> Result<DbHandle, StoreError> {
+        let store = location.open()?;
+        let readers = match &store {
+            // Readers share the writer's pool.
+            AnyStore::Postgres(pg) => vec![AnyStore::Postgres(pg.clone())],
+            AnyStore::Sqlite(_) => Vec::new(),
+        };
         let (jobs, queue) = mpsc::channel::<Msg>(QUEUE);
         let stats = Arc::new(Stats::default());
         let writer = Writer {
@@ -110,8 +120,8 @@ impl DbHandle {
         Ok(DbHandle {
             db: Arc::new(Db {
                 jobs,
-                path: path.to_owned(),
-                readers: Mutex::new(Vec::new()),
+                location: location.clone(),
+                readers: Mutex::new(readers),
                 stats,
             }),
             thread: Some(thread),
@@ -137,7 +147,7 @@ impl DbHandle {
 }
 
 struct Writer {
-    store: SqliteStore,
+    store: AnyStore,
     service: PaymentService,
     queue: mpsc::Receiver<Msg>,
     stats: Arc<Stats>,
@@ -301,7 +311,7 @@ impl Db {
     pub async fn with_store<R, F>(&self, f: F) -> Result<R, NotCommitted>
     where
         R: Send + 'static,
-        F: FnOnce(&mut SqliteStore) -> R + Send + 'static,
+        F: FnOnce(&mut AnyStore) -> R + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
         let job: StoreJob = Box::new(move |store| {
@@ -318,7 +328,7 @@ impl Db {
     pub async fn read<R, F>(self: &Arc<Self>, f: F) -> Result<R, StoreError>
     where
         R: Send + 'static,
-        F: FnOnce(&mut SqliteStore) -> Result<R, StoreError> + Send + 'static,
+        F: FnOnce(&mut AnyStore) -> Result<R, StoreError> + Send + 'static,
     {
         let db = Arc::clone(self);
         tokio::task::spawn_blocking(move || -> Result<R, StoreError> {
@@ -335,14 +345,31 @@ impl Db {
         &self.stats
     }
 
-    fn take_reader(&self) -> Result<SqliteStore, StoreError> {
-        if let Some(store) = self.readers.lock().ok().and_then(|mut v| v.pop()) {
-            return Ok(store);
+    fn take_reader(&self) -> Result<AnyStore, StoreError> {
+        let mut idle = self
+            .readers
+            .lock()
+            .map_err(|_| StoreError::Database("the reader list is poisoned".into()))?;
+        match &self.location {
+            DbLocation::Postgres(_) => match idle.first() {
+                // One store, one shared pool: every reader is a clone.
+                Some(AnyStore::Postgres(pg)) => Ok(AnyStore::Postgres(pg.clone())),
+                _ => Err(StoreError::Database("no PostgreSQL pool".into())),
+            },
+            DbLocation::Sqlite(path) => match idle.pop() {
+                Some(store) => Ok(store),
+                None => {
+                    drop(idle);
+                    Ok(AnyStore::Sqlite(SqliteStore::open_read_only(path)?))
+                }
+            },
         }
-        SqliteStore::open_read_only(&self.path)
     }
 
-    fn give_back(&self, store: SqliteStore) {
+    fn give_back(&self, store: AnyStore) {
+        if matches!(store, AnyStore::Postgres(_)) {
+            return;
+        }
         if let Ok(mut idle) = self.readers.lock() {
             if idle.len() < IDLE_READERS {
                 idle.push(store);

@@ -25,6 +25,7 @@
 //!   given the same out_trade_no one after the other cannot both miss the
 //!   first's row; payments read by id (or to be swept) are locked
 //!   `FOR UPDATE` (`SKIP LOCKED` for the sweep).
+//!
 //! SERIALIZABLE with retries would need the caller to re-run a payment on
 //! 40001, which the group-commit writer cannot do for one job of a batch.
 //! Lock order is always payment before card. A deadlock between two
@@ -237,7 +238,7 @@ impl Store for PgStore {
         self.runtime
             .call(async { client.batch_execute(begin).await.map_err(pg_err) })?;
         Ok(Box::new(PgTx {
-            conn: Conn::Top(Some(client)),
+            conn: Conn::Top(Some(Box::new(client))),
             runtime: &self.runtime,
             depth: 0,
             write: mode == TxMode::Write,
@@ -249,7 +250,7 @@ impl Store for PgStore {
 /// The transaction's connection: owned by the outermost level, borrowed
 /// by savepoints.
 enum Conn<'a> {
-    Top(Option<Object>),
+    Top(Option<Box<Object>>),
     Nested(&'a Object),
 }
 
@@ -362,7 +363,7 @@ impl Drop for PgTx<'_> {
             // transaction: it must not go back to the pool.
             if let Conn::Top(c) = &mut self.conn {
                 if let Some(c) = c.take() {
-                    drop(Object::take(c));
+                    drop(Object::take(*c));
                 }
             }
         }
