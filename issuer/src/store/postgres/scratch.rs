@@ -39,12 +39,22 @@ pub fn database(label: &str) -> String {
         std::process::id(),
         COUNT.fetch_add(1, Ordering::Relaxed)
     );
+    // On a thread of its own: the caller may be an async test.
+    let create = name.clone();
+    let url = admin.clone();
+    std::thread::spawn(move || create_database(&url, &create))
+        .join()
+        .unwrap_or_else(|_| panic!("cannot create the test database {name}"));
+    with_database(&admin, &name)
+}
+
+fn create_database(admin: &str, name: &str) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a runtime for the test database");
     rt.block_on(async {
-        let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+        let (client, conn) = tokio_postgres::connect(admin, tokio_postgres::NoTls)
             .await
             .unwrap_or_else(|e| panic!("cannot reach the test cluster at {ENV}: {e}"));
         let driver = tokio::spawn(conn);
@@ -55,7 +65,6 @@ pub fn database(label: &str) -> String {
         drop(client);
         let _ = driver.await;
     });
-    with_database(&admin, &name)
 }
 
 /// `url` with its database name replaced by `name`.
