@@ -4,7 +4,9 @@
 # initdb into a temporary folder (as the `postgres` user when run as root:
 # the server refuses to run as root), start it on a free loopback port with
 # its socket in that folder, export its admin URL as PAYCODE_TEST_PG (and
-# PAYCODE_TEST_PG_DATA, PAYCODE_TEST_PG_BIN for tests that restart it), run
+# PAYCODE_TEST_PG_DATA, PAYCODE_TEST_PG_BIN for tests that restart it with
+# `pg_ctl -D "$PAYCODE_TEST_PG_DATA" stop|start`, as the owner of that
+# folder), run
 # the command, then stop the cluster and delete the folder on every exit
 # path, failed or not. The command's exit status is the script's.
 # PAYCODE_PG_FSYNC=on keeps fsync on (benchmarks); tests run with it off,
@@ -42,9 +44,11 @@ for _ in 1 2 3 4 5 6 7 8 9 10; do
     port=$((20000 + RANDOM % 30000))
     # A port something answers on is taken; try another.
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then continue; fi
-    if as_pg "$bin/pg_ctl" -D "$dir/data" -w -t 30 -l "$dir/log" \
-        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=$fsync" \
-        start >/dev/null; then
+    # In the configuration file rather than on the command line, so that a
+    # test may stop the cluster and start it again with plain pg_ctl.
+    printf "port = %s\nunix_socket_directories = '%s'\nlisten_addresses = '127.0.0.1'\nmax_connections = 300\nfsync = %s\n" \
+        "$port" "$dir" "$fsync" | as_pg tee -a "$dir/data/postgresql.conf" >/dev/null
+    if as_pg "$bin/pg_ctl" -D "$dir/data" -w -t 30 -l "$dir/log" start >/dev/null; then
         started=yes
         break
     fi

@@ -60,9 +60,9 @@ postgres() {
     # store contract, payments, verifier and ledger suites on PostgreSQL,
     # and several `paycode serve` nodes on one database. Built with the
     # postgres-tests feature, where a missing server is a failure.
-    check "PostgreSQL: store contract, payments, verifier, ledger, three nodes" \
+    check "PostgreSQL: store contract, payments, verifier, ledger, three nodes, a restart" \
         .ci/pg.sh cargo test -p paycode-issuer --features postgres-tests --quiet \
-        --lib --test payments --test verifier --test ledger --test pg_nodes
+        --lib --test payments --test verifier --test ledger --test pg_nodes --test pg_restart
 }
 fuzz() {
     # A short run of every fuzz target; the recorded 10-million runs use

@@ -116,6 +116,7 @@ fn payment_postings(store: &mut dyn Store) -> usize {
 
 /// Every store; PostgreSQL too with the `postgres-tests` feature.
 fn stores() -> Vec<Box<dyn Store>> {
+    #[allow(unused_mut)]
     let mut all: Vec<Box<dyn Store>> = vec![
         Box::new(MemoryStore::new()),
         Box::new(SqliteStore::open_in_memory().unwrap()),

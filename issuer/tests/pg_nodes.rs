@@ -5,59 +5,18 @@
 //! twice while the others go on. Runs the real binary on 127.0.0.1 with
 //! the `postgres-tests` feature, on the cluster `PAYCODE_TEST_PG` names.
 
+mod pg_support;
 mod server_support;
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::time::Duration;
+
+use pg_support::{spawn_node, Node};
 
 use paycode_issuer::store::postgres::scratch;
 use server_support::{assert_ledger_clean, balance_fen, DemoCard, Till};
-
-struct Node {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn spawn_node(db: &str) -> Node {
-    let www = concat!(env!("CARGO_MANIFEST_DIR"), "/../www");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_paycode"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--www", www, "--db", db])
-        .args(["--demo", "--merchant-rate", "0", "--client-rate", "0"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("paycode serve starts");
-    let (lines, first) = mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = lines.send(line);
-        }
-    });
-    let line = first
-        .recv_timeout(Duration::from_secs(60))
-        .expect("the node prints where it listens");
-    let url = line
-        .strip_prefix("paycode serve: listening on http://")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-    Node {
-        child,
-        addr: url.trim_end_matches('/').parse().unwrap(),
-    }
-}
 
 fn nodes(db: &str, n: usize) -> Vec<Node> {
     (0..n).map(|_| spawn_node(db)).collect()

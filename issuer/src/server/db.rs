@@ -44,7 +44,17 @@ const SWEEP_EVERY: Duration = Duration::from_secs(1);
 /// The batch this job was in did not commit (or never began): nothing of
 /// the job is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct NotCommitted;
+pub(crate) struct NotCommitted {
+    /// The job never ran, because its transaction could not begin (the
+    /// database is down or unreachable): the request may simply be sent
+    /// again later. Otherwise the client cannot tell whether it was done.
+    pub never_ran: bool,
+}
+
+impl NotCommitted {
+    const UNKNOWN: NotCommitted = NotCommitted { never_ran: false };
+    const NEVER_RAN: NotCommitted = NotCommitted { never_ran: true };
+}
 
 /// What a job leaves: whether its savepoint is kept, and how to answer
 /// once the fate of the batch is known (`true`: committed).
@@ -53,7 +63,9 @@ struct Done {
     answer: Box<dyn FnOnce(bool) + Send>,
 }
 
-type TxJob = Box<dyn FnOnce(&mut dyn StoreTx, &PaymentService) -> Done + Send>;
+/// Runs in the group transaction; given `None` when that transaction could
+/// not begin, and then answers at once that it never ran.
+type TxJob = Box<dyn FnOnce(Option<(&mut dyn StoreTx, &PaymentService)>) -> Done + Send>;
 type StoreJob = Box<dyn FnOnce(&mut AnyStore) + Send>;
 
 enum Msg {
@@ -220,7 +232,9 @@ impl Writer {
             }
             Err(e) => {
                 eprintln!("paycode serve: cannot begin a write transaction: {e}");
-                drop(jobs);
+                for job in jobs {
+                    let _ = catch_unwind(AssertUnwindSafe(|| job(None)));
+                }
                 false
             }
         };
@@ -243,7 +257,7 @@ fn run_job(
 ) -> Option<Box<dyn FnOnce(bool) + Send>> {
     let ran = catch_unwind(AssertUnwindSafe(|| -> Result<_, StoreError> {
         let mut savepoint = tx.nested()?;
-        let done = job(savepoint.as_mut(), service);
+        let done = job(Some((savepoint.as_mut(), service)));
         if done.keep {
             savepoint.commit()?;
         }
@@ -287,7 +301,14 @@ impl Db {
         F: FnOnce(&mut dyn StoreTx, &PaymentService) -> Result<R, E> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel::<Result<R, E>>();
-        let job: TxJob = Box::new(move |tx, service| {
+        let job: TxJob = Box::new(move |ctx| {
+            let Some((tx, service)) = ctx else {
+                let _ = reply.send(Err(E::from(NotCommitted::NEVER_RAN)));
+                return Done {
+                    keep: false,
+                    answer: Box::new(|_| {}),
+                };
+            };
             let result = f(tx, service);
             Done {
                 keep: result.is_ok(),
@@ -295,7 +316,7 @@ impl Db {
                     let _ = reply.send(if committed {
                         result
                     } else {
-                        Err(E::from(NotCommitted))
+                        Err(E::from(NotCommitted::UNKNOWN))
                     });
                 }),
             }
@@ -303,8 +324,8 @@ impl Db {
         self.jobs
             .send(Msg::Tx(job))
             .await
-            .map_err(|_| E::from(NotCommitted))?;
-        answer.await.map_err(|_| E::from(NotCommitted))?
+            .map_err(|_| E::from(NotCommitted::NEVER_RAN))?;
+        answer.await.map_err(|_| E::from(NotCommitted::UNKNOWN))?
     }
 
     /// Runs `f` with the whole store on the writer thread, alone.
@@ -320,8 +341,8 @@ impl Db {
         self.jobs
             .send(Msg::Store(job))
             .await
-            .map_err(|_| NotCommitted)?;
-        answer.await.map_err(|_| NotCommitted)
+            .map_err(|_| NotCommitted::NEVER_RAN)?;
+        answer.await.map_err(|_| NotCommitted::UNKNOWN)
     }
 
     /// Runs `f` with a read-only store on a blocking thread.

@@ -210,7 +210,7 @@ mod tests {
         let err = DbLocation::parse("postgres://paycode@127.0.0.1:1/paycode")
             .open()
             .unwrap_err();
-        assert_eq!(err.kind(), "database");
+        assert_eq!(err.kind(), "database_unavailable");
         assert!(err.to_string().contains("cannot connect"), "{err}");
         assert!(started.elapsed() < std::time::Duration::from_secs(20));
         let err = DbLocation::parse("postgres://u@h:notaport/db")

@@ -80,6 +80,10 @@ pub struct ChargeRecord {
 pub enum StoreError {
     /// The database could not be opened, read or written.
     Database(String),
+    /// The database server cannot be reached now (down, restarting, not
+    /// answering): nothing was done, and the same request may be sent
+    /// again later.
+    Unavailable(String),
     /// A stored value is out of range or unreadable.
     Corrupt(String),
     /// Inserting something whose key already exists.
@@ -90,6 +94,7 @@ impl StoreError {
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Database(_) => "database",
+            Self::Unavailable(_) => "database_unavailable",
             Self::Corrupt(_) => "database_corrupt",
             Self::Duplicate => "duplicate",
         }
@@ -100,6 +105,7 @@ impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Database(m) => write!(f, "database error: {m}"),
+            Self::Unavailable(m) => write!(f, "the database is unavailable: {m}"),
             Self::Corrupt(m) => write!(f, "the database holds an unreadable value: {m}"),
             Self::Duplicate => f.write_str("an entry with this key already exists"),
         }

@@ -33,8 +33,9 @@
 //! PostgreSQL (40P01); the job it hits fails alone, in its savepoint.
 //!
 //! No call hangs: connecting, waiting for a pooled connection and each
-//! statement have timeouts, server side and client side, and a failure
-//! is a [`StoreError::Database`] that says what happened.
+//! statement have timeouts, server side and client side. A server that
+//! cannot be reached is [`StoreError::Unavailable`]; any other failure is
+//! a [`StoreError::Database`] that says what happened.
 
 mod rows;
 mod schema;
@@ -117,7 +118,7 @@ impl PgRuntime {
             tokio::time::timeout(CALL_TIMEOUT, fut)
                 .await
                 .unwrap_or_else(|_| {
-                    Err(StoreError::Database(format!(
+                    Err(StoreError::Unavailable(format!(
                         "PostgreSQL did not answer within {} s",
                         CALL_TIMEOUT.as_secs()
                     )))
@@ -181,13 +182,14 @@ impl PgStore {
     fn connection(&self) -> Result<Object, StoreError> {
         let pool = self.pool.clone();
         self.runtime.call(async move {
-            pool.get().await.map_err(|e| {
-                StoreError::Database(match e {
-                    deadpool_postgres::PoolError::Backend(e) => {
-                        format!("cannot connect to PostgreSQL: {}", pg_err(e))
+            pool.get().await.map_err(|e| match e {
+                deadpool_postgres::PoolError::Backend(e) => match pg_err(e) {
+                    StoreError::Unavailable(m) | StoreError::Database(m) => {
+                        StoreError::Unavailable(format!("cannot connect to PostgreSQL: {m}"))
                     }
-                    other => format!("cannot connect to PostgreSQL: {other}"),
-                })
+                    other => other,
+                },
+                other => StoreError::Unavailable(format!("cannot connect to PostgreSQL: {other}")),
             })
         })
     }

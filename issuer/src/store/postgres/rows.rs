@@ -26,6 +26,12 @@ pub(super) fn pg_err(e: tokio_postgres::Error) -> StoreError {
         if *db.code() == SqlState::UNIQUE_VIOLATION {
             return StoreError::Duplicate;
         }
+        // Class 08 (connection exception) and the server shutting down or
+        // starting up: the request did not run.
+        let code = db.code().code();
+        if code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03") {
+            return StoreError::Unavailable(format!("PostgreSQL: {} ({code})", db.message()));
+        }
         return StoreError::Database(format!(
             "PostgreSQL: {} ({})",
             db.message(),
@@ -33,7 +39,7 @@ pub(super) fn pg_err(e: tokio_postgres::Error) -> StoreError {
         ));
     }
     if e.is_closed() {
-        return StoreError::Database("the connection to PostgreSQL is closed".into());
+        return StoreError::Unavailable("the connection to PostgreSQL is closed".into());
     }
     let mut text = e.to_string();
     let mut source = std::error::Error::source(&e);
@@ -42,7 +48,8 @@ pub(super) fn pg_err(e: tokio_postgres::Error) -> StoreError {
         text.push_str(&s.to_string());
         source = s.source();
     }
-    StoreError::Database(format!("PostgreSQL: {text}"))
+    // No answer from the server at all: the connection or I/O failed.
+    StoreError::Unavailable(format!("PostgreSQL: {text}"))
 }
 
 pub(super) fn corrupt(what: &str) -> StoreError {
