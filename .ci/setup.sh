@@ -4,7 +4,7 @@
 # Each step checks first and returns at once when its tool is already there,
 # so a warm machine finishes in a second or two. On a fresh Debian 12 machine
 # it installs, in order: Debian packages (Rust for wasm32, browsers, drivers,
-# a CJK font), rustup's wasm32 target (or, failing that, a wasm32 std for
+# a CJK font, PostgreSQL's server binaries), rustup's wasm32 target (or, failing that, a wasm32 std for
 # Debian's rustc built from its source), wasm-bindgen-cli at the Cargo.lock
 # version, wasm-pack, cargo-fuzz, twiggy, geckodriver, wasm-opt from npm, and the end-to-end test dependencies (npm + PyPI, pinned).
 set -euo pipefail
@@ -34,6 +34,20 @@ if ((${#missing[@]})); then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- PostgreSQL -------------------------------------------------------------
+# The server-database tests start a throw-away cluster of their own
+# (.ci/pg.sh) from the server binaries; Debian's default cluster is not
+# wanted, so it is not created.
+if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+    say "installing PostgreSQL"
+    mkdir -p /etc/postgresql-common
+    [ -e /etc/postgresql-common/createcluster.conf ] ||
+        echo 'create_main_cluster = false' >/etc/postgresql-common/createcluster.conf
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends postgresql >/dev/null
 fi
 
 # --- wasm32 standard library ------------------------------------------------

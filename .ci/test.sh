@@ -3,7 +3,7 @@
 # A section that fails does not stop the others, so one run shows everything;
 # the exit status is non-zero if anything failed. A missing browser or driver
 # is a failure, never a skip.
-#   .ci/test.sh [native|fuzz|browsers|e2e]...   (default: all sections)
+#   .ci/test.sh [native|postgres|fuzz|browsers|e2e]...   (default: all sections)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,6 +54,15 @@ native() {
     check "forgery (release, 10^7 random codes per layout)" \
         cargo test --release --quiet -p paycode-issuer --test forgery
 }
+postgres() {
+    # A throw-away cluster (.ci/pg.sh) around the suites that need one: the
+    # store contract, payments, verifier and ledger suites on PostgreSQL,
+    # and several `paycode serve` nodes on one database. Built with the
+    # postgres-tests feature, where a missing server is a failure.
+    check "PostgreSQL: store contract, payments, verifier, ledger, three nodes, a restart" \
+        .ci/pg.sh cargo test -p paycode-issuer --features postgres-tests --quiet \
+        --lib --test payments --test verifier --test ledger --test pg_nodes --test pg_restart
+}
 fuzz() {
     # A short run of every fuzz target; the recorded 10-million runs use
     # `.ci/fuzz.sh 10000000` (docs/SECURITY.md).
@@ -79,7 +88,7 @@ e2e() {
 }
 
 sections=("$@")
-[ ${#sections[@]} -gt 0 ] || sections=(native fuzz browsers e2e)
+[ ${#sections[@]} -gt 0 ] || sections=(native postgres fuzz browsers e2e)
 for s in "${sections[@]}"; do "$s"; done
 
 echo

@@ -12,8 +12,6 @@ mod payment;
 mod serve;
 mod till;
 
-use std::path::PathBuf;
-
 use paycode_wallet::core::code::Layout;
 use paycode_wallet::core::funding::Funding;
 use paycode_wallet::core::link::Card;
@@ -23,7 +21,7 @@ use serde_json::{json, Value};
 use crate::allowance::UtcOffset;
 use crate::money::parse_amount;
 use crate::provision::{provision, NewCard};
-use crate::store::SqliteStore;
+use crate::store::{AnyStore, DbLocation};
 use crate::verifier::{
     ChargeOutcome, ChargeRequest, FundingUsed, ValidCode, Verifier, VerifierConfig, VerifyOutcome,
 };
@@ -105,7 +103,10 @@ COMMANDS
       unresolved or error. query, reverse and refund print the answer.
 
 COMMON OPTIONS
-  --db PATH           database file (default ./paycode.db; created if missing)
+  --db PATH|URL       the database: an SQLite file (created if missing) or a
+                      PostgreSQL URL, postgres://user@host:port/db (its
+                      schema is made or migrated on first use); default
+                      $PAYCODE_DB, else ./paycode.db
   --utc-offset +08:00 the issuer's time zone for the daily no-PIN count
                       (default Asia/Shanghai, +08:00)
   --at                issuer time in unix seconds (default: the system clock)
@@ -234,12 +235,13 @@ pub fn run(args: &[String], now: u64) -> Output {
     result.unwrap_or_else(|f| Output::error(&f.kind, f.message))
 }
 
-fn open_store(a: &args::Parsed) -> Result<SqliteStore, Failure> {
-    let path = PathBuf::from(a.get("db").unwrap_or("paycode.db"));
-    Ok(SqliteStore::open(path)?)
+/// `--db`, else `PAYCODE_DB`, else `./paycode.db`: a file path or a
+/// `postgres://` URL.
+fn open_store(a: &args::Parsed) -> Result<AnyStore, Failure> {
+    Ok(DbLocation::from_option(a.get("db")).open()?)
 }
 
-fn verifier(a: &args::Parsed) -> Result<Verifier<SqliteStore>, Failure> {
+fn verifier(a: &args::Parsed) -> Result<Verifier<AnyStore>, Failure> {
     let mut config = VerifierConfig::default();
     if let Some(text) = a.get("utc-offset") {
         config.allowance.offset = UtcOffset::parse(text)

@@ -876,7 +876,11 @@ mod api {
         pub async fn start() -> Server {
             let dir = tempfile::tempdir().expect("temp dir");
             let config = support::config(&dir);
-            let db = config.db.clone();
+            let db = config
+                .db
+                .sqlite_path()
+                .expect("the catalogue runs on SQLite")
+                .to_owned();
             let server = start(config).await.expect("server starts");
             let till = Till::new(server.addr()).await;
             Server {

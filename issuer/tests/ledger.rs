@@ -1,16 +1,28 @@
 //! `paycode merchant add`, `topup`, `balance` and `ledger check`, and each
-//! violation `ledger check` names, made on purpose with raw SQL.
+//! violation `ledger check` names, made on purpose with raw SQL. On SQLite
+//! files; with the `postgres-tests` feature on PostgreSQL databases (the
+//! CLI's `--db postgres://…`), one fresh database per test.
 
 use paycode_issuer::cli::{run, Output};
-use rusqlite::{params, Connection};
 use serde_json::Value;
 
 const T0: u64 = 1_764_100_000;
 
-fn cli(db: &std::path::Path, words: &[&str]) -> (Output, Value) {
+/// A new database for one test: a file in `dir`, or a PostgreSQL URL.
+fn new_db(dir: &tempfile::TempDir) -> String {
+    #[cfg(feature = "postgres-tests")]
+    {
+        let _ = dir;
+        paycode_issuer::store::postgres::scratch::database("ledger")
+    }
+    #[cfg(not(feature = "postgres-tests"))]
+    dir.path().join("issuer.db").display().to_string()
+}
+
+fn cli(db: &str, words: &[&str]) -> (Output, Value) {
     let mut all: Vec<String> = words.iter().map(|w| w.to_string()).collect();
     all.push("--db".into());
-    all.push(db.display().to_string());
+    all.push(db.to_owned());
     let out = run(&all, T0);
     let v = serde_json::from_str(&out.stdout).unwrap();
     (out, v)
@@ -19,14 +31,14 @@ fn cli(db: &std::path::Path, words: &[&str]) -> (Output, Value) {
 /// A database with one card (balance topped up 100.00) and one merchant.
 struct Fixture {
     _dir: tempfile::TempDir,
-    db: std::path::PathBuf,
+    db: String,
     card: String,
     merchant: String,
 }
 
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("issuer.db");
+    let db = new_db(&dir);
     let (out, v) = cli(&db, &["provision", "--funding", "balance,debit:ICBC:1234"]);
     assert_eq!(out.status, 0, "{}", out.stdout);
     let card = v["token"].to_string();
@@ -43,7 +55,7 @@ fn fixture() -> Fixture {
     }
 }
 
-fn violations(db: &std::path::Path) -> (i32, Vec<String>) {
+fn violations(db: &str) -> (i32, Vec<String>) {
     let (out, v) = cli(db, &["ledger", "check"]);
     let kinds = v["violations"]
         .as_array()
@@ -103,40 +115,74 @@ fn merchant_topup_and_balance_commands() {
     assert_eq!(violations(&f.db), (0, vec![]));
 }
 
-fn raw(db: &std::path::Path) -> Connection {
-    Connection::open(db).unwrap()
-}
+/// A connection behind the store's back. The statements below are plain
+/// SQL both databases read, with the tests' own values written in.
+#[cfg(not(feature = "postgres-tests"))]
+struct Raw(rusqlite::Connection);
 
-/// A journal written behind the store's back.
-fn journal(conn: &Connection, kind: &str, reference: &str, legs: &[(&str, i64)]) {
-    conn.execute(
-        "INSERT INTO journals (kind, reference, at) VALUES (?1, ?2, 1)",
-        params![kind, reference],
-    )
-    .unwrap();
-    let id = conn.last_insert_rowid();
-    for (account, amount) in legs {
-        conn.execute(
-            "INSERT INTO accounts (id, created) VALUES (?1, 1) ON CONFLICT DO NOTHING",
-            [account],
-        )
-        .unwrap();
-        conn.execute(
-            "INSERT INTO postings (journal, account, amount_fen) VALUES (?1, ?2, ?3)",
-            params![id, account, amount],
-        )
-        .unwrap();
+#[cfg(not(feature = "postgres-tests"))]
+impl Raw {
+    fn exec(&self, sql: &str) {
+        self.0.execute_batch(sql).unwrap();
     }
 }
 
-fn payment(conn: &Connection, merchant: &str, id: &str, card: &str, status: &str) {
-    conn.execute(
+#[cfg(not(feature = "postgres-tests"))]
+fn raw(db: &str) -> Raw {
+    Raw(rusqlite::Connection::open(db).unwrap())
+}
+
+#[cfg(feature = "postgres-tests")]
+struct Raw {
+    rt: tokio::runtime::Runtime,
+    client: tokio_postgres::Client,
+}
+
+#[cfg(feature = "postgres-tests")]
+impl Raw {
+    fn exec(&self, sql: &str) {
+        self.rt.block_on(self.client.batch_execute(sql)).unwrap();
+    }
+}
+
+#[cfg(feature = "postgres-tests")]
+fn raw(db: &str) -> Raw {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = rt.block_on(async {
+        let (client, conn) = tokio_postgres::connect(db, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        client
+    });
+    Raw { rt, client }
+}
+
+/// A journal written behind the store's back.
+fn journal(conn: &Raw, kind: &str, reference: &str, legs: &[(&str, i64)]) {
+    conn.exec(&format!(
+        "INSERT INTO journals (kind, reference, at) VALUES ('{kind}', '{reference}', 1)"
+    ));
+    for (account, amount) in legs {
+        conn.exec(&format!(
+            "INSERT INTO accounts (id, created) VALUES ('{account}', 1) ON CONFLICT DO NOTHING;
+             INSERT INTO postings (journal, account, amount_fen)
+             VALUES ((SELECT MAX(id) FROM journals), '{account}', {amount})"
+        ));
+    }
+}
+
+fn payment(conn: &Raw, merchant: &str, id: &str, card: &str, status: &str) {
+    let token = card.parse::<u32>().unwrap();
+    conn.exec(&format!(
         "INSERT INTO payments (id, merchant, out_trade_no, fingerprint, amount_fen, currency,
              status, prefix, token, funding_index, funding_kind, funding_label, created)
-         VALUES (?1, ?2, ?1, 'x', 10000, 'CNY', ?3, 13, ?4, 0, 'balance', 'Balance', 1)",
-        params![id, merchant, status, card.parse::<u32>().unwrap()],
-    )
-    .unwrap();
+         VALUES ('{id}', '{merchant}', '{id}', 'x', 10000, 'CNY', '{status}', 13, {token}, 0,
+                 'balance', 'Balance', 1)"
+    ));
 }
 
 #[test]
@@ -200,12 +246,11 @@ fn refunds_above_the_payment_are_named() {
         &[(&card, -10_000), (&shop, 10_000)],
     );
     for (id, amount) in [("ref_1", 8_000), ("ref_2", 8_000)] {
-        conn.execute(
+        conn.exec(&format!(
             "INSERT INTO refunds (id, merchant, out_refund_no, payment, amount_fen, created)
-             VALUES (?1, ?2, ?1, 'pay_1', ?3, 1)",
-            params![id, f.merchant, amount],
-        )
-        .unwrap();
+             VALUES ('{id}', '{}', '{id}', 'pay_1', {amount}, 1)",
+            f.merchant
+        ));
     }
     // The money itself balances: 80.00 went back once, 80.00 more from
     // a top-up of the merchant, so only the refund rule is broken.
@@ -224,7 +269,7 @@ fn refunds_above_the_payment_are_named() {
 #[test]
 fn a_revoked_card_is_refused_until_restored() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("issuer.db");
+    let db = new_db(&dir);
     let (_, v) = cli(&db, &["provision"]);
     let link = v["link"].as_str().unwrap().to_owned();
     let token = v["token"].to_string();

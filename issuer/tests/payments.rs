@@ -13,7 +13,8 @@ use paycode_issuer::payments::{
 };
 use paycode_issuer::secret::SecretKey;
 use paycode_issuer::store::{
-    Account, CardKey, CardRecord, MemoryStore, MerchantRecord, SqliteStore, Store, StoreTx, TxMode,
+    Account, CardKey, CardRecord, DbLocation, MemoryStore, MerchantRecord, SqliteStore, Store,
+    StoreTx, TxMode,
 };
 use paycode_wallet::core::funding::Funding;
 
@@ -113,11 +114,35 @@ fn payment_postings(store: &mut dyn Store) -> usize {
         .count()
 }
 
+/// Every store; PostgreSQL too with the `postgres-tests` feature.
 fn stores() -> Vec<Box<dyn Store>> {
-    vec![
+    #[allow(unused_mut)]
+    let mut all: Vec<Box<dyn Store>> = vec![
         Box::new(MemoryStore::new()),
         Box::new(SqliteStore::open_in_memory().unwrap()),
-    ]
+    ];
+    #[cfg(feature = "postgres-tests")]
+    all.push(Box::new(
+        paycode_issuer::store::PgStore::open(&scratch::database("payments")).unwrap(),
+    ));
+    all
+}
+
+#[cfg(feature = "postgres-tests")]
+use paycode_issuer::store::postgres::scratch;
+
+/// A database that several connections open at once: an SQLite file and,
+/// with the `postgres-tests` feature, a PostgreSQL database. The folder
+/// lives as long as the location is used.
+fn shared_databases(label: &str) -> Vec<(Option<tempfile::TempDir>, DbLocation)> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = DbLocation::from(dir.path().join("issuer.db"));
+    #[allow(unused_mut)]
+    let mut all = vec![(Some(dir), file)];
+    #[cfg(feature = "postgres-tests")]
+    all.push((None, DbLocation::parse(&scratch::database(label))));
+    let _ = label;
+    all
 }
 
 #[test]
@@ -402,39 +427,39 @@ fn a_declining_bank_answers_bank_declined_and_posts_nothing() {
 
 #[test]
 fn eight_tills_paying_one_code_get_one_success_and_seven_auth_code_used() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("issuer.db");
-    let c = card(8, false);
-    world(&mut SqliteStore::open(&path).unwrap(), &c);
-    let auth = code(&c, T0, 0, 0);
-    let barrier = Arc::new(Barrier::new(8));
-    let threads: Vec<_> = (0..8)
-        .map(|i| {
-            let (path, auth, barrier) = (path.clone(), auth.clone(), Arc::clone(&barrier));
-            std::thread::spawn(move || {
-                let mut store = SqliteStore::open(&path).unwrap();
-                let svc = service(Arc::new(DemoBank::new()));
-                barrier.wait();
-                write(&mut store, |tx| {
-                    svc.pay(tx, SHOP_A, &request(&format!("TILL{i}"), &auth, 12), T0)
+    for (_dir, path) in shared_databases("eight_tills") {
+        let c = card(8, false);
+        world(&mut path.open().unwrap(), &c);
+        let auth = code(&c, T0, 0, 0);
+        let barrier = Arc::new(Barrier::new(8));
+        let threads: Vec<_> = (0..8)
+            .map(|i| {
+                let (path, auth, barrier) = (path.clone(), auth.clone(), Arc::clone(&barrier));
+                std::thread::spawn(move || {
+                    let mut store = path.open().unwrap();
+                    let svc = service(Arc::new(DemoBank::new()));
+                    barrier.wait();
+                    write(&mut store, |tx| {
+                        svc.pay(tx, SHOP_A, &request(&format!("TILL{i}"), &auth, 12), T0)
+                    })
+                    .unwrap()
                 })
-                .unwrap()
             })
-        })
-        .collect();
-    let answers: Vec<Payment> = threads.into_iter().map(|t| t.join().unwrap()).collect();
-    let success = answers
-        .iter()
-        .filter(|p| p.status == PaymentStatus::Success)
-        .count();
-    let used = answers
-        .iter()
-        .filter(|p| p.error.as_ref().map(|e| e.code) == Some(ErrorCode::AuthCodeUsed))
-        .count();
-    assert_eq!((success, used), (1, 7), "{answers:?}");
-    let mut store = SqliteStore::open(&path).unwrap();
-    assert_eq!(balance(&mut store, &Account::Card(c.key)), 8800);
-    assert_clean(&mut store);
+            .collect();
+        let answers: Vec<Payment> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        let success = answers
+            .iter()
+            .filter(|p| p.status == PaymentStatus::Success)
+            .count();
+        let used = answers
+            .iter()
+            .filter(|p| p.error.as_ref().map(|e| e.code) == Some(ErrorCode::AuthCodeUsed))
+            .count();
+        assert_eq!((success, used), (1, 7), "{path}: {answers:?}");
+        let mut store = path.open().unwrap();
+        assert_eq!(balance(&mut store, &Account::Card(c.key)), 8800);
+        assert_clean(&mut store);
+    }
 }
 
 /// A bank that tells the test when a debit has begun, then takes its time:
@@ -469,36 +494,36 @@ impl Bank for SlowBank {
 
 #[test]
 fn a_retry_while_the_first_request_still_holds_the_lock_gets_its_payment() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("issuer.db");
-    let c = card(9, false);
-    world(&mut SqliteStore::open(&path).unwrap(), &c);
-    let req = request("T1", &code(&c, T0, 0, 1), 12);
-    let (started, begun) = mpsc::channel();
-    let slow = SlowBank {
-        inner: DemoBank::new(),
-        started: Mutex::new(started),
-    };
-    // The first request outlives the till's patience.
-    slow.inner.set_delay(Duration::from_millis(700));
-    let first = {
-        let (path, req) = (path.clone(), req.clone());
-        std::thread::spawn(move || {
-            let mut store = SqliteStore::open(&path).unwrap();
-            let svc = service(Arc::new(slow));
-            write(&mut store, |tx| svc.pay(tx, SHOP_A, &req, T0)).unwrap()
-        })
-    };
-    begun.recv().unwrap();
-    let mut store = SqliteStore::open(&path).unwrap();
-    let svc = service(Arc::new(DemoBank::new()));
-    let retry = write(&mut store, |tx| svc.pay(tx, SHOP_A, &req, T0 + 10)).unwrap();
-    let first = first.join().unwrap();
-    assert_eq!(first.status, PaymentStatus::Success);
-    assert_eq!(retry, first);
-    assert_eq!(balance(&mut store, &bank_account(&c)), 48_800);
-    assert_eq!(payment_postings(&mut store), 2);
-    assert_clean(&mut store);
+    for (_dir, path) in shared_databases("retry_held") {
+        let c = card(9, false);
+        world(&mut path.open().unwrap(), &c);
+        let req = request("T1", &code(&c, T0, 0, 1), 12);
+        let (started, begun) = mpsc::channel();
+        let slow = SlowBank {
+            inner: DemoBank::new(),
+            started: Mutex::new(started),
+        };
+        // The first request outlives the till's patience.
+        slow.inner.set_delay(Duration::from_millis(700));
+        let first = {
+            let (path, req) = (path.clone(), req.clone());
+            std::thread::spawn(move || {
+                let mut store = path.open().unwrap();
+                let svc = service(Arc::new(slow));
+                write(&mut store, |tx| svc.pay(tx, SHOP_A, &req, T0)).unwrap()
+            })
+        };
+        begun.recv().unwrap();
+        let mut store = path.open().unwrap();
+        let svc = service(Arc::new(DemoBank::new()));
+        let retry = write(&mut store, |tx| svc.pay(tx, SHOP_A, &req, T0 + 10)).unwrap();
+        let first = first.join().unwrap();
+        assert_eq!(first.status, PaymentStatus::Success);
+        assert_eq!(retry, first);
+        assert_eq!(balance(&mut store, &bank_account(&c)), 48_800);
+        assert_eq!(payment_postings(&mut store), 2);
+        assert_clean(&mut store);
+    }
 }
 
 #[test]

@@ -6,7 +6,7 @@ use paycode_issuer::allowance::PinReason;
 use paycode_issuer::money::{parse_amount, Fen};
 use paycode_issuer::secret::SecretKey;
 use paycode_issuer::store::{
-    CardKey, CardRecord, ChargeStatus, MemoryStore, SqliteStore, Store, TxMode,
+    CardKey, CardRecord, ChargeStatus, DbLocation, MemoryStore, SqliteStore, Store, TxMode,
 };
 use paycode_issuer::verifier::{
     ChargeOutcome, ChargeRequest, PinError, RejectReason, Verifier, VerifierConfig, VerifyOutcome,
@@ -47,8 +47,27 @@ fn verifier_with<S: Store>(mut store: S) -> Verifier<S> {
     Verifier::new(store, VerifierConfig::default())
 }
 
-fn verifier() -> Verifier<MemoryStore> {
-    verifier_with(MemoryStore::new())
+/// The store the suite runs on: in memory, or with the `postgres-tests`
+/// feature a fresh PostgreSQL database per verifier (the PostgreSQL
+/// section of .ci/test.sh).
+#[cfg(not(feature = "postgres-tests"))]
+type TestStore = MemoryStore;
+#[cfg(feature = "postgres-tests")]
+type TestStore = paycode_issuer::store::PgStore;
+
+#[cfg(not(feature = "postgres-tests"))]
+fn test_store() -> TestStore {
+    MemoryStore::new()
+}
+
+#[cfg(feature = "postgres-tests")]
+fn test_store() -> TestStore {
+    use paycode_issuer::store::postgres::scratch;
+    paycode_issuer::store::PgStore::open(&scratch::database("verifier")).unwrap()
+}
+
+fn verifier() -> Verifier<TestStore> {
+    verifier_with(test_store())
 }
 
 /// The code the wallet shows at `t` after `counter` swipes.
@@ -565,14 +584,25 @@ fn day_boundary_follows_the_configured_offset() {
 #[test]
 fn threads_with_their_own_connections_approve_a_code_once() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("issuer.db");
-    drop(verifier_with(SqliteStore::open(&path).unwrap()));
+    #[allow(unused_mut)]
+    let mut shared = vec![DbLocation::from(dir.path().join("issuer.db"))];
+    #[cfg(feature = "postgres-tests")]
+    shared.push(DbLocation::parse(
+        &paycode_issuer::store::postgres::scratch::database("verifier_threads"),
+    ));
+    for path in shared {
+        approve_once_across_connections(&path);
+    }
+}
+
+fn approve_once_across_connections(path: &DbLocation) {
+    drop(verifier_with(path.open().unwrap()));
     let code = code_at(T0, 0, 0);
     let approvals: usize = std::thread::scope(|s| {
         let handles: Vec<_> = (0..8)
             .map(|_| {
                 s.spawn(|| {
-                    let store = SqliteStore::open(&path).unwrap();
+                    let store = path.open().unwrap();
                     let mut v = Verifier::new(store, VerifierConfig::default());
                     usize::from(is_approved(&charge(&mut v, &code, "1", T0)))
                 })
@@ -580,5 +610,5 @@ fn threads_with_their_own_connections_approve_a_code_once() {
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).sum()
     });
-    assert_eq!(approvals, 1);
+    assert_eq!(approvals, 1, "{path}");
 }

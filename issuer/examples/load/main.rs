@@ -2,8 +2,9 @@
 //!
 //!   cargo run --release -p paycode-issuer --example load -- --charges 20000 --connections 64
 //!
-//! Starts its own server (fresh database in a temporary folder, no rate
-//! limit) unless `--addr IP:PORT` names a running one, provisions
+//! Starts its own server (fresh database in a temporary folder, or the
+//! database `--db PATH|postgres://…` names; no rate limit) unless
+//! `--addr IP:PORT` names a running one, provisions
 //! charges / per-card cards, charges distinct valid codes of them and prints
 //! throughput and latency quantiles.
 
@@ -19,11 +20,12 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use paycode_issuer::server::{start, RateLimit, ServerConfig};
+use paycode_issuer::store::DbLocation;
 use run::{LoadConfig, MAX_PER_CARD};
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: load [--charges 20000] [--connections 64] [--per-card 1..={MAX_PER_CARD}] [--addr 127.0.0.1:PORT]"
+        "usage: load [--charges 20000] [--connections 64] [--per-card 1..={MAX_PER_CARD}] [--addr 127.0.0.1:PORT | --db PATH|URL]"
     );
     ExitCode::from(2)
 }
@@ -36,6 +38,7 @@ async fn main() -> ExitCode {
         per_card: MAX_PER_CARD,
     };
     let mut target: Option<SocketAddr> = None;
+    let mut db: Option<DbLocation> = None;
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -47,6 +50,10 @@ async fn main() -> ExitCode {
             "--connections" => value.parse().map(|v| config.connections = v).is_ok(),
             "--per-card" => value.parse().map(|v| config.per_card = v).is_ok(),
             "--addr" => value.parse().map(|v| target = Some(v)).is_ok(),
+            "--db" => {
+                db = Some(DbLocation::parse(value));
+                true
+            }
             _ => false,
         };
         if !ok {
@@ -69,7 +76,7 @@ async fn main() -> ExitCode {
             let www = concat!(env!("CARGO_MANIFEST_DIR"), "/../www");
             let mut server_config = ServerConfig::new(
                 SocketAddr::from(([127, 0, 0, 1], 0)),
-                dir.path().join("load.db"),
+                db.unwrap_or_else(|| dir.path().join("load.db").into()),
                 www,
             );
             server_config.client_rate = RateLimit::OFF;

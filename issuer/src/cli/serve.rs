@@ -9,6 +9,7 @@ use serde_json::json;
 use super::{status, Output};
 use crate::allowance::UtcOffset;
 use crate::server::{bind, ServeError, ServerConfig};
+use crate::store::DbLocation;
 
 pub const HELP: &str = "\
 paycode serve — the issuer over HTTP: the signed merchant API (/v1/, see
@@ -16,7 +17,9 @@ docs/MERCHANT_API.md), the wallet (www/) and the till (cashier.html), on the
 same database as the other commands.
 
   --addr ADDR           where to listen (default 127.0.0.1:8080; port 0 = any)
-  --db PATH             database file (default ./paycode.db)
+  --db PATH|URL         database: an SQLite file, or postgres://user@host/db
+                        for PostgreSQL, which many nodes can share (default
+                        $PAYCODE_DB, else ./paycode.db)
   --www DIR             static files (default ./www)
   --demo                the demo routes: POST /api/cards (cards with money
                         on them) and POST /api/demo/till (a merchant and
@@ -52,7 +55,7 @@ fn bad_value(option: &str, why: &str) -> Output {
 fn parse(words: &[String]) -> Result<ServerConfig, Output> {
     let mut config = ServerConfig::new(
         SocketAddr::from(([127, 0, 0, 1], 8080)),
-        "paycode.db",
+        DbLocation::from_option(None),
         "www",
     );
     let mut rest = words.iter();
@@ -100,7 +103,7 @@ fn parse(words: &[String]) -> Result<ServerConfig, Output> {
                     .parse()
                     .map_err(|_| bad_value(name, "use IP:PORT, like 127.0.0.1:8080"))?
             }
-            "--db" => config.db = value.into(),
+            "--db" => config.db = DbLocation::parse(&value),
             "--www" => config.www = value.into(),
             "--merchant-rate" => config.merchant_rate.per_second = rate(name, &value)?,
             "--merchant-burst" => config.merchant_rate.burst = burst(name, &value)?,
@@ -168,7 +171,8 @@ async fn serve_forever(config: ServerConfig) -> Result<(), ServeError> {
     println!("  wallet:  http://{addr}/");
     println!("  cashier: http://{addr}/cashier.html");
     println!("  merchant API: http://{addr}/v1/");
-    println!("  database: {}", config.db.display());
+    // The URL's password, if any, is not printed.
+    println!("  database: {}", config.db);
     if config.demo {
         println!("  demo routes: POST /api/cards, POST /api/demo/till");
     }
@@ -243,7 +247,7 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(c.addr, "127.0.0.1:0".parse().unwrap());
-        assert_eq!(c.db, std::path::PathBuf::from("x.db"));
+        assert_eq!(c.db, DbLocation::Sqlite("x.db".into()));
         assert_eq!(c.www, std::path::PathBuf::from("site"));
         assert_eq!(c.merchant_rate.per_second, 0.0);
         assert_eq!(c.merchant_rate.burst, 7);

@@ -14,9 +14,14 @@
 //!
 //! Reads use read-only stores on blocking threads: WAL mode lets them run
 //! while the writer commits. Every SQL statement lives in the store.
+//!
+//! On PostgreSQL the same writer runs the same batches (one transaction,
+//! a savepoint per job, one commit), and readers share the writer's
+//! connection pool. Several nodes may each run a writer on one database:
+//! the store's row locks order their batches where they touch the same
+//! card or merchant number.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -25,7 +30,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::payments::PaymentService;
-use crate::store::{SqliteStore, Store, StoreError, StoreTx, TxMode};
+use crate::store::{AnyStore, DbLocation, SqliteStore, Store, StoreError, StoreTx, TxMode};
 
 /// Read stores kept open between requests.
 const IDLE_READERS: usize = 8;
@@ -39,7 +44,17 @@ const SWEEP_EVERY: Duration = Duration::from_secs(1);
 /// The batch this job was in did not commit (or never began): nothing of
 /// the job is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct NotCommitted;
+pub(crate) struct NotCommitted {
+    /// The job never ran, because its transaction could not begin (the
+    /// database is down or unreachable): the request may simply be sent
+    /// again later. Otherwise the client cannot tell whether it was done.
+    pub never_ran: bool,
+}
+
+impl NotCommitted {
+    const UNKNOWN: NotCommitted = NotCommitted { never_ran: false };
+    const NEVER_RAN: NotCommitted = NotCommitted { never_ran: true };
+}
 
 /// What a job leaves: whether its savepoint is kept, and how to answer
 /// once the fate of the batch is known (`true`: committed).
@@ -48,8 +63,10 @@ struct Done {
     answer: Box<dyn FnOnce(bool) + Send>,
 }
 
-type TxJob = Box<dyn FnOnce(&mut dyn StoreTx, &PaymentService) -> Done + Send>;
-type StoreJob = Box<dyn FnOnce(&mut SqliteStore) + Send>;
+/// Runs in the group transaction; given `None` when that transaction could
+/// not begin, and then answers at once that it never ran.
+type TxJob = Box<dyn FnOnce(Option<(&mut dyn StoreTx, &PaymentService)>) -> Done + Send>;
+type StoreJob = Box<dyn FnOnce(&mut AnyStore) + Send>;
 
 enum Msg {
     /// Batched: runs in a savepoint of the group transaction.
@@ -62,8 +79,8 @@ enum Msg {
 
 pub(crate) struct Db {
     jobs: mpsc::Sender<Msg>,
-    path: PathBuf,
-    readers: Mutex<Vec<SqliteStore>>,
+    location: DbLocation,
+    readers: Mutex<Vec<AnyStore>>,
     stats: Arc<Stats>,
 }
 
@@ -82,8 +99,13 @@ pub(crate) struct DbHandle {
 
 impl DbHandle {
     /// Opens (creating or migrating if needed) the database. Blocking.
-    pub fn open(path: &Path, service: PaymentService) -> Result<DbHandle, StoreError> {
-        let store = SqliteStore::open(path)?;
+    pub fn open(location: &DbLocation, service: PaymentService) -> Result<DbHandle, StoreError> {
+        let store = location.open()?;
+        let readers = match &store {
+            // Readers share the writer's pool.
+            AnyStore::Postgres(pg) => vec![AnyStore::Postgres(pg.clone())],
+            AnyStore::Sqlite(_) => Vec::new(),
+        };
         let (jobs, queue) = mpsc::channel::<Msg>(QUEUE);
         let stats = Arc::new(Stats::default());
         let writer = Writer {
@@ -110,8 +132,8 @@ impl DbHandle {
         Ok(DbHandle {
             db: Arc::new(Db {
                 jobs,
-                path: path.to_owned(),
-                readers: Mutex::new(Vec::new()),
+                location: location.clone(),
+                readers: Mutex::new(readers),
                 stats,
             }),
             thread: Some(thread),
@@ -137,7 +159,7 @@ impl DbHandle {
 }
 
 struct Writer {
-    store: SqliteStore,
+    store: AnyStore,
     service: PaymentService,
     queue: mpsc::Receiver<Msg>,
     stats: Arc<Stats>,
@@ -210,7 +232,9 @@ impl Writer {
             }
             Err(e) => {
                 eprintln!("paycode serve: cannot begin a write transaction: {e}");
-                drop(jobs);
+                for job in jobs {
+                    let _ = catch_unwind(AssertUnwindSafe(|| job(None)));
+                }
                 false
             }
         };
@@ -233,7 +257,7 @@ fn run_job(
 ) -> Option<Box<dyn FnOnce(bool) + Send>> {
     let ran = catch_unwind(AssertUnwindSafe(|| -> Result<_, StoreError> {
         let mut savepoint = tx.nested()?;
-        let done = job(savepoint.as_mut(), service);
+        let done = job(Some((savepoint.as_mut(), service)));
         if done.keep {
             savepoint.commit()?;
         }
@@ -277,7 +301,14 @@ impl Db {
         F: FnOnce(&mut dyn StoreTx, &PaymentService) -> Result<R, E> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel::<Result<R, E>>();
-        let job: TxJob = Box::new(move |tx, service| {
+        let job: TxJob = Box::new(move |ctx| {
+            let Some((tx, service)) = ctx else {
+                let _ = reply.send(Err(E::from(NotCommitted::NEVER_RAN)));
+                return Done {
+                    keep: false,
+                    answer: Box::new(|_| {}),
+                };
+            };
             let result = f(tx, service);
             Done {
                 keep: result.is_ok(),
@@ -285,7 +316,7 @@ impl Db {
                     let _ = reply.send(if committed {
                         result
                     } else {
-                        Err(E::from(NotCommitted))
+                        Err(E::from(NotCommitted::UNKNOWN))
                     });
                 }),
             }
@@ -293,15 +324,15 @@ impl Db {
         self.jobs
             .send(Msg::Tx(job))
             .await
-            .map_err(|_| E::from(NotCommitted))?;
-        answer.await.map_err(|_| E::from(NotCommitted))?
+            .map_err(|_| E::from(NotCommitted::NEVER_RAN))?;
+        answer.await.map_err(|_| E::from(NotCommitted::UNKNOWN))?
     }
 
     /// Runs `f` with the whole store on the writer thread, alone.
     pub async fn with_store<R, F>(&self, f: F) -> Result<R, NotCommitted>
     where
         R: Send + 'static,
-        F: FnOnce(&mut SqliteStore) -> R + Send + 'static,
+        F: FnOnce(&mut AnyStore) -> R + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
         let job: StoreJob = Box::new(move |store| {
@@ -310,15 +341,15 @@ impl Db {
         self.jobs
             .send(Msg::Store(job))
             .await
-            .map_err(|_| NotCommitted)?;
-        answer.await.map_err(|_| NotCommitted)
+            .map_err(|_| NotCommitted::NEVER_RAN)?;
+        answer.await.map_err(|_| NotCommitted::UNKNOWN)
     }
 
     /// Runs `f` with a read-only store on a blocking thread.
     pub async fn read<R, F>(self: &Arc<Self>, f: F) -> Result<R, StoreError>
     where
         R: Send + 'static,
-        F: FnOnce(&mut SqliteStore) -> Result<R, StoreError> + Send + 'static,
+        F: FnOnce(&mut AnyStore) -> Result<R, StoreError> + Send + 'static,
     {
         let db = Arc::clone(self);
         tokio::task::spawn_blocking(move || -> Result<R, StoreError> {
@@ -335,14 +366,31 @@ impl Db {
         &self.stats
     }
 
-    fn take_reader(&self) -> Result<SqliteStore, StoreError> {
-        if let Some(store) = self.readers.lock().ok().and_then(|mut v| v.pop()) {
-            return Ok(store);
+    fn take_reader(&self) -> Result<AnyStore, StoreError> {
+        let mut idle = self
+            .readers
+            .lock()
+            .map_err(|_| StoreError::Database("the reader list is poisoned".into()))?;
+        match &self.location {
+            DbLocation::Postgres(_) => match idle.first() {
+                // One store, one shared pool: every reader is a clone.
+                Some(AnyStore::Postgres(pg)) => Ok(AnyStore::Postgres(pg.clone())),
+                _ => Err(StoreError::Database("no PostgreSQL pool".into())),
+            },
+            DbLocation::Sqlite(path) => match idle.pop() {
+                Some(store) => Ok(store),
+                None => {
+                    drop(idle);
+                    Ok(AnyStore::Sqlite(SqliteStore::open_read_only(path)?))
+                }
+            },
         }
-        SqliteStore::open_read_only(&self.path)
     }
 
-    fn give_back(&self, store: SqliteStore) {
+    fn give_back(&self, store: AnyStore) {
+        if matches!(store, AnyStore::Postgres(_)) {
+            return;
+        }
         if let Ok(mut idle) = self.readers.lock() {
             if idle.len() < IDLE_READERS {
                 idle.push(store);

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use super::db::Db;
 use super::error::ApiError;
 use crate::payments::PaymentStatus;
-use crate::store::{CardKey, PaymentRecord, SqliteStore, Store, StoreError, TxMode};
+use crate::store::{AnyStore, CardKey, PaymentRecord, Store, StoreError, TxMode};
 
 const DEFAULT_HISTORY: u32 = 20;
 const MAX_HISTORY: u32 = 100;
@@ -40,7 +40,7 @@ struct History {
 
 /// `None` when there is no such card.
 fn read_history(
-    store: &mut SqliteStore,
+    store: &mut AnyStore,
     key: CardKey,
     limit: u32,
 ) -> Result<Option<History>, StoreError> {

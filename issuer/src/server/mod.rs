@@ -42,7 +42,7 @@ pub use rate::RateLimit;
 
 use crate::bank::DemoBank;
 use crate::payments::{PaymentConfig, PaymentService};
-use crate::store::StoreError;
+use crate::store::{DbLocation, StoreError};
 
 /// Largest request body accepted, in bytes. Every API request is a few
 /// dozen bytes; anything bigger is a mistake or an attack.
@@ -53,8 +53,9 @@ pub const BODY_LIMIT: usize = 4 * 1024;
 pub struct ServerConfig {
     /// Where to listen; port 0 picks a free port.
     pub addr: SocketAddr,
-    /// The SQLite file (created if missing), shared with the CLI.
-    pub db: PathBuf,
+    /// The SQLite file (created if missing) or PostgreSQL database, shared
+    /// with the CLI.
+    pub db: DbLocation,
     /// The static files (wallet and till pages).
     pub www: PathBuf,
     /// The payment rules (verifier, USERPAYING deadline).
@@ -70,7 +71,7 @@ pub struct ServerConfig {
 }
 
 impl ServerConfig {
-    pub fn new(addr: SocketAddr, db: impl Into<PathBuf>, www: impl Into<PathBuf>) -> Self {
+    pub fn new(addr: SocketAddr, db: impl Into<DbLocation>, www: impl Into<PathBuf>) -> Self {
         ServerConfig {
             addr,
             db: db.into(),
@@ -241,9 +242,9 @@ async fn open_db(config: &ServerConfig) -> Result<db::DbHandle, ServeError> {
     if !config.www.is_dir() {
         return Err(ServeError::NoWww(config.www.clone()));
     }
-    let db_path = config.db.clone();
+    let location = config.db.clone();
     let service = PaymentService::new(config.payments, config.bank.clone());
-    tokio::task::spawn_blocking(move || db::DbHandle::open(&db_path, service))
+    tokio::task::spawn_blocking(move || db::DbHandle::open(&location, service))
         .await
         .map_err(|e| ServeError::Io(io::Error::other(e.to_string())))?
         .map_err(ServeError::from)

@@ -1,9 +1,12 @@
-//! Issuer state behind a small trait, so that the embedded SQLite file can
-//! later be swapped for a server database.
+//! Issuer state behind a small trait: the embedded SQLite file
+//! ([`SqliteStore`], the default) or a PostgreSQL server that many issuer
+//! nodes share ([`PgStore`]); [`DbLocation`] picks one from `--db`.
 //!
 //! Every check-and-update runs inside one [`StoreTx`]: a write transaction
-//! is exclusive (SQLite `BEGIN IMMEDIATE`), which is what makes concurrent
-//! charges of one code approve exactly once, even across processes.
+//! is exclusive for what it checks (SQLite `BEGIN IMMEDIATE`; on
+//! PostgreSQL, row locks on the card and the payment, see
+//! [`postgres`]), which is what makes concurrent charges of one code
+//! approve exactly once, even across processes and nodes.
 //! Dropping a transaction without [`StoreTx::commit`] rolls it back.
 //! [`StoreTx::nested`] opens a savepoint inside a transaction, so a writer
 //! can run many payments in one commit (group commit) and still roll one of
@@ -13,7 +16,9 @@
 //! account's append-only postings (indexed by account), so payments to one
 //! busy merchant only ever insert rows (docs/LEDGER.md).
 
+mod any;
 pub mod memory;
+pub mod postgres;
 mod records;
 pub mod sqlite;
 
@@ -22,7 +27,9 @@ use std::fmt;
 use crate::money::Fen;
 use crate::secret::SecretKey;
 
+pub use any::{AnyStore, DbLocation, DB_ENV, DEFAULT_DB};
 pub use memory::MemoryStore;
+pub use postgres::PgStore;
 pub use records::{
     Account, CardKey, CardRecord, CardState, Journal, JournalKind, Lockout, MerchantRecord,
     PaymentRecord, Posting, RefundRecord, StoredPin, NO_MERCHANT,
@@ -73,6 +80,10 @@ pub struct ChargeRecord {
 pub enum StoreError {
     /// The database could not be opened, read or written.
     Database(String),
+    /// The database server cannot be reached now (down, restarting, not
+    /// answering): nothing was done, and the same request may be sent
+    /// again later.
+    Unavailable(String),
     /// A stored value is out of range or unreadable.
     Corrupt(String),
     /// Inserting something whose key already exists.
@@ -83,6 +94,7 @@ impl StoreError {
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Database(_) => "database",
+            Self::Unavailable(_) => "database_unavailable",
             Self::Corrupt(_) => "database_corrupt",
             Self::Duplicate => "duplicate",
         }
@@ -93,6 +105,7 @@ impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Database(m) => write!(f, "database error: {m}"),
+            Self::Unavailable(m) => write!(f, "the database is unavailable: {m}"),
             Self::Corrupt(m) => write!(f, "the database holds an unreadable value: {m}"),
             Self::Duplicate => f.write_str("an entry with this key already exists"),
         }

@@ -64,6 +64,19 @@ impl V1Error {
         e
     }
 
+    /// The database cannot be reached: nothing was done, send the same
+    /// request again in a second. The detail goes to the server's log.
+    pub fn unavailable(detail: impl std::fmt::Display) -> V1Error {
+        eprintln!("paycode serve: database unavailable: {detail}");
+        let mut e = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "SYSTEMERROR",
+            "the issuer's database is unavailable; nothing was done: retry the same request",
+        );
+        e.retry_after = Some(1);
+        e
+    }
+
     /// The detail goes to the server's log, not to the client.
     pub fn system(detail: impl std::fmt::Display) -> V1Error {
         eprintln!("paycode serve: internal error: {detail}");
@@ -105,13 +118,20 @@ impl From<PaymentError> for V1Error {
 
 impl From<StoreError> for V1Error {
     fn from(e: StoreError) -> V1Error {
-        V1Error::system(e)
+        match e {
+            StoreError::Unavailable(_) => V1Error::unavailable(e),
+            other => V1Error::system(other),
+        }
     }
 }
 
 impl From<NotCommitted> for V1Error {
-    fn from(_: NotCommitted) -> V1Error {
-        V1Error::system("the write was not committed")
+    fn from(e: NotCommitted) -> V1Error {
+        if e.never_ran {
+            V1Error::unavailable("the write transaction could not begin")
+        } else {
+            V1Error::system("the write was not committed")
+        }
     }
 }
 

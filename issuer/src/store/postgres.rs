@@ -1,0 +1,874 @@
+//! The server database: PostgreSQL, shared by any number of issuer nodes.
+//!
+//! The client is tokio-postgres with a deadpool-postgres pool. It is the
+//! well-kept async client of the Rust PostgreSQL project; the same client
+//! gives LISTEN/NOTIFY and pipelining when they are wanted, and the pool
+//! hands each transaction a connection and drops broken ones. The
+//! [`Store`] trait is synchronous, so each call runs the async client with
+//! `Runtime::block_on` on a small runtime this store owns — which is how
+//! the synchronous `postgres` crate is built on tokio-postgres itself. The
+//! server calls stores from its writer thread and `spawn_blocking`, never
+//! from an async task, where `block_on` would not be allowed.
+//!
+//! Concurrency across nodes uses row locks, not SERIALIZABLE: a write
+//! transaction runs READ COMMITTED and takes, in its first statements,
+//! the locks its read-check-write needs, so nothing it then reads can be
+//! changed under it and nothing needs to be retried:
+//! - reading a card in [`TxMode::Write`] locks the card's row
+//!   (`FOR NO KEY UPDATE`), so a second payment with the same card, on any
+//!   node, waits until the first has committed and then sees its replay
+//!   state, allowance, lockouts and balances. The card row and not the
+//!   `card_state` row is locked because the card row always exists, while
+//!   the state row is made by a card's first accepted code;
+//! - looking a payment or refund up by its merchant's number in write mode
+//!   first takes a transaction advisory lock on that number, so two nodes
+//!   given the same out_trade_no one after the other cannot both miss the
+//!   first's row; payments read by id (or to be swept) are locked
+//!   `FOR UPDATE` (`SKIP LOCKED` for the sweep).
+//!
+//! SERIALIZABLE with retries would need the caller to re-run a payment on
+//! 40001, which the group-commit writer cannot do for one job of a batch.
+//! Lock order is always payment before card. A deadlock between two
+//! batches that lock the same two cards in opposite orders is broken by
+//! PostgreSQL (40P01); the job it hits fails alone, in its savepoint.
+//!
+//! No call hangs: connecting, waiting for a pooled connection and each
+//! statement have timeouts, server side and client side. A server that
+//! cannot be reached is [`StoreError::Unavailable`]; any other failure is
+//! a [`StoreError::Database`] that says what happened.
+
+mod rows;
+mod schema;
+#[cfg(feature = "postgres-tests")]
+pub mod scratch;
+
+use std::fmt;
+use std::future::Future;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use tokio::runtime::Runtime;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::NoTls;
+
+use super::{
+    Account, CardKey, CardRecord, CardState, ChargeRecord, ChargeStatus, Journal, Lockout,
+    MerchantRecord, PaymentRecord, Posting, RefundRecord, Store, StoreError, StoreTx, StoredPin,
+    TxMode,
+};
+use crate::payments::PaymentStatus;
+use rows::{
+    clamp_i64, corrupt, funding_text, get_int, pg_err, read_card, read_charge, read_merchant,
+    read_payment, read_posting, read_refund, PAYMENT_COLUMNS, REFUND_COLUMNS,
+};
+
+/// The newest schema version this program knows.
+pub const SCHEMA_VERSION: i64 = schema::STEPS.len() as i64;
+
+/// Opening a connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Waiting for a free pooled connection.
+const POOL_WAIT: Duration = Duration::from_secs(10);
+/// One statement, lock waits included (PostgreSQL's `statement_timeout`).
+const STATEMENT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The client's own limit on any one call: a server that stops answering
+/// without closing the connection cannot hold a caller past it.
+const CALL_TIMEOUT: Duration = Duration::from_secs(15);
+/// Connections per store (the server's writer and its readers share them).
+const POOL_SIZE: usize = 16;
+
+/// A pool of connections to one PostgreSQL database. Cloning shares the
+/// pool.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: Pool,
+    runtime: Arc<PgRuntime>,
+}
+
+/// No contents, no URL: the URL may carry a password.
+impl fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PgStore").finish_non_exhaustive()
+    }
+}
+
+/// The runtime the pool's connections live on. Shut down in the
+/// background on drop, so a store may be dropped anywhere, even in an
+/// async task.
+struct PgRuntime(Option<Runtime>);
+
+impl Drop for PgRuntime {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+impl PgRuntime {
+    fn get(&self) -> &Runtime {
+        self.0.as_ref().expect("the runtime is only taken on drop")
+    }
+
+    /// Runs `fut` to its end or to [`CALL_TIMEOUT`].
+    fn call<T>(&self, fut: impl Future<Output = Result<T, StoreError>>) -> Result<T, StoreError> {
+        self.get().block_on(async {
+            tokio::time::timeout(CALL_TIMEOUT, fut)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(StoreError::Unavailable(format!(
+                        "PostgreSQL did not answer within {} s",
+                        CALL_TIMEOUT.as_secs()
+                    )))
+                })
+        })
+    }
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (`postgres://user@host:port/db`),
+    /// bringing its schema up to date.
+    pub fn open(url: &str) -> Result<PgStore, StoreError> {
+        let mut config = tokio_postgres::Config::from_str(url)
+            .map_err(|e| StoreError::Database(format!("not a usable PostgreSQL URL ({e})")))?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        config.keepalives_idle(Duration::from_secs(10));
+        config.tcp_user_timeout(CALL_TIMEOUT);
+        config.application_name("paycode");
+        let ours = format!(
+            "-c statement_timeout={} -c idle_in_transaction_session_timeout=60000",
+            STATEMENT_TIMEOUT.as_millis()
+        );
+        let options = match config.get_options() {
+            Some(given) => format!("{given} {ours}"),
+            None => ours,
+        };
+        config.options(options);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("paycode-pg")
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                StoreError::Database(format!("cannot start the PostgreSQL runtime: {e}"))
+            })?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .wait_timeout(Some(POOL_WAIT))
+            .create_timeout(Some(CONNECT_TIMEOUT))
+            .recycle_timeout(Some(CONNECT_TIMEOUT))
+            .build()
+            .map_err(|e| StoreError::Database(format!("cannot make a PostgreSQL pool: {e}")))?;
+        let store = PgStore {
+            pool,
+            runtime: Arc::new(PgRuntime(Some(runtime))),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn connection(&self) -> Result<Object, StoreError> {
+        let pool = self.pool.clone();
+        self.runtime.call(async move {
+            pool.get().await.map_err(|e| match e {
+                deadpool_postgres::PoolError::Backend(e) => match pg_err(e) {
+                    StoreError::Unavailable(m) | StoreError::Database(m) => {
+                        StoreError::Unavailable(format!("cannot connect to PostgreSQL: {m}"))
+                    }
+                    other => other,
+                },
+                other => StoreError::Unavailable(format!("cannot connect to PostgreSQL: {other}")),
+            })
+        })
+    }
+
+    /// Applies the steps the database lacks, in one transaction under an
+    /// advisory lock, so that nodes starting together migrate once.
+    fn migrate(&self) -> Result<(), StoreError> {
+        let mut client = self.connection()?;
+        self.runtime.call(async {
+            let tx = client.transaction().await.map_err(pg_err)?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&schema::MIGRATION_LOCK])
+                .await
+                .map_err(pg_err)?;
+            tx.batch_execute(schema::LEDGER_OF_STEPS)
+                .await
+                .map_err(pg_err)?;
+            let version: i64 = tx
+                .query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])
+                .await
+                .map_err(pg_err)?
+                .get(0);
+            if version > SCHEMA_VERSION {
+                return Err(StoreError::Database(format!(
+                    "the database schema is version {version}; this program knows up to {SCHEMA_VERSION}"
+                )));
+            }
+            for (i, step) in schema::STEPS.iter().enumerate().skip(version as usize) {
+                tx.batch_execute(step).await.map_err(pg_err)?;
+                tx.execute(
+                    "INSERT INTO schema_migrations (version) VALUES ($1)",
+                    &[&(i as i64 + 1)],
+                )
+                .await
+                .map_err(pg_err)?;
+            }
+            tx.commit().await.map_err(pg_err)
+        })
+    }
+}
+
+impl Store for PgStore {
+    fn begin(&mut self, mode: TxMode) -> Result<Box<dyn StoreTx + '_>, StoreError> {
+        let client = self.connection()?;
+        let begin = match mode {
+            TxMode::Read => "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+            TxMode::Write => "BEGIN ISOLATION LEVEL READ COMMITTED",
+        };
+        self.runtime
+            .call(async { client.batch_execute(begin).await.map_err(pg_err) })?;
+        Ok(Box::new(PgTx {
+            conn: Conn::Top(Some(Box::new(client))),
+            runtime: &self.runtime,
+            depth: 0,
+            write: mode == TxMode::Write,
+            done: false,
+        }))
+    }
+}
+
+/// The transaction's connection: owned by the outermost level, borrowed
+/// by savepoints.
+enum Conn<'a> {
+    Top(Option<Box<Object>>),
+    Nested(&'a Object),
+}
+
+/// A transaction (depth 0) or a savepoint inside one (depth ≥ 1). Rolls
+/// back on drop unless committed.
+struct PgTx<'a> {
+    conn: Conn<'a>,
+    runtime: &'a PgRuntime,
+    depth: u32,
+    write: bool,
+    done: bool,
+}
+
+type Params<'p> = &'p [&'p (dyn ToSql + Sync)];
+
+impl PgTx<'_> {
+    fn client(&self) -> &Object {
+        match &self.conn {
+            Conn::Top(c) => c.as_ref().expect("the connection is only taken on drop"),
+            Conn::Nested(c) => c,
+        }
+    }
+
+    fn savepoint(&self) -> String {
+        format!("sp{}", self.depth)
+    }
+
+    fn batch(&self, sql: &str) -> Result<(), StoreError> {
+        let client = self.client();
+        self.runtime
+            .call(async { client.batch_execute(sql).await.map_err(pg_err) })
+    }
+
+    fn exec(&self, sql: &str, params: Params<'_>) -> Result<u64, StoreError> {
+        let client = self.client();
+        self.runtime.call(async {
+            let stmt = client.prepare_cached(sql).await.map_err(pg_err)?;
+            client.execute(&stmt, params).await.map_err(pg_err)
+        })
+    }
+
+    /// An insert that does nothing on a key conflict: [`StoreError::Duplicate`]
+    /// then, without the error that would abort the whole transaction.
+    fn insert(&self, sql: &str, params: Params<'_>) -> Result<(), StoreError> {
+        match self.exec(&format!("{sql} ON CONFLICT DO NOTHING"), params)? {
+            0 => Err(StoreError::Duplicate),
+            _ => Ok(()),
+        }
+    }
+
+    fn rows<T>(
+        &self,
+        sql: &str,
+        params: Params<'_>,
+        read: impl Fn(&tokio_postgres::Row) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        let client = self.client();
+        let found = self.runtime.call(async {
+            let stmt = client.prepare_cached(sql).await.map_err(pg_err)?;
+            client.query(&stmt, params).await.map_err(pg_err)
+        })?;
+        found.iter().map(read).collect()
+    }
+
+    fn first<T>(
+        &self,
+        sql: &str,
+        params: Params<'_>,
+        read: impl Fn(&tokio_postgres::Row) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        Ok(self.rows(sql, params, read)?.into_iter().next())
+    }
+
+    /// In a write transaction, holds `key` (a merchant's out_trade_no or
+    /// out_refund_no) until the transaction ends.
+    fn lock_number(&self, kind: &str, merchant: &str, number: &str) -> Result<(), StoreError> {
+        if self.write {
+            let key = format!("{kind}\u{1f}{merchant}\u{1f}{number}");
+            self.exec(
+                "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                &[&key],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// `FOR UPDATE` in a write transaction (the row is about to change).
+    fn for_update(&self) -> &'static str {
+        if self.write {
+            " FOR UPDATE"
+        } else {
+            ""
+        }
+    }
+}
+
+impl Drop for PgTx<'_> {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let sql = if self.depth == 0 {
+            "ROLLBACK".to_owned()
+        } else {
+            let sp = self.savepoint();
+            format!("ROLLBACK TO SAVEPOINT {sp}; RELEASE SAVEPOINT {sp}")
+        };
+        if self.batch(&sql).is_err() {
+            // A connection whose rollback failed may still be inside the
+            // transaction: it must not go back to the pool.
+            if let Conn::Top(c) = &mut self.conn {
+                if let Some(c) = c.take() {
+                    drop(Object::take(*c));
+                }
+            }
+        }
+    }
+}
+
+fn key_params(key: &CardKey) -> (i64, i64) {
+    (i64::from(key.prefix), i64::from(key.token))
+}
+
+impl StoreTx for PgTx<'_> {
+    fn nested(&mut self) -> Result<Box<dyn StoreTx + '_>, StoreError> {
+        let depth = self.depth + 1;
+        self.batch(&format!("SAVEPOINT sp{depth}"))?;
+        Ok(Box::new(PgTx {
+            conn: Conn::Nested(self.client()),
+            runtime: self.runtime,
+            depth,
+            write: self.write,
+            done: false,
+        }))
+    }
+
+    fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        let sql = if self.depth == 0 {
+            "COMMIT".to_owned()
+        } else {
+            format!("RELEASE SAVEPOINT {}", self.savepoint())
+        };
+        // On failure `done` stays false and the drop rolls back.
+        self.batch(&sql)?;
+        self.done = true;
+        Ok(())
+    }
+
+    fn has_prefix(&mut self, prefix: u8) -> Result<bool, StoreError> {
+        let found = self.first(
+            "SELECT EXISTS (SELECT 1 FROM cards WHERE prefix = $1)",
+            &[&i64::from(prefix)],
+            |r| r.try_get::<_, bool>(0).map_err(pg_err),
+        )?;
+        Ok(found.unwrap_or(false))
+    }
+
+    fn card(&mut self, key: CardKey) -> Result<Option<CardRecord>, StoreError> {
+        let (p, t) = key_params(&key);
+        // The lock that serialises payments of one card across nodes.
+        let lock = if self.write { " FOR NO KEY UPDATE" } else { "" };
+        self.first(
+            &format!(
+                "SELECT prefix, token, length, issuer, secret, period, funding, created,
+                        fall_through, revoked
+                 FROM cards WHERE prefix = $1 AND token = $2{lock}"
+            ),
+            &[&p, &t],
+            read_card,
+        )
+    }
+
+    fn insert_card(&mut self, card: &CardRecord) -> Result<(), StoreError> {
+        let (p, t) = key_params(&card.key);
+        self.insert(
+            "INSERT INTO cards (prefix, token, length, issuer, secret, period, funding, created,
+                                fall_through, revoked)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            &[
+                &p,
+                &t,
+                &i64::from(card.length),
+                &card.issuer,
+                &card.secret.as_bytes(),
+                &i64::from(card.period),
+                &funding_text(&card.funding)?,
+                &clamp_i64(card.created),
+                &card.fall_through,
+                &card.revoked,
+            ],
+        )
+    }
+
+    fn set_revoked(&mut self, key: CardKey, revoked: bool) -> Result<bool, StoreError> {
+        let (p, t) = key_params(&key);
+        let n = self.exec(
+            "UPDATE cards SET revoked = $3 WHERE prefix = $1 AND token = $2",
+            &[&p, &t, &revoked],
+        )?;
+        Ok(n > 0)
+    }
+
+    fn state(&mut self, key: CardKey) -> Result<CardState, StoreError> {
+        let (p, t) = key_params(&key);
+        let row = self.first(
+            "SELECT last_step, last_counter FROM card_state WHERE prefix = $1 AND token = $2",
+            &[&p, &t],
+            |r| {
+                let step: Option<i64> = r.try_get(0).map_err(pg_err)?;
+                let counter: Option<i64> = r.try_get(1).map_err(pg_err)?;
+                Ok((step, counter))
+            },
+        )?;
+        let last_accepted = match row {
+            Some((Some(step), Some(counter))) => Some((
+                u64::try_from(step).map_err(|_| corrupt("negative step"))?,
+                u8::try_from(counter).map_err(|_| corrupt("a counter out of range"))?,
+            )),
+            _ => None,
+        };
+        Ok(CardState { last_accepted })
+    }
+
+    fn set_state(&mut self, key: CardKey, state: &CardState) -> Result<(), StoreError> {
+        let (p, t) = key_params(&key);
+        let (step, counter) = match state.last_accepted {
+            Some((s, c)) => (Some(clamp_i64(s)), Some(i64::from(c))),
+            None => (None, None),
+        };
+        self.exec(
+            "INSERT INTO card_state (prefix, token, last_step, last_counter)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (prefix, token) DO UPDATE SET
+               last_step = excluded.last_step, last_counter = excluded.last_counter",
+            &[&p, &t, &step, &counter],
+        )?;
+        Ok(())
+    }
+
+    fn lockout(&mut self, key: CardKey, merchant: &str) -> Result<Lockout, StoreError> {
+        let (p, t) = key_params(&key);
+        let found = self.first(
+            "SELECT failures, locked_until FROM lockouts
+             WHERE prefix = $1 AND token = $2 AND merchant = $3",
+            &[&p, &t, &merchant],
+            |r| {
+                Ok(Lockout {
+                    failures: get_int(r, 0)?,
+                    locked_until: get_int(r, 1)?,
+                })
+            },
+        )?;
+        Ok(found.unwrap_or_default())
+    }
+
+    fn set_lockout(&mut self, key: CardKey, merchant: &str, l: &Lockout) -> Result<(), StoreError> {
+        let (p, t) = key_params(&key);
+        self.exec(
+            "INSERT INTO lockouts (prefix, token, merchant, failures, locked_until)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (prefix, token, merchant) DO UPDATE SET
+               failures = excluded.failures, locked_until = excluded.locked_until",
+            &[
+                &p,
+                &t,
+                &merchant,
+                &i64::from(l.failures),
+                &clamp_i64(l.locked_until),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn approvals_on(&mut self, key: CardKey, day: i64) -> Result<u32, StoreError> {
+        let (p, t) = key_params(&key);
+        let found = self.first(
+            "SELECT approvals FROM allowance WHERE prefix = $1 AND token = $2 AND day = $3",
+            &[&p, &t, &day],
+            |r| get_int(r, 0),
+        )?;
+        Ok(found.unwrap_or(0))
+    }
+
+    fn add_approval(&mut self, key: CardKey, day: i64) -> Result<(), StoreError> {
+        let (p, t) = key_params(&key);
+        self.exec(
+            "INSERT INTO allowance (prefix, token, day, approvals) VALUES ($1, $2, $3, 1)
+             ON CONFLICT (prefix, token, day) DO UPDATE SET approvals = allowance.approvals + 1",
+            &[&p, &t, &day],
+        )?;
+        Ok(())
+    }
+
+    fn remove_approval(&mut self, key: CardKey, day: i64) -> Result<(), StoreError> {
+        let (p, t) = key_params(&key);
+        self.exec(
+            "UPDATE allowance SET approvals = approvals - 1
+             WHERE prefix = $1 AND token = $2 AND day = $3 AND approvals > 0",
+            &[&p, &t, &day],
+        )?;
+        Ok(())
+    }
+
+    fn insert_pin(&mut self, key: CardKey, pin: &StoredPin) -> Result<(), StoreError> {
+        let (p, t) = key_params(&key);
+        self.insert(
+            "INSERT INTO card_pins (prefix, token, salt, hash, rounds) VALUES ($1, $2, $3, $4, $5)",
+            &[&p, &t, &pin.salt, &pin.hash, &i64::from(pin.rounds)],
+        )
+    }
+
+    fn pin(&mut self, key: CardKey) -> Result<Option<StoredPin>, StoreError> {
+        let (p, t) = key_params(&key);
+        self.first(
+            "SELECT salt, hash, rounds FROM card_pins WHERE prefix = $1 AND token = $2",
+            &[&p, &t],
+            |r| {
+                Ok(StoredPin {
+                    salt: r.try_get(0).map_err(pg_err)?,
+                    hash: r.try_get(1).map_err(pg_err)?,
+                    rounds: get_int(r, 2)?,
+                })
+            },
+        )
+    }
+
+    fn insert_charge(&mut self, c: &ChargeRecord) -> Result<(), StoreError> {
+        let (p, t) = key_params(&c.card);
+        self.insert(
+            "INSERT INTO charges (id, prefix, token, code, amount_fen, status, funding, merchant, at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            &[
+                &c.id,
+                &p,
+                &t,
+                &c.code,
+                &clamp_i64(c.amount.as_fen()),
+                &c.status.as_str(),
+                &i64::from(c.funding),
+                &c.merchant,
+                &clamp_i64(c.at),
+            ],
+        )
+    }
+
+    fn charge(&mut self, id: &str) -> Result<Option<ChargeRecord>, StoreError> {
+        self.first(
+            "SELECT id, prefix, token, code, amount_fen, status, funding, merchant, at
+             FROM charges WHERE id = $1",
+            &[&id],
+            read_charge,
+        )
+    }
+
+    fn set_charge_status(&mut self, id: &str, status: ChargeStatus) -> Result<(), StoreError> {
+        self.exec(
+            "UPDATE charges SET status = $2 WHERE id = $1",
+            &[&id, &status.as_str()],
+        )?;
+        Ok(())
+    }
+
+    fn charges_of(&mut self, key: CardKey, limit: u32) -> Result<Vec<ChargeRecord>, StoreError> {
+        let (p, t) = key_params(&key);
+        self.rows(
+            "SELECT id, prefix, token, code, amount_fen, status, funding, merchant, at
+             FROM charges WHERE prefix = $1 AND token = $2
+             ORDER BY at DESC, seq DESC LIMIT $3",
+            &[&p, &t, &i64::from(limit)],
+            read_charge,
+        )
+    }
+
+    fn insert_merchant(&mut self, m: &MerchantRecord) -> Result<(), StoreError> {
+        self.insert(
+            "INSERT INTO merchants (id, name, api_key, created) VALUES ($1, $2, $3, $4)",
+            &[&m.id, &m.name, &m.api_key.as_bytes(), &clamp_i64(m.created)],
+        )
+    }
+
+    fn merchant(&mut self, id: &str) -> Result<Option<MerchantRecord>, StoreError> {
+        self.first(
+            "SELECT id, name, api_key, created FROM merchants WHERE id = $1",
+            &[&id],
+            read_merchant,
+        )
+    }
+
+    fn remember_nonce(
+        &mut self,
+        merchant: &str,
+        nonce: &str,
+        expires_at: u64,
+    ) -> Result<bool, StoreError> {
+        // A second node inserting the same nonce waits for the first's
+        // commit and then finds it: a replay is refused on every node.
+        match self.insert(
+            "INSERT INTO nonces (merchant, nonce, expires_at) VALUES ($1, $2, $3)",
+            &[&merchant, &nonce, &clamp_i64(expires_at)],
+        ) {
+            Ok(()) => Ok(true),
+            Err(StoreError::Duplicate) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn prune_nonces(&mut self, now: u64) -> Result<u64, StoreError> {
+        self.exec(
+            "DELETE FROM nonces WHERE expires_at <= $1",
+            &[&clamp_i64(now)],
+        )
+    }
+
+    fn insert_journal(&mut self, j: &Journal) -> Result<i64, StoreError> {
+        let id = self
+            .first(
+                "INSERT INTO journals (kind, reference, at) VALUES ($1, $2, $3) RETURNING id",
+                &[&j.kind.as_str(), &j.reference, &clamp_i64(j.at)],
+                |r| r.try_get::<_, i64>(0).map_err(pg_err),
+            )?
+            .ok_or_else(|| StoreError::Database("a journal insert returned no id".into()))?;
+        for (account, amount) in &j.legs {
+            let account = account.id();
+            self.exec(
+                "INSERT INTO accounts (id, created) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
+                &[&account, &clamp_i64(j.at)],
+            )?;
+            self.exec(
+                "INSERT INTO postings (journal, account, amount_fen) VALUES ($1, $2, $3)",
+                &[&id, &account, amount],
+            )?;
+        }
+        Ok(id)
+    }
+
+    fn balance(&mut self, account: &Account) -> Result<i64, StoreError> {
+        // SUM of BIGINT is NUMERIC; any real balance fits back in BIGINT.
+        let found = self.first(
+            "SELECT COALESCE(SUM(amount_fen), 0)::BIGINT FROM postings WHERE account = $1",
+            &[&account.id()],
+            |r| r.try_get::<_, i64>(0).map_err(pg_err),
+        )?;
+        Ok(found.unwrap_or(0))
+    }
+
+    fn postings(&mut self) -> Result<Vec<Posting>, StoreError> {
+        self.rows(
+            "SELECT p.journal, j.kind, j.reference, p.account, p.amount_fen
+             FROM postings p JOIN journals j ON j.id = p.journal ORDER BY p.journal, p.id",
+            &[],
+            read_posting,
+        )
+    }
+
+    fn insert_payment(&mut self, p: &PaymentRecord) -> Result<(), StoreError> {
+        let f = p.funding.as_ref();
+        self.insert(
+            &format!(
+                "INSERT INTO payments ({PAYMENT_COLUMNS})
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+            ),
+            &[
+                &p.id,
+                &p.merchant,
+                &p.out_trade_no,
+                &p.fingerprint,
+                &p.amount.map(|a| clamp_i64(a.as_fen())),
+                &p.currency,
+                &p.description,
+                &p.status.as_str(),
+                &p.card.map(|c| i64::from(c.prefix)),
+                &p.card.map(|c| i64::from(c.token)),
+                &f.map(|f| i64::from(f.index)),
+                &f.map(|f| f.kind.as_str()),
+                &f.map(|f| f.label.as_str()),
+                &p.error.map(|e| e.as_str()),
+                &clamp_i64(p.created),
+                &p.deadline.map(clamp_i64),
+                &p.allowance_day,
+            ],
+        )
+    }
+
+    fn update_payment(&mut self, p: &PaymentRecord) -> Result<(), StoreError> {
+        let f = p.funding.as_ref();
+        self.exec(
+            "UPDATE payments SET status = $2, prefix = $3, token = $4, funding_index = $5,
+                funding_kind = $6, funding_label = $7, error = $8, deadline = $9,
+                allowance_day = $10
+             WHERE id = $1",
+            &[
+                &p.id,
+                &p.status.as_str(),
+                &p.card.map(|c| i64::from(c.prefix)),
+                &p.card.map(|c| i64::from(c.token)),
+                &f.map(|f| i64::from(f.index)),
+                &f.map(|f| f.kind.as_str()),
+                &f.map(|f| f.label.as_str()),
+                &p.error.map(|e| e.as_str()),
+                &p.deadline.map(clamp_i64),
+                &p.allowance_day,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn payment(
+        &mut self,
+        merchant: &str,
+        out_trade_no: &str,
+    ) -> Result<Option<PaymentRecord>, StoreError> {
+        self.lock_number("pay", merchant, out_trade_no)?;
+        self.first(
+            &format!(
+                "SELECT {PAYMENT_COLUMNS} FROM payments WHERE merchant = $1 AND out_trade_no = $2{}",
+                self.for_update()
+            ),
+            &[&merchant, &out_trade_no],
+            read_payment,
+        )
+    }
+
+    fn payment_by_id(&mut self, id: &str) -> Result<Option<PaymentRecord>, StoreError> {
+        self.first(
+            &format!(
+                "SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1{}",
+                self.for_update()
+            ),
+            &[&id],
+            read_payment,
+        )
+    }
+
+    fn payments_due(&mut self, now: u64) -> Result<Vec<PaymentRecord>, StoreError> {
+        // A payment another node is working on is left for the next sweep.
+        let lock = if self.write {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
+        self.rows(
+            &format!(
+                "SELECT {PAYMENT_COLUMNS} FROM payments
+                 WHERE status = '{}' AND deadline <= $1 ORDER BY seq{lock}",
+                PaymentStatus::Userpaying.as_str()
+            ),
+            &[&clamp_i64(now)],
+            read_payment,
+        )
+    }
+
+    fn payments_of(&mut self, key: CardKey, limit: u32) -> Result<Vec<PaymentRecord>, StoreError> {
+        let (p, t) = key_params(&key);
+        self.rows(
+            &format!(
+                "SELECT {PAYMENT_COLUMNS} FROM payments WHERE prefix = $1 AND token = $2
+                 ORDER BY created DESC, seq DESC LIMIT $3"
+            ),
+            &[&p, &t, &i64::from(limit)],
+            read_payment,
+        )
+    }
+
+    fn payments(&mut self) -> Result<Vec<PaymentRecord>, StoreError> {
+        self.rows(
+            &format!("SELECT {PAYMENT_COLUMNS} FROM payments ORDER BY seq"),
+            &[],
+            read_payment,
+        )
+    }
+
+    fn insert_refund(&mut self, r: &RefundRecord) -> Result<(), StoreError> {
+        self.insert(
+            &format!("INSERT INTO refunds ({REFUND_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"),
+            &[
+                &r.id,
+                &r.merchant,
+                &r.out_refund_no,
+                &r.payment_id,
+                &clamp_i64(r.amount.as_fen()),
+                &clamp_i64(r.created),
+            ],
+        )
+    }
+
+    fn refund(
+        &mut self,
+        merchant: &str,
+        out_refund_no: &str,
+    ) -> Result<Option<RefundRecord>, StoreError> {
+        self.lock_number("refund", merchant, out_refund_no)?;
+        self.first(
+            &format!(
+                "SELECT {REFUND_COLUMNS} FROM refunds WHERE merchant = $1 AND out_refund_no = $2"
+            ),
+            &[&merchant, &out_refund_no],
+            read_refund,
+        )
+    }
+
+    fn refunds_of(&mut self, payment_id: &str) -> Result<Vec<RefundRecord>, StoreError> {
+        self.rows(
+            &format!("SELECT {REFUND_COLUMNS} FROM refunds WHERE payment = $1 ORDER BY seq"),
+            &[&payment_id],
+            read_refund,
+        )
+    }
+
+    fn refunds(&mut self) -> Result<Vec<RefundRecord>, StoreError> {
+        self.rows(
+            &format!("SELECT {REFUND_COLUMNS} FROM refunds ORDER BY seq"),
+            &[],
+            read_refund,
+        )
+    }
+}
+
+#[cfg(all(test, feature = "postgres-tests"))]
+mod tests;

@@ -1,0 +1,172 @@
+//! The store contract and PostgreSQL's own behaviour, on the test cluster
+//! (`postgres-tests` feature, `PAYCODE_TEST_PG`; .ci/pg.sh).
+
+use std::sync::{Arc, Barrier};
+
+use super::*;
+use crate::store::contract::{check_all, sample_card};
+use crate::store::JournalKind;
+
+fn fresh(label: &str) -> (String, PgStore) {
+    let url = scratch::database(label);
+    let store = PgStore::open(&url).unwrap();
+    (url, store)
+}
+
+/// A plain client for statements the store never runs.
+fn raw(url: &str, sql: &str) -> Result<u64, String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (client, conn) = tokio_postgres::connect(url, NoTls).await.unwrap();
+        tokio::spawn(conn);
+        client
+            .execute(sql, &[])
+            .await
+            .map_err(|e| match e.as_db_error() {
+                Some(db) => db.message().to_owned(),
+                None => e.to_string(),
+            })
+    })
+}
+
+#[test]
+fn passes_the_store_contract() {
+    check_all(&mut || Box::new(fresh("contract").1));
+}
+
+#[test]
+fn postings_refuse_update_delete_and_truncate() {
+    let (url, mut store) = fresh("append_only");
+    let mut tx = store.begin(TxMode::Write).unwrap();
+    tx.insert_journal(&Journal {
+        kind: JournalKind::Topup,
+        reference: "top_1".into(),
+        at: 1,
+        legs: vec![(Account::External, -5), (Account::Merchant("m".into()), 5)],
+    })
+    .unwrap();
+    tx.commit().unwrap();
+    for sql in [
+        "UPDATE postings SET amount_fen = 6",
+        "DELETE FROM postings",
+        "TRUNCATE postings",
+        "UPDATE journals SET reference = 'x'",
+        "DELETE FROM journals",
+    ] {
+        let err = raw(&url, sql).unwrap_err();
+        assert!(err.contains("append-only"), "{sql}: {err}");
+    }
+}
+
+#[test]
+fn migrations_run_once_and_a_newer_schema_is_refused() {
+    let (url, store) = fresh("migrations");
+    drop(store);
+    // Opening again (another node starting) runs no step twice.
+    PgStore::open(&url).unwrap();
+    assert_eq!(
+        raw(&url, "SELECT version FROM schema_migrations").unwrap(),
+        SCHEMA_VERSION as u64
+    );
+    raw(&url, "INSERT INTO schema_migrations (version) VALUES (99)").unwrap();
+    let err = PgStore::open(&url).unwrap_err();
+    assert!(err.to_string().contains("version 99"), "{err}");
+}
+
+#[test]
+fn nodes_starting_together_migrate_once() {
+    let url = scratch::database("together");
+    let start = Arc::new(Barrier::new(4));
+    let opened: Vec<_> = (0..4)
+        .map(|_| {
+            let (url, start) = (url.clone(), Arc::clone(&start));
+            std::thread::spawn(move || {
+                start.wait();
+                PgStore::open(&url).map(drop)
+            })
+        })
+        .collect();
+    for t in opened {
+        t.join().unwrap().unwrap();
+    }
+    assert_eq!(raw(&url, "SELECT 1 FROM schema_migrations").unwrap(), 1);
+}
+
+/// The read-check-write of a payment, on two connections at once: the
+/// second writer's card read waits for the first's commit and then sees
+/// its state, so only one of them can accept the step.
+#[test]
+fn a_card_read_for_writing_holds_other_writers_until_commit() {
+    let (url, mut store) = fresh("card_lock");
+    let card = sample_card(13, 42);
+    let mut tx = store.begin(TxMode::Write).unwrap();
+    tx.insert_card(&card).unwrap();
+    tx.commit().unwrap();
+
+    let both = Arc::new(Barrier::new(2));
+    let accepted: Vec<_> = (0..2)
+        .map(|_| {
+            let (url, both) = (url.clone(), Arc::clone(&both));
+            std::thread::spawn(move || {
+                let mut store = PgStore::open(&url).unwrap();
+                both.wait();
+                let mut tx = store.begin(TxMode::Write).unwrap();
+                tx.card(card.key).unwrap().unwrap();
+                let fresh = tx.state(card.key).unwrap().last_accepted.is_none();
+                if fresh {
+                    // Hold the lock a while: the other writer must wait.
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                    let state = CardState {
+                        last_accepted: Some((7, 1)),
+                    };
+                    tx.set_state(card.key, &state).unwrap();
+                }
+                tx.commit().unwrap();
+                fresh
+            })
+        })
+        .collect();
+    let fresh: Vec<bool> = accepted.into_iter().map(|t| t.join().unwrap()).collect();
+    assert_eq!(fresh.iter().filter(|f| **f).count(), 1, "{fresh:?}");
+}
+
+#[test]
+fn a_duplicate_leaves_the_transaction_usable() {
+    let (_, mut store) = fresh("duplicate");
+    let card = sample_card(13, 5);
+    let mut tx = store.begin(TxMode::Write).unwrap();
+    tx.insert_card(&card).unwrap();
+    assert_eq!(tx.insert_card(&card), Err(StoreError::Duplicate));
+    assert!(tx.has_prefix(13).unwrap());
+    tx.commit().unwrap();
+}
+
+#[test]
+fn a_failed_statement_rolls_back_only_its_savepoint() {
+    let (_, mut store) = fresh("savepoint_error");
+    let mut tx = store.begin(TxMode::Write).unwrap();
+    tx.insert_card(&sample_card(13, 6)).unwrap();
+    {
+        let mut sp = tx.nested().unwrap();
+        // A payment of an unknown merchant breaks a foreign key.
+        let p = crate::store::contract::sample_payment("pay_x", "m_nobody", "T1");
+        assert_eq!(sp.insert_payment(&p).unwrap_err().kind(), "database");
+    }
+    assert!(tx.card(sample_card(13, 6).key).unwrap().is_some());
+    tx.commit().unwrap();
+    let mut tx = store.begin(TxMode::Read).unwrap();
+    assert!(tx.has_prefix(13).unwrap());
+}
+
+#[test]
+fn debug_shows_no_url() {
+    let (url, store) = fresh("debug");
+    let shown = format!("{store:?}");
+    assert!(
+        !shown.contains(&url) && !shown.contains("127.0.0.1"),
+        "{shown}"
+    );
+}
