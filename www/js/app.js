@@ -12,6 +12,9 @@ import { installFullBarcode } from './full-barcode.js';
 import { registerServiceWorker, pageSettled } from './offline.js';
 import { createCodeCard } from './code-card.js';
 import { createHistory } from './history.js';
+import { openChannel } from './card-channel.js';
+import { createLiveResults } from './live-results.js';
+import { createResultSheet } from './result-sheet.js';
 
 // First of all: a link in the fragment leaves the address bar before anything can leak it.
 const fragmentLink = takeFragmentLink();
@@ -46,12 +49,40 @@ let card = null; // the code card (view + digits + countdown) of the current car
 let info = null; // parseLink() of the current card: no secret in it
 let lastMessage = null; // {kind} or {key, args}: re-rendered on a language switch
 let demoPin = null; // the demo issuer's PIN for this card (a shown demo value, not its secret), or null
+let link = null; // the current card's link, to draw it again with a corrected clock
+
+/** How far the issuer's clock may drift from the wallet's estimate before the codes are redrawn on it. */
+const CLOCK_TOLERANCE_MS = 2000;
 
 const payments = createHistory({ // "Recent payments" (not window.history)
   section: $('history'),
   list: $('history-list'),
   empty: $('history-empty'),
   refreshButton: $('history-refresh'),
+});
+
+const sheet = createResultSheet({
+  sheet: $('result-sheet'),
+  title: $('result-title'),
+  amount: $('result-amount'),
+  merchant: $('result-merchant'),
+  funding: $('result-funding'),
+  time: $('result-time'),
+  close: $('result-close'),
+  announce: $('announce-result'),
+});
+
+const live = createLiveResults({
+  onResult: (row) => {
+    sheet.show(row);
+    payments.refresh();
+  },
+  // false: the stream is down, the page says so; true or null (no issuer to ask): nothing to say.
+  onOnline: (up) => {
+    $('stream-notice').hidden = up !== false;
+  },
+  onBack: () => payments.refresh(),
+  onClock: (offsetMs) => correctClock(offsetMs),
 });
 
 const emit = installBridge({
@@ -170,19 +201,40 @@ function openCard(link, { fundingIndex, clockOffsetMs }) {
   }
 }
 
-function swapIn({ next, parsed }, pin) {
+function swapIn({ next, parsed }, pin, cardLink, { sameCard = false } = {}) {
   fullBarcode.close(); // it shows the replaced card's code
   const replaced = card;
   replaced?.destroy();
   card = next;
   info = parsed;
   demoPin = pin ?? null;
+  link = cardLink;
   // The new view drew its code in fromLink: a first card goes to the screen as
   // drawn, without a second measure-and-draw before its first frame.
   if (replaced) card.render();
   renderCard();
-  // The token and prefix only: every code shows them to the till anyway.
-  payments.show({ token: info.token, prefix: info.prefix });
+  if (sameCard) return; // the same card on a corrected clock: same channel, same stream
+  sheet.hide();
+  // Signed with the card channel's key; the card key stays in wasm.
+  const bytes = card.channelKey();
+  const channel = openChannel(bytes, { token: info.token, prefix: info.prefix }, () => Date.now() + (card?.clockOffsetMs ?? 0));
+  payments.show(channel);
+  live.show(channel);
+}
+
+/**
+ * The issuer's clock, measured online, differs from the wallet's estimate
+ * (a link pasted late, the phone's clock changed): draw the codes on it.
+ */
+function correctClock(offsetMs) {
+  if (!card || !link || !Number.isFinite(offsetMs)) return;
+  if (Math.abs(offsetMs - card.clockOffsetMs) < CLOCK_TOLERANCE_MS) return;
+  enqueue(() => {
+    if (!card || !link) return;
+    const opened = openCard(link, { fundingIndex: card.fundingIndex, clockOffsetMs: offsetMs });
+    swapIn(opened, demoPin, link, { sameCard: true });
+    storage.updateCard({ clockOffsetMs: card.clockOffsetMs }).catch(() => {});
+  }).catch(() => {});
 }
 
 /** Keep `rawLink` as the card; `demoPin` is the PIN a demo issuer gave with it. */
@@ -196,7 +248,7 @@ async function provision(rawLink, { demoPin: pin = null } = {}) {
   } catch (error) {
     throw fail(kindOf(error)); // a bad link never removes the existing card
   }
-  swapIn(opened, pin);
+  swapIn(opened, pin, link);
   showMessage({ key: 'added', args: [info.issuer] }, false);
   try {
     await storage.saveCard({ link, fundingIndex: card.fundingIndex, clockOffsetMs: card.clockOffsetMs, demoPin });
@@ -223,9 +275,12 @@ async function removeCurrentCard() {
   card = null;
   info = null;
   demoPin = null;
+  link = null;
   $('digits').textContent = '';
   renderCard();
   payments.show(null);
+  live.show(null);
+  sheet.hide();
   try {
     await storage.removeCard();
   } catch {
@@ -245,7 +300,7 @@ async function restoreStoredCard() {
   }
   if (!stored) return;
   try {
-    swapIn(openCard(stored.link, stored), stored.demoPin);
+    swapIn(openCard(stored.link, stored), stored.demoPin, stored.link);
   } catch (error) {
     showMessage({ kind: kindOf(error) }, true);
   }
@@ -305,6 +360,7 @@ function relabel() {
   setIfChanged(els.lang, 'lang', otherLanguage()); // the button names the other language in that language
   scanAids.relabel();
   payments.render();
+  sheet.render();
   if (card) {
     renderCard();
     card.render();

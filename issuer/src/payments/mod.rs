@@ -12,6 +12,7 @@
 //! too, so a retry gets the same answer, but posts nothing.
 
 mod after;
+pub mod events;
 mod model;
 mod pay;
 

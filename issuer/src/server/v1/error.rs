@@ -13,7 +13,7 @@ use crate::store::StoreError;
 /// The one message of every 401: which check failed goes to the server's
 /// log only, so a caller learns nothing (not even which merchant ids exist).
 pub(crate) const UNAUTHORIZED_MESSAGE: &str =
-    "the request is not signed by a known merchant, or its signature, ts or nonce is not accepted";
+    "the request is not signed by a known merchant or card, or its signature, ts or nonce is not accepted";
 
 #[derive(Debug)]
 pub(crate) struct V1Error {
