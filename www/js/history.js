@@ -36,7 +36,7 @@ async function fetchCharges(channel) {
   if (!response.ok) throw new Unavailable(false); // busy, rate limited: try again later
   try {
     const body = await response.json();
-    if (Array.isArray(body?.charges)) return body.charges;
+    if (Array.isArray(body?.charges)) return { charges: body.charges, pinSet: body.pin_set };
   } catch {
     // fall through: not an answer we understand
   }
@@ -92,7 +92,7 @@ function row(charge) {
  * card-channel.js' openChannel: {token, prefix, key, issuerNowMs}) or stops
  * (null) it; `render()` re-renders in the current language.
  */
-export function createHistory({ section, list, empty, refreshButton }) {
+export function createHistory({ section, list, empty, refreshButton, onPinSet = () => {} }) {
   let card = null;
   let charges = null; // the last answer, or null while there is none to show
   let generation = 0; // bumped on every card change: late answers for an old card are dropped
@@ -113,7 +113,10 @@ export function createHistory({ section, list, empty, refreshButton }) {
     refreshButton.disabled = true;
     const run = fetchCharges(card)
       .then((answer) => {
-        if (asked === generation) charges = answer;
+        if (asked !== generation) return;
+        charges = answer.charges;
+        // Whether the payer has chosen a PIN for this card (false: ask for one).
+        if (typeof answer.pinSet === 'boolean') onPinSet(answer.pinSet);
       }, (error) => {
         if (asked !== generation) return;
         // Offline or busy: keep what is shown. No issuer here: hide the section for good.

@@ -31,8 +31,17 @@ function fundingText(funding) {
   return typeof funding.label === 'string' ? funding.label : '—';
 }
 
-export function createResultSheet({ sheet, title, amount, merchant, funding, time, close, announce }) {
+/**
+ * `confirm(row, pin)` and `decline(row)` send the payer's answer to a
+ * payment that waits for it (USERPAYING); each resolves to null when sent,
+ * or to {key, args} of the message to show.
+ */
+export function createResultSheet({
+  sheet, title, amount, merchant, funding, time, close, announce,
+  pinForm, pinInput, pinError, declineButton, confirm, decline,
+}) {
   let shown = null; // the row on the sheet, re-rendered on a language switch
+  let pinMessage = null; // {key, args} under the PIN field
 
   function render() {
     if (!shown) return;
@@ -41,10 +50,46 @@ export function createResultSheet({ sheet, title, amount, merchant, funding, tim
     merchant.textContent = typeof shown.merchant === 'string' && shown.merchant ? shown.merchant : t('noMerchant');
     funding.textContent = fundingText(shown.funding);
     time.textContent = timeText(shown.time);
+    pinForm.hidden = shown.result !== 'pin_required';
+    pinError.hidden = !pinMessage;
+    pinError.textContent = pinMessage ? t(pinMessage.key, ...(pinMessage.args ?? [])) : '';
   }
+
+  async function answer(send) {
+    if (!shown) return;
+    const row = shown;
+    for (const control of pinForm.elements) control.disabled = true;
+    try {
+      pinMessage = await send(row);
+    } catch {
+      pinMessage = { key: 'pinFailed' };
+    } finally {
+      for (const control of pinForm.elements) control.disabled = false;
+    }
+    if (shown !== row) return;
+    pinInput.value = '';
+    render();
+    if (pinMessage) pinInput.focus();
+  }
+
+  pinForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const pin = pinInput.value;
+    // The PIN lives in this field only until it is sent.
+    pinInput.value = '';
+    if (!/^[0-9]{6}$/.test(pin)) {
+      pinMessage = { key: 'pinFormat' };
+      render();
+      return;
+    }
+    answer((row) => confirm(row, pin));
+  });
+  declineButton.addEventListener('click', () => answer((row) => decline(row)));
 
   function hide() {
     shown = null;
+    pinMessage = null;
+    pinInput.value = '';
     sheet.hidden = true;
   }
 
@@ -56,6 +101,7 @@ export function createResultSheet({ sheet, title, amount, merchant, funding, tim
   return {
     /** Shows `row` (a history row with `kind`) and announces it. */
     show(row) {
+      if (shown?.charge_id !== row.charge_id) pinMessage = null;
       shown = row;
       render();
       sheet.hidden = false;
@@ -66,7 +112,7 @@ export function createResultSheet({ sheet, title, amount, merchant, funding, tim
       requestAnimationFrame(() => {
         announce.textContent = `${title.textContent}: ${amount.textContent}, ${merchant.textContent}`;
       });
-      close.focus({ preventScroll: true });
+      (row.result === 'pin_required' ? pinInput : close).focus({ preventScroll: true });
     },
     hide,
     render,

@@ -15,6 +15,7 @@ mod after;
 pub mod events;
 mod model;
 mod pay;
+pub mod pin;
 
 use std::fmt;
 use std::sync::Arc;

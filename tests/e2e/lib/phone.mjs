@@ -58,7 +58,7 @@ export async function demoTill(url) {
   return response.json();
 }
 
-/** A signed merchant-API request as a till sends it; resolves to {status, body, at} (at: Date.now() on the answer). */
+/** A signed merchant-API request as a till sends it; resolves to {status, body, at, wire} (at: Date.now() on the answer, wire: everything sent and received). */
 export async function tillRequest(url, till, method, target, json) {
   const body = json === undefined ? '' : JSON.stringify(json);
   const ts = Math.floor(Date.now() / 1000);
@@ -69,7 +69,10 @@ export async function tillRequest(url, till, method, target, json) {
   if (body) headers['content-type'] = 'application/json';
   const response = await fetch(`${url}${target}`, { method, headers, body: body || undefined });
   const at = Date.now();
-  return { status: response.status, body: await response.json(), at };
+  const text = await response.text();
+  // What went over the wire both ways, for tests that search it.
+  const wire = JSON.stringify({ sent: { target, headers, body }, got: { headers: Object.fromEntries(response.headers), text } });
+  return { status: response.status, body: JSON.parse(text), at, wire };
 }
 
 /** Pays `code` for `amount` ("12.50") at `till`. */

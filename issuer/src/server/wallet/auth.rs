@@ -13,6 +13,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
+use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::header::AUTHORIZATION;
 use paycode_wallet::core::channel::channel_key;
@@ -38,9 +39,11 @@ impl NonceLog for Pending {
     }
 }
 
-/// A request the card's channel key signed: the card.
+/// A request the card's channel key signed: the card, and the body.
 pub(crate) struct CardSigned {
     pub card: CardKey,
+    pub body: Bytes,
+    pub json_body: bool,
     owner: String,
     nonce: String,
     expires_at: u64,
@@ -93,6 +96,7 @@ impl FromRequest<Arc<WalletState>> for CardSigned {
             .headers()
             .get(AUTHORIZATION)
             .map(|v| v.to_str().unwrap_or("\u{0}").to_owned());
+        let json_body = crate::server::request::is_json(req.headers());
         let RawBody(body) = RawBody::from_request(req, &())
             .await
             .map_err(|e| V1Error::new(e.status, "INVALID_REQUEST", e.message))?;
@@ -126,6 +130,8 @@ impl FromRequest<Arc<WalletState>> for CardSigned {
                     prefix: card.prefix,
                     token: card.token,
                 },
+                body,
+                json_body,
                 owner,
                 nonce,
                 expires_at,

@@ -1,5 +1,5 @@
 //! `GET /v1/wallet/history[?limit=20]`, signed by the card: the card's
-//! payments, newest first. The card is the one that signed; nothing in
+//! payments, newest first, and whether the payer has chosen a PIN. The card is the one that signed; nothing in
 //! the URL names it, so a token alone reads nothing.
 
 use std::sync::Arc;
@@ -77,17 +77,18 @@ pub(crate) async fn history(
     let key = signed.card;
     // In the writer: the nonce is recorded in the same transaction, so a
     // replayed history request is refused like any other.
-    let charges = state
+    let (charges, pin_set) = state
         .db
-        .write(move |tx, _| -> Result<Vec<Value>, V1Error> {
+        .write(move |tx, _| -> Result<(Vec<Value>, bool), V1Error> {
             signed.remember_nonce(tx)?;
-            Ok(read_history(tx, key, limit)?)
+            Ok((read_history(tx, key, limit)?, tx.pin(key)?.is_some()))
         })
         .await?;
     Ok(Json(json!({
         "token": key.token,
         "prefix": key.prefix,
         "time": crate::server::now(),
+        "pin_set": pin_set,
         "charges": charges,
     })))
 }

@@ -5,13 +5,14 @@
 mod auth;
 mod events;
 mod history;
+mod pin;
 
 pub(crate) use history::charge_json;
 
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use tokio::sync::watch;
 
@@ -47,6 +48,15 @@ pub(crate) fn router(
             get(history::history).fallback(not_found),
         )
         .route("/v1/wallet/events", get(events::events).fallback(not_found))
+        .route("/v1/wallet/pin", post(pin::set_pin).fallback(not_found))
+        .route(
+            "/v1/wallet/payments/{payment_id}/confirm",
+            post(pin::confirm).fallback(not_found),
+        )
+        .route(
+            "/v1/wallet/payments/{payment_id}/decline",
+            post(pin::decline).fallback(not_found),
+        )
         .with_state(state)
 }
 
