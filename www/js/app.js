@@ -285,6 +285,8 @@ function swapIn({ next, parsed }, cardLink, { sameCard = false } = {}) {
   // drawn, without a second measure-and-draw before its first frame.
   if (replaced) card.render();
   renderCard();
+  // For hosts and tests: the issuer-clock estimate the codes are drawn on.
+  document.documentElement.dataset.clockOffsetMs = String(Math.round(card.clockOffsetMs));
   if (sameCard) return; // the same card on a corrected clock: same channel, same stream
   sheet.hide();
   pinSet = null;

@@ -9,6 +9,9 @@
 import { signedFetch } from './card-channel.js';
 
 const RETRY_MS = 3000;
+/** How often, and by how much, the device clock is checked for a jump. */
+const CLOCK_CHECK_MS = 2000;
+const CLOCK_JUMP_MS = 1500;
 /** Longer than the issuer's 15 s keep-alive: a stream this quiet is dead. */
 const SILENCE_MS = 40_000;
 
@@ -118,6 +121,20 @@ export function createLiveResults({ onResult, onOnline, onBack, onClock }) {
     if (asked !== generation || !channel || !visible() || abort) return; // abort: one stream is open
     connect(asked);
   }
+
+  // The device clock jumped (set by hand, or by the network): the stream's
+  // next hello measures the issuer's clock again. Date.now() moves with the
+  // device clock, performance.now() does not.
+  let drift = Date.now() - performance.now();
+  setInterval(() => {
+    const now = Date.now() - performance.now();
+    if (Math.abs(now - drift) < CLOCK_JUMP_MS) return;
+    drift = now;
+    if (!channel || !visible()) return;
+    generation += 1;
+    stop();
+    start(generation);
+  }, CLOCK_CHECK_MS);
 
   document.addEventListener('visibilitychange', () => {
     if (visible()) {
