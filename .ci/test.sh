@@ -51,6 +51,8 @@ native() {
     check "rustfmt" cargo fmt --all --check
     check "clippy" cargo clippy --workspace --all-targets --quiet -- -D warnings
     check "native tests" cargo test --workspace --quiet
+    check "card-channel vectors (independent Python)" \
+        python3 .ci/gen_channel_vectors.py --check tests/vectors/channel.json
     check "forgery (release, 10^7 random codes per layout)" \
         cargo test --release --quiet -p paycode-issuer --test forgery
 }

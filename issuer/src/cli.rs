@@ -79,6 +79,9 @@ COMMANDS
       Verify the ledger; exit 4 and name each violation if any.
   card revoke|restore CARD [--prefix 13]
       Revoke a card (its codes are refused as revoked) or undo that.
+  pin reset CARD [--prefix 13]
+      After three wrong PINs on the phone, PIN payments of the card are
+      blocked; this unblocks them (the PIN stays the payer's).
 
   payment confirm PAYMENT_ID
       Confirm a USERPAYING payment as the payer's PIN would (SUCCESS, or
@@ -472,6 +475,9 @@ fn cmd_verify(words: &[String], now: u64) -> Result<Output, Failure> {
 }
 
 fn cmd_pin(words: &[String]) -> Result<Output, Failure> {
+    if words.first().is_some_and(|w| w == "reset") {
+        return card::cmd_pin_reset(&words[1..]);
+    }
     let a = args::parse(words, &["db", "utc-offset"], &[])?;
     let id = a.single_positional("the CHARGE_ID")?;
     let mut verifier = verifier(&a)?;

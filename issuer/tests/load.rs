@@ -68,6 +68,6 @@ async fn two_hundred_charges_over_sixteen_connections_are_all_approved() {
     assert_eq!(journals, 200);
     // Still serving after the run.
     let mut c = ApiClient::new(server.addr());
-    assert_eq!(c.get("/api/cards/0/history").await.unwrap().status, 404);
+    assert_eq!(c.get("/v1/wallet/history").await.unwrap().status, 401);
     server.shutdown().await.unwrap();
 }

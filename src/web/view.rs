@@ -10,7 +10,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
 use gloo_timers::callback::Timeout;
-use js_sys::{Date, Function, Object};
+use js_sys::{Date, Function, Object, Uint8Array};
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, HtmlCanvasElement};
 
@@ -19,6 +19,7 @@ use super::error::{js_error, to_js};
 use super::global::{self, device_pixel_ratio};
 use super::swipe::Swipe;
 use super::types::{get, set, PaymentCodeOptions};
+use crate::core::channel::channel_key;
 use crate::core::link::Card;
 use crate::core::raster::Raster;
 use crate::core::rotation::{Rotation, RotationError};
@@ -214,6 +215,18 @@ impl PaymentCodeView {
     #[wasm_bindgen(getter)]
     pub fn counter(&self) -> u32 {
         self.read(|r| u32::from(r.counter()))
+    }
+
+    /// The card channel's key (docs/FORMAT.md §11), derived from the card
+    /// secret, which stays here. The page imports it at once as a
+    /// non-extractable WebCrypto HMAC key and wipes its copy. The bytes go
+    /// straight from a wiped buffer into the JS array.
+    #[wasm_bindgen(js_name = channelKey)]
+    pub fn channel_key(&self) -> Result<Uint8Array, JsValue> {
+        let s = self.state.try_borrow().map_err(|_| busy())?;
+        Ok(Uint8Array::from(
+            &channel_key(&s.rotation.card().secret)[..],
+        ))
     }
 
     /// Stops the timer and removes the listeners. The canvases keep their

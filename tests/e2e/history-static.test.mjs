@@ -15,7 +15,7 @@ after(async () => {
   await fx?.close();
 });
 
-const historyRequests = () => fx.server.requests.filter((r) => /^GET \/api\/cards\/\d+\/history$/.test(r));
+const historyRequests = () => fx.server.requests.filter((r) => /^GET \/v1\/wallet\/history$/.test(r));
 
 test('static host: no history section, no error, one history request only, no demo PIN', async () => {
   const context = await fx.newContext({ locale: 'en-US' });

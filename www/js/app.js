@@ -1,7 +1,8 @@
 // The wallet page: a thin shell around the wasm module, which generates,
 // draws, rotates and swipes the codes. This file wires the page together:
-// provisioning, the funding picker, digits, countdown, persistence, the demo
-// card's PIN, the card's recent payments and the barcode full screen.
+// provisioning, the funding picker, digits, countdown, persistence, the
+// payer's PIN (sent to the issuer, never kept), the card's recent payments,
+// live results and the barcode full screen.
 
 import { takeFragmentLink, fetchDemoLink } from './provision.js';
 import { t, applyTranslations, setIfChanged, setLanguage, otherLanguage, errorMessage } from './i18n.js';
@@ -12,6 +13,9 @@ import { installFullBarcode } from './full-barcode.js';
 import { registerServiceWorker, pageSettled } from './offline.js';
 import { createCodeCard } from './code-card.js';
 import { createHistory } from './history.js';
+import { openChannel, signedFetch } from './card-channel.js';
+import { createLiveResults } from './live-results.js';
+import { createResultSheet } from './result-sheet.js';
 
 // First of all: a link in the fragment leaves the address bar before anything can leak it.
 const fragmentLink = takeFragmentLink();
@@ -37,21 +41,122 @@ const els = {
   confirm: $('confirm-remove'),
   lang: $('lang'),
   provisionTitle: $('provision-title'),
-  demoPin: $('demo-pin'),
-  demoPinValue: $('demo-pin-value'),
+  pinSetup: $('pin-setup'),
+  pinNew: $('pin-new'),
+  pinSetupError: $('pin-setup-error'),
 };
 
 let wasm = null; // the wasm module's exports once loaded
 let card = null; // the code card (view + digits + countdown) of the current card
 let info = null; // parseLink() of the current card: no secret in it
 let lastMessage = null; // {kind} or {key, args}: re-rendered on a language switch
-let demoPin = null; // the demo issuer's PIN for this card (a shown demo value, not its secret), or null
+let link = null; // the current card's link, to draw it again with a corrected clock
+let channel = null; // the current card's signed channel to its issuer (card-channel.js)
+let pinSet = null; // whether the issuer has the payer's PIN for this card (null: not known)
+let pinSetupMessage = null; // {key, args} under the PIN field
+
+/** How far the issuer's clock may drift from the wallet's estimate before the codes are redrawn on it. */
+const CLOCK_TOLERANCE_MS = 2000;
 
 const payments = createHistory({ // "Recent payments" (not window.history)
   section: $('history'),
   list: $('history-list'),
   empty: $('history-empty'),
   refreshButton: $('history-refresh'),
+  onPinSet: (set) => {
+    pinSet = set;
+    renderPinSetup();
+  },
+});
+
+const sheet = createResultSheet({
+  sheet: $('result-sheet'),
+  title: $('result-title'),
+  amount: $('result-amount'),
+  merchant: $('result-merchant'),
+  funding: $('result-funding'),
+  time: $('result-time'),
+  close: $('result-close'),
+  announce: $('announce-result'),
+  pinForm: $('result-pin'),
+  pinInput: $('result-pin-input'),
+  pinError: $('result-pin-error'),
+  declineButton: $('result-decline'),
+  confirm: (row, pin) => answerPayment(row, 'confirm', { pin }),
+  decline: (row) => answerPayment(row, 'decline'),
+});
+
+/**
+ * The payer's answer to a payment that waits (USERPAYING), over the card
+ * channel: the PIN goes to the issuer from this phone only. Resolves to null
+ * when the issuer took it (the stream then brings the new result), or to
+ * the message to show.
+ */
+async function answerPayment(row, action, json) {
+  if (!channel || typeof row.charge_id !== 'string') return { key: 'pinFailed' };
+  const response = await signedFetch(channel, `v1/wallet/payments/${encodeURIComponent(row.charge_id)}/${action}`, {
+    method: 'POST',
+    json,
+  });
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    // not JSON: a failure below
+  }
+  if (response.ok) {
+    const result = { SUCCESS: 'approved', FAILED: 'failed', CLOSED: 'closed' }[body?.status];
+    if (result) sheet.show({ ...row, result });
+    payments.refresh();
+    return null;
+  }
+  const code = body?.error?.code;
+  if (code === 'PIN_INCORRECT') return { key: 'pinWrong', args: [body.error.attempts_left] };
+  if (code === 'PIN_BLOCKED') return { key: 'pinBlocked' };
+  if (code === 'NO_PIN') return { key: 'pinNone' };
+  return { key: 'pinFailed' };
+}
+
+function renderPinSetup() {
+  els.pinSetup.hidden = !card || pinSet !== false;
+  els.pinSetupError.hidden = !pinSetupMessage;
+  els.pinSetupError.textContent = pinSetupMessage ? t(pinSetupMessage.key, ...(pinSetupMessage.args ?? [])) : '';
+}
+
+async function choosePin(pin) {
+  if (!/^[0-9]{6}$/.test(pin)) {
+    pinSetupMessage = { key: 'pinFormat' };
+    renderPinSetup();
+    return;
+  }
+  let response = null;
+  try {
+    response = await signedFetch(channel, 'v1/wallet/pin', { method: 'POST', json: { pin } });
+  } catch {
+    // offline: said below
+  }
+  // 409: the issuer already has one (set from another tab): nothing to ask.
+  if (response && (response.ok || response.status === 409)) {
+    pinSet = true;
+    pinSetupMessage = null;
+    showMessage({ key: 'pinChosen' }, false);
+  } else {
+    pinSetupMessage = { key: 'pinFailed' };
+  }
+  renderPinSetup();
+}
+
+const live = createLiveResults({
+  onResult: (row) => {
+    sheet.show(row);
+    payments.refresh();
+  },
+  // false: the stream is down, the page says so; true or null (no issuer to ask): nothing to say.
+  onOnline: (up) => {
+    $('stream-notice').hidden = up !== false;
+  },
+  onBack: () => payments.refresh(),
+  onClock: (offsetMs) => correctClock(offsetMs),
 });
 
 const emit = installBridge({
@@ -140,8 +245,7 @@ function renderCard() {
     els.issuer.textContent = info.issuer;
     renderFunding();
   }
-  els.demoPin.hidden = !hasCard || !demoPin;
-  els.demoPinValue.textContent = hasCard && demoPin ? demoPin : '';
+  renderPinSetup();
   scanAids.codeShown(hasCard);
 }
 
@@ -170,23 +274,48 @@ function openCard(link, { fundingIndex, clockOffsetMs }) {
   }
 }
 
-function swapIn({ next, parsed }, pin) {
+function swapIn({ next, parsed }, cardLink, { sameCard = false } = {}) {
   fullBarcode.close(); // it shows the replaced card's code
   const replaced = card;
   replaced?.destroy();
   card = next;
   info = parsed;
-  demoPin = pin ?? null;
+  link = cardLink;
   // The new view drew its code in fromLink: a first card goes to the screen as
   // drawn, without a second measure-and-draw before its first frame.
   if (replaced) card.render();
   renderCard();
-  // The token and prefix only: every code shows them to the till anyway.
-  payments.show({ token: info.token, prefix: info.prefix });
+  // For hosts and tests: the issuer-clock estimate the codes are drawn on.
+  document.documentElement.dataset.clockOffsetMs = String(Math.round(card.clockOffsetMs));
+  if (sameCard) return; // the same card on a corrected clock: same channel, same stream
+  sheet.hide();
+  pinSet = null;
+  pinSetupMessage = null;
+  renderPinSetup();
+  // Signed with the card channel's key; the card key stays in wasm.
+  const bytes = card.channelKey();
+  channel = openChannel(bytes, { token: info.token, prefix: info.prefix }, () => Date.now() + (card?.clockOffsetMs ?? 0));
+  payments.show(channel);
+  live.show(channel);
 }
 
-/** Keep `rawLink` as the card; `demoPin` is the PIN a demo issuer gave with it. */
-async function provision(rawLink, { demoPin: pin = null } = {}) {
+/**
+ * The issuer's clock, measured online, differs from the wallet's estimate
+ * (a link pasted late, the phone's clock changed): draw the codes on it.
+ */
+function correctClock(offsetMs) {
+  if (!card || !link || !Number.isFinite(offsetMs)) return;
+  if (Math.abs(offsetMs - card.clockOffsetMs) < CLOCK_TOLERANCE_MS) return;
+  enqueue(() => {
+    if (!card || !link) return;
+    const opened = openCard(link, { fundingIndex: card.fundingIndex, clockOffsetMs: offsetMs });
+    swapIn(opened, link, { sameCard: true });
+    storage.updateCard({ clockOffsetMs: card.clockOffsetMs }).catch(() => {});
+  }).catch(() => {});
+}
+
+/** Keep `rawLink` as the card. */
+async function provision(rawLink) {
   const link = String(rawLink ?? '').trim();
   if (!wasm) throw fail('wasm_failed');
   if (!link) throw fail('empty_link');
@@ -196,10 +325,10 @@ async function provision(rawLink, { demoPin: pin = null } = {}) {
   } catch (error) {
     throw fail(kindOf(error)); // a bad link never removes the existing card
   }
-  swapIn(opened, pin);
+  swapIn(opened, link);
   showMessage({ key: 'added', args: [info.issuer] }, false);
   try {
-    await storage.saveCard({ link, fundingIndex: card.fundingIndex, clockOffsetMs: card.clockOffsetMs, demoPin });
+    await storage.saveCard({ link, fundingIndex: card.fundingIndex, clockOffsetMs: card.clockOffsetMs });
     navigator.storage?.persist?.().catch(() => {});
   } catch {
     showMessage({ kind: storage.canSeal() ? 'storage_failed' : 'no_crypto' }, true);
@@ -222,10 +351,14 @@ async function removeCurrentCard() {
   card?.destroy();
   card = null;
   info = null;
-  demoPin = null;
+  link = null;
+  channel = null;
+  pinSet = null;
   $('digits').textContent = '';
   renderCard();
   payments.show(null);
+  live.show(null);
+  sheet.hide();
   try {
     await storage.removeCard();
   } catch {
@@ -245,7 +378,7 @@ async function restoreStoredCard() {
   }
   if (!stored) return;
   try {
-    swapIn(openCard(stored.link, stored), stored.demoPin);
+    swapIn(openCard(stored.link, stored), stored.link);
   } catch (error) {
     showMessage({ kind: kindOf(error) }, true);
   }
@@ -268,14 +401,20 @@ function wireControls() {
     els.demo.disabled = true;
     showMessage({ key: 'demoWait' }, false);
     try {
-      const { link, pin } = await fetchDemoLink();
-      await enqueue(() => provision(link, { demoPin: pin }));
+      const { link: demoLink } = await fetchDemoLink();
+      await enqueue(() => provision(demoLink));
     } catch (error) {
       // provision() has reported link errors itself; only the request's own failures are left.
       if (error?.kind === 'no_demo_server' || error?.kind === 'demo_failed') fail(error.kind);
     } finally {
       els.demo.disabled = false;
     }
+  });
+  els.pinSetup.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const pin = els.pinNew.value;
+    els.pinNew.value = ''; // the PIN goes to the issuer, not into the page
+    choosePin(pin);
   });
   els.remove.addEventListener('click', () => els.confirm.showModal());
   $('confirm-cancel').addEventListener('click', () => els.confirm.close());
@@ -305,6 +444,7 @@ function relabel() {
   setIfChanged(els.lang, 'lang', otherLanguage()); // the button names the other language in that language
   scanAids.relabel();
   payments.render();
+  sheet.render();
   if (card) {
     renderCard();
     card.render();

@@ -127,6 +127,10 @@ export function createCodeCard(wasm, link, { fundingIndex, clockOffsetMs, period
   updateCountdown();
 
   return {
+    /** The card channel's key bytes (wasm derives them; the card key stays there): import, then wipe. */
+    channelKey() {
+      return view.channelKey();
+    },
     get fundingIndex() {
       return view.fundingIndex;
     },

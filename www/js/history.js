@@ -1,10 +1,12 @@
-// "Recent payments": the card's latest charges from the demo issuer serving
-// this page (GET api/cards/{token}/history?prefix=P). The request names only
-// the card's token and prefix, which every code already shows the till;
-// never the link or its secret. Where no demo issuer answers (a static host,
-// another bank's card, offline) the section stays hidden and quiet.
+// "Recent payments": the card's latest charges from the issuer serving this
+// page (GET v1/wallet/history, signed on the card channel: card-channel.js).
+// The token alone reads nothing; the request carries a signature made with
+// the card's channel key, never the link or its secret. Where no issuer
+// answers (a static host, another bank's card, offline) the section stays
+// hidden and quiet.
 
 import { t, language } from './i18n.js';
+import { signedFetch } from './card-channel.js';
 
 const POLL_MS = 10_000;
 const TIMEOUT_MS = 8000;
@@ -19,24 +21,22 @@ class Unavailable extends Error {
   }
 }
 
-async function fetchCharges(token, prefix) {
+async function fetchCharges(channel) {
   let response;
   try {
-    response = await fetch(`api/cards/${token}/history?prefix=${prefix}&limit=${LIMIT}`, {
-      headers: { Accept: 'application/json' },
-      cache: 'no-store',
-      credentials: 'same-origin',
+    response = await signedFetch(channel, `v1/wallet/history?limit=${LIMIT}`, {
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
   } catch {
     throw new Unavailable(false); // offline or the server is gone for now
   }
   const json = (response.headers.get('content-type') || '').includes('json');
-  if (!json || response.status === 404 || response.status === 405) throw new Unavailable(true);
+  // 401: this issuer does not know the card (another bank's card on this page).
+  if (!json || [401, 404, 405].includes(response.status)) throw new Unavailable(true);
   if (!response.ok) throw new Unavailable(false); // busy, rate limited: try again later
   try {
     const body = await response.json();
-    if (Array.isArray(body?.charges)) return body.charges;
+    if (Array.isArray(body?.charges)) return { charges: body.charges, pinSet: body.pin_set };
   } catch {
     // fall through: not an answer we understand
   }
@@ -88,10 +88,11 @@ function row(charge) {
 }
 
 /**
- * Wire the section. `show(card)` starts (card = {token, prefix}) or stops
+ * Wire the section. `show(card)` starts (card = a channel from
+ * card-channel.js' openChannel: {token, prefix, key, issuerNowMs}) or stops
  * (null) it; `render()` re-renders in the current language.
  */
-export function createHistory({ section, list, empty, refreshButton }) {
+export function createHistory({ section, list, empty, refreshButton, onPinSet = () => {} }) {
   let card = null;
   let charges = null; // the last answer, or null while there is none to show
   let generation = 0; // bumped on every card change: late answers for an old card are dropped
@@ -109,11 +110,13 @@ export function createHistory({ section, list, empty, refreshButton }) {
     if (!card || final) return Promise.resolve();
     if (inFlight) return inFlight;
     const asked = generation;
-    const { token, prefix } = card;
     refreshButton.disabled = true;
-    const run = fetchCharges(token, prefix)
+    const run = fetchCharges(card)
       .then((answer) => {
-        if (asked === generation) charges = answer;
+        if (asked !== generation) return;
+        charges = answer.charges;
+        // Whether the payer has chosen a PIN for this card (false: ask for one).
+        if (typeof answer.pinSet === 'boolean') onPinSet(answer.pinSet);
       }, (error) => {
         if (asked !== generation) return;
         // Offline or busy: keep what is shown. No issuer here: hide the section for good.

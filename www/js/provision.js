@@ -31,9 +31,8 @@ function failure(kind) {
 }
 
 /**
- * Ask the demo issuer serving this page for a card; resolves to {link, pin}.
- * `pin` is the demo card's PIN (6 digits) or null when the issuer gave none:
- * a demo value shown to the user, not the card's secret.
+ * Ask the demo issuer serving this page for a card; resolves to {link}. The
+ * card comes without a PIN: the payer chooses one on the wallet page.
  */
 export async function fetchDemoLink() {
   let response;
@@ -59,6 +58,5 @@ export async function fetchDemoLink() {
     throw failure('demo_failed');
   }
   if (typeof body?.link !== 'string') throw failure('demo_failed');
-  const pin = typeof body.pin === 'string' && /^[0-9]{6}$/.test(body.pin) ? body.pin : null;
-  return { link: body.link, pin };
+  return { link: body.link };
 }

@@ -65,17 +65,12 @@ export function canSeal() {
   return Boolean(globalThis.crypto?.subtle && globalThis.indexedDB);
 }
 
-/** A demo PIN as stored: 6 digits, or null. */
-function demoPinOf(value) {
-  return typeof value === 'string' && /^[0-9]{6}$/.test(value) ? value : null;
-}
-
 /**
- * Store a card: the link sealed, the funding choice, clock offset and demo
- * PIN beside it (none is secret: the PIN is the demo issuer's sample value,
- * shown on the page; they change without touching the sealed link).
+ * Store a card: the link sealed, the funding choice and clock offset beside
+ * it (neither is secret; they change without touching the sealed link). No
+ * PIN is ever stored: the payer types it for each payment that needs it.
  */
-export async function saveCard({ link, fundingIndex, clockOffsetMs, demoPin = null }) {
+export async function saveCard({ link, fundingIndex, clockOffsetMs }) {
   const key = await sealingKey();
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const sealed = await crypto.subtle.encrypt(
@@ -83,7 +78,7 @@ export async function saveCard({ link, fundingIndex, clockOffsetMs, demoPin = nu
     key,
     new TextEncoder().encode(link),
   );
-  await put(CARD_ID, { version: 1, iv, sealed, fundingIndex, clockOffsetMs, demoPin: demoPinOf(demoPin) });
+  await put(CARD_ID, { version: 1, iv, sealed, fundingIndex, clockOffsetMs });
 }
 
 /** Change the non-secret settings of the stored card. */
@@ -95,13 +90,14 @@ export async function updateCard(changes) {
   if (card) {
     if (Number.isInteger(changes.fundingIndex)) card.fundingIndex = changes.fundingIndex;
     if (Number.isFinite(changes.clockOffsetMs)) card.clockOffsetMs = changes.clockOffsetMs;
+    delete card.demoPin; // the demo PIN an older page kept here
     store.put(card, CARD_ID);
   }
   return done(tx);
 }
 
 /**
- * The stored card as {link, fundingIndex, clockOffsetMs, demoPin}, or null when there is
+ * The stored card as {link, fundingIndex, clockOffsetMs}, or null when there is
  * none. Throws when a card is stored but cannot be opened (key gone, data damaged).
  */
 export async function loadCard() {
@@ -116,7 +112,6 @@ export async function loadCard() {
     link: new TextDecoder().decode(plain),
     fundingIndex: Number.isInteger(card.fundingIndex) ? card.fundingIndex : 0,
     clockOffsetMs: Number.isFinite(card.clockOffsetMs) ? card.clockOffsetMs : undefined,
-    demoPin: demoPinOf(card.demoPin),
   };
 }
 

@@ -1,8 +1,10 @@
-//! `paycode card revoke|restore CARD`, and how commands name a card.
+//! `paycode card revoke|restore CARD`, `paycode pin reset CARD`, and how
+//! commands name a card.
 
 use serde_json::json;
 
 use super::{args, bad_value, open_store, status, ArgError, Failure, Output};
+use crate::payments::pin::{pin_failures, reset_pin_failures};
 use crate::store::{CardKey, Store, TxMode};
 
 /// CARD is `TOKEN` (with `--prefix`, default 13) or `PREFIX:TOKEN`, as
@@ -45,5 +47,27 @@ pub(super) fn cmd_card(words: &[String]) -> Result<Output, Failure> {
     Ok(Output::json(
         status::OK,
         json!({ "token": key.token, "prefix": key.prefix, "revoked": revoked }),
+    ))
+}
+
+/// `paycode pin reset CARD`: PIN payments of the card work again after
+/// three wrong PINs blocked them.
+pub(super) fn cmd_pin_reset(words: &[String]) -> Result<Output, Failure> {
+    let a = args::parse(words, &["db", "prefix"], &[])?;
+    let key = card_key(a.single_positional("the CARD")?, &a)?;
+    let mut store = open_store(&a)?;
+    let mut tx = store.begin(TxMode::Write)?;
+    if tx.card(key)?.is_none() {
+        return Err(bad_value("CARD", "there is no card with this token"));
+    }
+    let failures = pin_failures(tx.as_mut(), key)?;
+    reset_pin_failures(tx.as_mut(), key)?;
+    tx.commit()?;
+    Ok(Output::json(
+        status::OK,
+        json!({
+            "token": key.token, "prefix": key.prefix,
+            "pin_failures_before": failures, "pin_blocked": false,
+        }),
     ))
 }

@@ -12,8 +12,10 @@
 //! too, so a retry gets the same answer, but posts nothing.
 
 mod after;
+pub mod events;
 mod model;
 mod pay;
+pub mod pin;
 
 use std::fmt;
 use std::sync::Arc;

@@ -84,10 +84,12 @@ pub enum ErrorCode {
     RefundExceedsPayment,
     /// A payment with refunds cannot be reversed; refund the rest instead.
     PaymentRefunded,
+    /// The payer declined a USERPAYING payment on their phone.
+    PayerDeclined,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 17] = [
         Self::AuthCodeInvalid,
         Self::AuthCodeExpired,
         Self::AuthCodeUsed,
@@ -104,6 +106,7 @@ impl ErrorCode {
         Self::PaymentNotRefundable,
         Self::RefundExceedsPayment,
         Self::PaymentRefunded,
+        Self::PayerDeclined,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -124,6 +127,7 @@ impl ErrorCode {
             Self::PaymentNotRefundable => "PAYMENT_NOT_REFUNDABLE",
             Self::RefundExceedsPayment => "REFUND_EXCEEDS_PAYMENT",
             Self::PaymentRefunded => "PAYMENT_REFUNDED",
+            Self::PayerDeclined => "PAYER_DECLINED",
         }
     }
 
@@ -155,6 +159,7 @@ impl ErrorCode {
             Self::PaymentNotRefundable => "only a successful payment can be refunded",
             Self::RefundExceedsPayment => "the refunds would exceed the amount paid",
             Self::PaymentRefunded => "a refunded payment cannot be reversed; refund the rest",
+            Self::PayerDeclined => "the payer declined the payment on their phone",
         }
     }
 }

@@ -16,14 +16,15 @@ use serde_json::{json, Value};
 use super::db::Db;
 use super::error::ApiError;
 use super::handlers::stored_funding;
-use super::pin::{self, PinHash};
+use super::pin;
 use super::request::{is_json, RawBody};
 use crate::ledger::topup;
 use crate::money::Fen;
 use crate::provision::{provision, NewCard, ProvisionError};
 use crate::secret::SecretKey;
-use crate::store::{MerchantRecord, Store, StoreError, StoredPin, TxMode};
+use crate::store::{MerchantRecord, Store, StoreError, TxMode};
 use crate::verifier::random_id;
+use zeroize::Zeroizing;
 
 const DEMO_ISSUER: &str = "Demo Bank";
 const DEMO_FUNDING: [&str; 2] = ["balance", "debit:ICBC:1234"];
@@ -38,14 +39,40 @@ fn store_error(e: StoreError) -> ApiError {
     ApiError::from(e)
 }
 
-/// `POST /api/cards`: a new demo card, its PIN and its money. The body is
-/// ignored (the wallet sends none) but still limited in size.
-pub(crate) async fn create_card(State(db): AppDb, _body: RawBody) -> Result<Json<Value>, ApiError> {
-    let pin = pin::new_demo_pin();
-    let pin_text = pin.clone();
-    let hash = tokio::task::spawn_blocking(move || PinHash::new(&pin_text))
-        .await
-        .map_err(ApiError::internal)?;
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CardBody {
+    /// The PIN the payer chose in the wallet (six digits).
+    #[serde(default)]
+    pin: Option<String>,
+}
+
+/// `POST /api/cards [{"pin"}]`: a new demo card and its money, with the
+/// PIN the payer chose in the wallet, or without a PIN (the wallet then
+/// sets one over the card channel, `POST /v1/wallet/pin`). The PIN is never
+/// sent back.
+pub(crate) async fn create_card(
+    State(db): AppDb,
+    headers: HeaderMap,
+    body: RawBody,
+) -> Result<Json<Value>, ApiError> {
+    let body: CardBody = if body.0.iter().all(u8::is_ascii_whitespace) {
+        CardBody::default()
+    } else if !is_json(&headers) {
+        return Err(ApiError::unsupported_media_type());
+    } else {
+        super::request::decode(&body.0)?
+    };
+    let stored = match body.pin.map(Zeroizing::new) {
+        Some(pin) => {
+            pin::check_pin(&pin).map_err(|e| ApiError::invalid("bad_pin", e.to_string()))?;
+            let hashed = tokio::task::spawn_blocking(move || pin::hash_pin(&pin))
+                .await
+                .map_err(ApiError::internal)?;
+            Some(hashed)
+        }
+        None => None,
+    };
     let now = super::now();
     let created = db
         .with_store(move |store| -> Result<_, ProvisionError> {
@@ -68,14 +95,9 @@ pub(crate) async fn create_card(State(db): AppDb, _body: RawBody) -> Result<Json
             // A crash between the two commits leaves a card without a PIN
             // or money; its link was never handed out.
             let mut tx = store.begin(TxMode::Write)?;
-            tx.insert_pin(
-                record.key,
-                &StoredPin {
-                    salt: hash.salt.to_vec(),
-                    hash: hash.hash.to_vec(),
-                    rounds: hash.rounds,
-                },
-            )?;
+            if let Some(stored) = &stored {
+                tx.insert_pin(record.key, stored)?;
+            }
             for (index, amount) in DEMO_MONEY.iter().enumerate() {
                 if let Some(account) = record.source_account(index as u8) {
                     topup(tx.as_mut(), account, *amount, now)
@@ -99,7 +121,6 @@ pub(crate) async fn create_card(State(db): AppDb, _body: RawBody) -> Result<Json
         "length": created.length,
         "period": created.period,
         "issued_at": created.created,
-        "pin": pin.as_str(),
         "funding": (0..created.funding.len())
             .map(|i| stored_funding(&created.funding, i as u8))
             .collect::<Vec<_>>(),

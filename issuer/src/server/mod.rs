@@ -1,11 +1,11 @@
 //! `paycode serve`: the issuer over HTTP: the merchant API v1 for tills
-//! (docs/MERCHANT_API.md), the wallet page's history, and with `--demo` the
+//! (docs/MERCHANT_API.md), the card-signed wallet routes, and with `--demo` the
 //! demo routes that mint cards and tills.
 //!
 //! | request | answer |
 //! |---|---|
 //! | `POST /v1/payments`, `GET /v1/payments/{out_trade_no}`, `POST /v1/payments/{out_trade_no}/reverse`, `POST /v1/refunds` | signed; see docs/MERCHANT_API.md |
-//! | `GET /api/cards/{token}/history[?prefix=13&limit=20]` | `{"charges": [{"charge_id", "status", "amount", "merchant", "time", "result", "funding"}]}`: the card's payments, newest first |
+//! | `GET /v1/wallet/history[?limit=20]` | signed by the card (docs/FORMAT.md §11); `{"token", "prefix", "time", "charges": [{"charge_id", "status", "amount", "merchant", "time", "result", "funding"}]}`: the card's payments, newest first |
 //! | `POST /api/cards` (demo) | `{"link", "token", "prefix", "pin", "funding"}`: a new demo card with money on it. The link holds the card's key: it appears in this answer only, never in a URL or a log. |
 //! | `POST /api/demo/till [{"name"}]` (demo) | `{"merchant", "name", "key"}`: a new demo merchant and its API key |
 //!
@@ -27,6 +27,7 @@ mod request;
 mod routes;
 mod statics;
 mod v1;
+mod wallet;
 
 use std::io;
 use std::net::SocketAddr;
@@ -36,7 +37,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 pub use rate::RateLimit;
 
@@ -178,11 +179,11 @@ impl RunningServer {
 /// Binds, opens the database and serves until [`RunningServer::shutdown`].
 pub async fn start(config: ServerConfig) -> Result<RunningServer, ServeError> {
     let (stop, stopped) = oneshot::channel::<()>();
-    let (listener, app, db) = prepare(&config).await?;
+    let (listener, app, db, closing) = prepare(&config).await?;
     let addr = listener.local_addr().map_err(ServeError::Io)?;
     let shared = db.db();
     let task = tokio::spawn(async move {
-        let result = serve_until(listener, app, async {
+        let result = serve_until(listener, app, closing, async {
             let _ = stopped.await;
         })
         .await;
@@ -200,8 +201,13 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServeError> {
 /// Opens the database and binds, without serving yet (`paycode serve`
 /// prints the address in between).
 pub async fn bind(config: &ServerConfig) -> Result<BoundServer, ServeError> {
-    let (listener, app, db) = prepare(config).await?;
-    Ok(BoundServer { listener, app, db })
+    let (listener, app, db, closing) = prepare(config).await?;
+    Ok(BoundServer {
+        listener,
+        app,
+        db,
+        closing,
+    })
 }
 
 /// A server bound to its address, not yet serving; see [`bind`].
@@ -209,6 +215,7 @@ pub struct BoundServer {
     listener: TcpListener,
     app: axum::Router,
     db: db::DbHandle,
+    closing: watch::Sender<bool>,
 }
 
 impl BoundServer {
@@ -221,21 +228,24 @@ impl BoundServer {
         self,
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
-        let result = serve_until(self.listener, self.app, stop).await;
+        let result = serve_until(self.listener, self.app, self.closing, stop).await;
         self.db.close().await;
         result
     }
 }
 
-async fn prepare(
-    config: &ServerConfig,
-) -> Result<(TcpListener, axum::Router, db::DbHandle), ServeError> {
+/// What [`prepare`] makes: the socket, the app, the database, and the
+/// switch that ends open event streams when the server stops.
+type Prepared = (TcpListener, axum::Router, db::DbHandle, watch::Sender<bool>);
+
+async fn prepare(config: &ServerConfig) -> Result<Prepared, ServeError> {
     let db = open_db(config).await?;
     let listener = TcpListener::bind(config.addr)
         .await
         .map_err(|e| ServeError::Bind(config.addr, e))?;
-    let app = routes::router(config, db.db());
-    Ok((listener, app, db))
+    let (closing, closed) = watch::channel(false);
+    let app = routes::router(config, db.db(), closed);
+    Ok((listener, app, db, closing))
 }
 
 async fn open_db(config: &ServerConfig) -> Result<db::DbHandle, ServeError> {
@@ -262,6 +272,8 @@ pub struct InProcessServer {
     pub router: axum::Router,
     /// Keeps the writer thread's handle (and so the database) alive.
     db: db::DbHandle,
+    /// Kept so that event streams stay open while the server lives.
+    _closing: watch::Sender<bool>,
 }
 
 #[cfg(feature = "fuzzing")]
@@ -277,17 +289,26 @@ impl InProcessServer {
 #[doc(hidden)]
 pub async fn in_process(config: &ServerConfig) -> Result<InProcessServer, ServeError> {
     let db = open_db(config).await?;
+    let (closing, closed) = watch::channel(false);
     Ok(InProcessServer {
-        router: routes::router(config, db.db()),
+        router: routes::router(config, db.db(), closed),
         db,
+        _closing: closing,
     })
 }
 
 async fn serve_until(
     listener: TcpListener,
     app: axum::Router,
+    closing: watch::Sender<bool>,
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    // Open event streams never finish by themselves: told to end, they let
+    // the graceful shutdown complete.
+    let stop = async move {
+        stop.await;
+        let _ = closing.send(true);
+    };
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

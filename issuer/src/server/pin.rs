@@ -1,70 +1,83 @@
-//! Demo card PINs: six random digits, kept only as a salted PBKDF2 hash.
+//! Card PINs as the issuer keeps them: a salted Argon2id hash (RFC 9106,
+//! the argon2 crate's default parameters: 19 MiB, 2 passes, 1 lane),
+//! never the PIN. The payer chooses the PIN when the card is added; it is
+//! never stored on the phone.
 //!
 //! A six-digit PIN has a million values, so no hash makes a stolen database
-//! safe on its own; the hash keeps the PIN out of the file and its
-//! backups, the salt stops one table serving every card, and the rounds make
-//! each guess cost something. What really protects a PIN is the online
-//! lockout: five wrong answers lock the card.
+//! safe on its own; the hash keeps the PIN out of the file and its backups,
+//! the salt stops one table serving every card, and the memory-hard cost
+//! makes each guess expensive. What really protects a PIN is the online
+//! block: three wrong PINs stop PIN payments (payments::pin).
+//!
+//! Stored as [`StoredPin`] with `rounds` = [`ARGON2ID`]. Hashes from
+//! before (PBKDF2-HMAC-SHA256, `rounds` its iteration count) still check.
 
+use argon2::Argon2;
 use rand::Rng;
 use zeroize::Zeroizing;
 
-const PIN_DIGITS: usize = 6;
-/// PBKDF2-HMAC-SHA256 rounds for new hashes (stored with each hash).
-const ROUNDS: u32 = 20_000;
+use crate::store::StoredPin;
+
+/// A PIN is exactly this many ASCII digits.
+pub(crate) const PIN_DIGITS: usize = 6;
+/// `StoredPin::rounds` of an Argon2id hash (PBKDF2 hashes always have
+/// 1000 rounds or more).
+pub(crate) const ARGON2ID: u32 = 0;
 const SALT_LEN: usize = 16;
 const HASH_LEN: usize = 32;
 
-#[derive(Clone, PartialEq, Eq)]
-pub(crate) struct PinHash {
-    pub salt: [u8; SALT_LEN],
-    pub hash: [u8; HASH_LEN],
-    pub rounds: u32,
-}
+/// Why a PIN was not accepted as a new PIN.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct BadPin;
 
-impl std::fmt::Debug for PinHash {
+impl std::fmt::Display for BadPin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("PinHash(redacted)")
+        write!(f, "a PIN is exactly {PIN_DIGITS} digits")
     }
 }
 
-impl PinHash {
-    /// A fresh salt and hash of `pin`. Costs a few milliseconds: call it off
-    /// the async executor.
-    pub fn new(pin: &str) -> PinHash {
-        let mut salt = [0u8; SALT_LEN];
-        rand::rng().fill(&mut salt);
-        PinHash {
-            salt,
-            hash: derive(pin, &salt, ROUNDS),
-            rounds: ROUNDS,
-        }
-    }
+/// `text` if it is a well-formed PIN.
+pub(crate) fn check_pin(text: &str) -> Result<&str, BadPin> {
+    let ok = text.len() == PIN_DIGITS && text.bytes().all(|b| b.is_ascii_digit());
+    ok.then_some(text).ok_or(BadPin)
+}
 
-    /// Whether `pin` is the hashed PIN (constant-time comparison). Blocking.
-    /// The phone-in-the-loop confirmation will check PINs with it.
-    #[cfg(test)]
-    pub fn matches(&self, pin: &str) -> bool {
-        use subtle::ConstantTimeEq;
-        let candidate = Zeroizing::new(derive(pin, &self.salt, self.rounds));
-        bool::from(candidate.ct_eq(&self.hash))
+/// A fresh salt and Argon2id hash of `pin`. Costs tens of milliseconds and
+/// 19 MiB: call it off the async executor.
+pub(crate) fn hash_pin(pin: &str) -> StoredPin {
+    let mut salt = [0u8; SALT_LEN];
+    rand::rng().fill(&mut salt);
+    StoredPin {
+        salt: salt.to_vec(),
+        hash: argon2id(pin, &salt).to_vec(),
+        rounds: ARGON2ID,
     }
 }
 
-fn derive(pin: &str, salt: &[u8], rounds: u32) -> [u8; HASH_LEN] {
-    let mut out = [0u8; HASH_LEN];
-    pbkdf2::pbkdf2_hmac::<sha2::Sha256>(pin.as_bytes(), salt, rounds, &mut out);
+/// Whether `pin` is the PIN `stored` hashes, compared in constant time.
+/// Blocking, as [`hash_pin`].
+pub(crate) fn pin_matches(stored: &StoredPin, pin: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    let candidate = if stored.rounds == ARGON2ID {
+        argon2id(pin, &stored.salt)
+    } else {
+        pbkdf2(pin, &stored.salt, stored.rounds)
+    };
+    stored.hash.len() == HASH_LEN && bool::from(candidate.ct_eq(&stored.hash[..]))
+}
+
+fn argon2id(pin: &str, salt: &[u8]) -> Zeroizing<[u8; HASH_LEN]> {
+    let mut out = Zeroizing::new([0u8; HASH_LEN]);
+    // The default parameters are valid and the salt is 16 bytes, so this
+    // cannot fail; an all-zero "hash" would match no stored one anyway.
+    let _ = Argon2::default().hash_password_into(pin.as_bytes(), salt, out.as_mut());
     out
 }
 
-/// Six random digits, leading zeros allowed.
-pub(crate) fn new_demo_pin() -> Zeroizing<String> {
-    let mut rng = rand::rng();
-    Zeroizing::new(
-        (0..PIN_DIGITS)
-            .map(|_| char::from(b'0' + rng.random_range(0..10u8)))
-            .collect(),
-    )
+fn pbkdf2(pin: &str, salt: &[u8], rounds: u32) -> Zeroizing<[u8; HASH_LEN]> {
+    let mut out = Zeroizing::new([0u8; HASH_LEN]);
+    pbkdf2::pbkdf2_hmac::<sha2::Sha256>(pin.as_bytes(), salt, rounds, out.as_mut());
+    out
 }
 
 #[cfg(test)]
@@ -73,39 +86,48 @@ mod tests {
 
     #[test]
     fn a_hash_matches_its_pin_only() {
-        let h = PinHash::new("012345");
-        assert!(h.matches("012345"));
-        assert!(!h.matches("012346"));
-        assert!(!h.matches("12345"));
-        assert!(!h.matches(""));
+        let h = hash_pin("012345");
+        assert_eq!((h.rounds, h.salt.len(), h.hash.len()), (ARGON2ID, 16, 32));
+        assert!(pin_matches(&h, "012345"));
+        assert!(!pin_matches(&h, "012346"));
+        assert!(!pin_matches(&h, "12345"));
+        assert!(!pin_matches(&h, ""));
     }
 
     #[test]
     fn same_pin_gets_different_salts_and_hashes() {
-        let a = PinHash::new("111111");
-        let b = PinHash::new("111111");
+        let a = hash_pin("111111");
+        let b = hash_pin("111111");
         assert_ne!(a.salt, b.salt);
         assert_ne!(a.hash, b.hash);
-        assert_eq!(format!("{a:?}"), "PinHash(redacted)");
     }
 
     #[test]
-    fn pbkdf2_sha256_matches_a_published_vector() {
-        // RFC 7914 §11: PBKDF2-HMAC-SHA256 (P="passwd", S="salt", c=1).
-        let mut out = [0u8; 64];
-        pbkdf2::pbkdf2_hmac::<sha2::Sha256>(b"passwd", b"salt", 1, &mut out);
-        assert_eq!(out[..8], [0x55, 0xac, 0x04, 0x6e, 0x56, 0xe3, 0x08, 0x9f]);
+    fn the_hash_is_argon2id_v19_at_the_documented_cost() {
+        assert_eq!(argon2::Algorithm::default(), argon2::Algorithm::Argon2id);
+        assert_eq!(argon2::Version::default(), argon2::Version::V0x13);
+        let a = Argon2::default();
+        let p = a.params();
+        assert_eq!((p.m_cost(), p.t_cost(), p.p_cost()), (19 * 1024, 2, 1));
     }
 
     #[test]
-    fn demo_pins_are_six_digits() {
-        for _ in 0..100 {
-            let pin = new_demo_pin();
-            assert!(
-                pin.len() == PIN_DIGITS && pin.bytes().all(|b| b.is_ascii_digit()),
-                "{}",
-                pin.as_str()
-            );
+    fn old_pbkdf2_hashes_still_check() {
+        let salt = [7u8; 16];
+        let stored = StoredPin {
+            salt: salt.to_vec(),
+            hash: pbkdf2("424242", &salt, 1000).to_vec(),
+            rounds: 1000,
+        };
+        assert!(pin_matches(&stored, "424242"));
+        assert!(!pin_matches(&stored, "424243"));
+    }
+
+    #[test]
+    fn pins_are_six_digits() {
+        assert_eq!(check_pin("012345"), Ok("012345"));
+        for bad in ["", "12345", "1234567", "12345a", "１２３４５６", " 12345"] {
+            assert_eq!(check_pin(bad), Err(BadPin), "{bad:?}");
         }
     }
 }

@@ -7,20 +7,24 @@ use std::sync::Arc;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::post;
 use axum::Router;
+use tokio::sync::watch;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use super::db::Db;
 use super::error::ApiError;
 use super::rate::{self, RateLimiter};
-use super::{demo, handlers, log, statics, v1, ServerConfig, BODY_LIMIT};
+use super::{demo, handlers, log, statics, v1, wallet, ServerConfig, BODY_LIMIT};
+use crate::payments::events::{EventBus, PaymentEvents};
 
-pub(crate) fn router(config: &ServerConfig, db: Arc<Db>) -> Router {
+/// `closing` turns true when the server stops (open event streams end).
+pub(crate) fn router(config: &ServerConfig, db: Arc<Db>, closing: watch::Receiver<bool>) -> Router {
+    let events: Arc<dyn PaymentEvents> = Arc::new(EventBus::default());
     // One bucket per address for everything not authenticated: failed
     // signatures on /v1/ and the demo routes.
     let clients = Arc::new(RateLimiter::new(config.client_rate));
-    let mut api = Router::new().route("/cards/{token}/history", get(handlers::history));
+    let mut api = Router::new();
     if config.demo {
         api = api.merge(
             Router::new()
@@ -29,16 +33,25 @@ pub(crate) fn router(config: &ServerConfig, db: Arc<Db>) -> Router {
                 .route_layer(middleware::from_fn_with_state(
                     Arc::clone(&clients),
                     rate::limit,
-                )),
+                ))
+                .route_layer(middleware::from_fn(log::requests)),
         );
     }
+    // Without --demo, /api/ has no routes left (the card history moved to
+    // /v1/wallet/): only its JSON 404 and 405.
     let api = api
-        .route_layer(middleware::from_fn(log::requests))
         .fallback(handlers::api_not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .with_state(Arc::clone(&db));
+    let wallet_api = wallet::router(
+        Arc::clone(&db),
+        Arc::clone(&clients),
+        Arc::clone(&events),
+        closing,
+    )
+    .route_layer(middleware::from_fn(log::requests));
     let merchant_api =
-        v1::router(config, db, clients).route_layer(middleware::from_fn(log::requests));
+        v1::router(config, db, clients, events).route_layer(middleware::from_fn(log::requests));
     guard(
         Router::new()
             .nest("/api", api)
@@ -46,6 +59,7 @@ pub(crate) fn router(config: &ServerConfig, db: Arc<Db>) -> Router {
             // static files and got an empty 404/405 instead of JSON.
             .route("/api/", axum::routing::any(handlers::api_not_found))
             .merge(merchant_api)
+            .merge(wallet_api)
             .fallback_service(statics::service(&config.www)),
     )
 }
@@ -66,6 +80,7 @@ fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::routing::get;
     use bytes::Bytes;
     use http_body_util::{BodyExt, Empty};
     use hyper::client::conn::http1::{self, SendRequest};

@@ -10,11 +10,13 @@ pub enum AuthError {
     Missing,
     /// Longer than [`MAX_HEADER_LEN`](super::MAX_HEADER_LEN) or not ASCII.
     Unreadable,
-    /// The value does not start with `PAYCODE-HMAC-SHA256 `.
+    /// The value does not start with the endpoint's scheme word
+    /// (`PAYCODE-HMAC-SHA256 ` for tills, `PAYCODE-CARD ` for the wallet).
     UnknownScheme,
     /// A comma-separated part without `=`, or with an empty name.
     MalformedPart,
-    /// A name other than merchant, ts, nonce and sig.
+    /// A name the scheme does not define (merchant, ts, nonce and sig;
+    /// prefix, token, ts, nonce and sig for cards).
     UnknownField,
     MissingField(&'static str),
     DuplicateField(&'static str),
@@ -36,6 +38,11 @@ pub enum AuthError {
     },
     /// No merchant has this id (the caller's key lookup said so).
     UnknownMerchant,
+    /// A card header's prefix is not 10 to 15, or its token not plain
+    /// decimal below 2^20.
+    BadCardId,
+    /// No card may sign with this prefix and token (none, or revoked).
+    UnknownCard,
     /// Well formed and in time, but not signed with this merchant's key
     /// over this request.
     BadSignature,
@@ -63,6 +70,8 @@ impl AuthError {
             Self::TooOld { .. } => "too_old",
             Self::TooNew { .. } => "too_new",
             Self::UnknownMerchant => "unknown_merchant",
+            Self::BadCardId => "bad_card_id",
+            Self::UnknownCard => "unknown_card",
             Self::BadSignature => "bad_signature",
             Self::NonceReused => "nonce_reused",
         }
@@ -75,14 +84,16 @@ impl fmt::Display for AuthError {
         match self {
             Self::Missing => f.write_str("the request has no Authorization header"),
             Self::Unreadable => f.write_str("the Authorization header is too long or not ASCII"),
-            Self::UnknownScheme => {
-                f.write_str("the Authorization header must start with \"PAYCODE-HMAC-SHA256 \"")
-            }
+            Self::UnknownScheme => f.write_str(
+                "the Authorization header must start with \"PAYCODE-HMAC-SHA256 \" \
+                 (merchant API) or \"PAYCODE-CARD \" (wallet routes)",
+            ),
             Self::MalformedPart => {
                 f.write_str("the Authorization fields must be name=value, separated by commas")
             }
             Self::UnknownField => f.write_str(
-                "the Authorization header has a field other than merchant, ts, nonce and sig",
+                "the Authorization header has a field its scheme does not define \
+                 (merchant, ts, nonce, sig; or prefix, token, ts, nonce, sig)",
             ),
             Self::MissingField(name) => write!(f, "the Authorization header has no {name}="),
             Self::DuplicateField(name) => {
@@ -109,6 +120,10 @@ impl fmt::Display for AuthError {
                 "ts= is {by_secs} s ahead of the issuer's clock; at most 300 s is accepted"
             ),
             Self::UnknownMerchant => f.write_str("no merchant has this id"),
+            Self::BadCardId => f.write_str(
+                "prefix= must be 10 to 15 and token= plain decimal digits below 1048576",
+            ),
+            Self::UnknownCard => f.write_str("no card that may sign has this prefix and token"),
             Self::BadSignature => {
                 f.write_str("the signature does not match this request under this merchant's key")
             }

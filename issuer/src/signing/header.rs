@@ -27,27 +27,7 @@ const FIELDS: [&str; 4] = ["merchant", "ts", "nonce", "sig"];
 
 impl AuthHeader {
     pub fn parse(value: &str) -> Result<AuthHeader, AuthError> {
-        if value.len() > MAX_HEADER_LEN || !value.is_ascii() {
-            return Err(AuthError::Unreadable);
-        }
-        let rest = strip_scheme(value).ok_or(AuthError::UnknownScheme)?;
-        let mut found: [Option<&str>; 4] = [None; 4];
-        for part in rest.split(',') {
-            let (name, field_value) = part
-                .trim_matches([' ', '\t'])
-                .split_once('=')
-                .filter(|(name, _)| !name.is_empty())
-                .ok_or(AuthError::MalformedPart)?;
-            let slot = FIELDS
-                .iter()
-                .position(|f| *f == name)
-                .ok_or(AuthError::UnknownField)?;
-            if found[slot].replace(field_value).is_some() {
-                return Err(AuthError::DuplicateField(FIELDS[slot]));
-            }
-        }
-        let field = |i: usize| found[i].ok_or(AuthError::MissingField(FIELDS[i]));
-        let (merchant, ts, nonce, sig) = (field(0)?, field(1)?, field(2)?, field(3)?);
+        let [merchant, ts, nonce, sig] = fields(value, SCHEME, &FIELDS)?;
         AuthHeader::new(merchant, parse_ts(ts)?, nonce, sig)
     }
 
@@ -100,10 +80,44 @@ pub fn authorization(key: &[u8], merchant: &str, parts: &RequestParts<'_>) -> St
     )
 }
 
-fn strip_scheme(value: &str) -> Option<&str> {
+/// The values of `names` in an `Authorization` value of `scheme`: each
+/// exactly once, in any order, with optional spaces around the commas.
+/// Shared by every scheme, so they all read headers the same way.
+pub(super) fn fields<'v, const N: usize>(
+    value: &'v str,
+    scheme: &str,
+    names: &[&'static str; N],
+) -> Result<[&'v str; N], AuthError> {
+    if value.len() > MAX_HEADER_LEN || !value.is_ascii() {
+        return Err(AuthError::Unreadable);
+    }
+    let rest = strip_scheme(value, scheme).ok_or(AuthError::UnknownScheme)?;
+    let mut found: [Option<&str>; N] = [None; N];
+    for part in rest.split(',') {
+        let (name, field_value) = part
+            .trim_matches([' ', '\t'])
+            .split_once('=')
+            .filter(|(name, _)| !name.is_empty())
+            .ok_or(AuthError::MalformedPart)?;
+        let slot = names
+            .iter()
+            .position(|f| *f == name)
+            .ok_or(AuthError::UnknownField)?;
+        if found[slot].replace(field_value).is_some() {
+            return Err(AuthError::DuplicateField(names[slot]));
+        }
+    }
+    let mut out = [""; N];
+    for (i, slot) in found.iter().enumerate() {
+        out[i] = slot.ok_or(AuthError::MissingField(names[i]))?;
+    }
+    Ok(out)
+}
+
+fn strip_scheme<'v>(value: &'v str, want: &str) -> Option<&'v str> {
     let (scheme, rest) = value.split_once(' ')?;
     scheme
-        .eq_ignore_ascii_case(SCHEME)
+        .eq_ignore_ascii_case(want)
         .then(|| rest.trim_start_matches(' '))
 }
 
@@ -115,7 +129,7 @@ pub fn check_merchant_id(id: &str) -> Result<&str, AuthError> {
 
 /// Decimal digits, no sign, no leading zero (so that the text signed and
 /// the number checked are one and the same), within `u64`.
-fn parse_ts(text: &str) -> Result<u64, AuthError> {
+pub(super) fn parse_ts(text: &str) -> Result<u64, AuthError> {
     let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
     let canonical = text == "0" || !text.starts_with('0');
     if !digits || !canonical {
@@ -135,7 +149,7 @@ pub fn check_nonce(nonce: &str) -> Result<&str, AuthError> {
     Ok(nonce)
 }
 
-fn check_sig(sig: &str) -> Result<&str, AuthError> {
+pub(super) fn check_sig(sig: &str) -> Result<&str, AuthError> {
     let ok = sig.len() == 64 && sig.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
     ok.then_some(sig).ok_or(AuthError::BadSignatureFormat)
 }

@@ -1,4 +1,5 @@
-//! Request signing for the merchant API (`/v1/`, docs/MERCHANT_API.md).
+//! Request signing for the merchant API (`/v1/`, docs/MERCHANT_API.md)
+//! and the card-signed wallet channel (`/v1/wallet/`, docs/FORMAT.md §11).
 //!
 //! Every request carries
 //! `Authorization: PAYCODE-HMAC-SHA256 merchant=<id>,ts=<unix seconds>,nonce=<nonce>,sig=<hex>`
@@ -12,19 +13,26 @@
 //!
 //! - [`canonical`]: the string that is signed, and [`sign`].
 //! - [`header`]: reading and writing the `Authorization` value.
-//! - [`verify`](mod@verify): the signature, the clock window and the nonce.
+//! - [`card`]: the wallet's `PAYCODE-CARD` header, same rules, other fields.
+//! - [`verify`](mod@verify): the signature, the clock window and the nonce,
+//!   for either header.
 
 pub mod canonical;
+pub mod card;
 mod error;
 pub mod header;
 mod nonces;
 pub mod verify;
 
 pub use canonical::{body_sha256_hex, canonical_string, sign, RequestParts};
+pub use card::{card_authorization, CardAuthHeader, CardSigner, CARD_SCHEME};
 pub use error::AuthError;
 pub use header::{authorization, AuthHeader};
 pub use nonces::{MemoryNonceLog, NonceLog};
-pub use verify::{authenticate, verify, verify_and_remember, CheckError, KeyBytes, Request};
+pub use verify::{
+    authenticate, authenticate_card, verify, verify_and_remember, CheckError, KeyBytes, Request,
+    SignedHeader,
+};
 
 /// The scheme word that starts the `Authorization` value.
 pub const SCHEME: &str = "PAYCODE-HMAC-SHA256";

@@ -4,8 +4,35 @@
 use hmac::Mac;
 
 use super::canonical::{mac_of, RequestParts};
+use super::card::{CardAuthHeader, CardSigner};
 use super::{AuthError, AuthHeader, NonceLog, MAX_CLOCK_SKEW_SECS};
 use crate::secret::SecretKey;
+
+/// What [`verify`] needs of a parsed header, whichever scheme it is: the
+/// merchant API's or the card channel's. One verifier serves both.
+pub trait SignedHeader {
+    fn ts(&self) -> u64;
+    fn nonce(&self) -> &str;
+    /// 64 lowercase hex digits.
+    fn sig(&self) -> &str;
+    /// Whose nonce log entry this is (a merchant id, or `card:P:T`).
+    fn nonce_owner(&self) -> String;
+}
+
+impl SignedHeader for AuthHeader {
+    fn ts(&self) -> u64 {
+        AuthHeader::ts(self)
+    }
+    fn nonce(&self) -> &str {
+        AuthHeader::nonce(self)
+    }
+    fn sig(&self) -> &str {
+        AuthHeader::sig(self)
+    }
+    fn nonce_owner(&self) -> String {
+        self.merchant().to_owned()
+    }
+}
 
 /// A merchant key as the key lookup of [`authenticate`] hands it over:
 /// the store's [`SecretKey`] (wiped when dropped), or plain bytes in tests.
@@ -42,9 +69,9 @@ pub struct Request<'a> {
 /// Checks `header` against the request under `key` at issuer time `now`:
 /// `ts` within ±300 s, and `sig` the HMAC of this request. Does not look at
 /// nonces (see [`verify_and_remember`]).
-pub fn verify(
+pub fn verify<H: SignedHeader>(
     key: &[u8],
-    header: &AuthHeader,
+    header: &H,
     method: &str,
     path_and_query: &str,
     body: &[u8],
@@ -104,9 +131,9 @@ impl<E: std::fmt::Debug + std::fmt::Display> std::error::Error for CheckError<E>
 /// signature holds, so forged requests cannot fill the log or burn a
 /// merchant's nonces. It is kept until one second past the last moment its
 /// `ts` is accepted.
-pub fn verify_and_remember<L: NonceLog>(
+pub fn verify_and_remember<H: SignedHeader, L: NonceLog>(
     key: &[u8],
-    header: &AuthHeader,
+    header: &H,
     request: &Request<'_>,
     now: u64,
     nonces: &mut L,
@@ -120,7 +147,7 @@ pub fn verify_and_remember<L: NonceLog>(
         now,
     )?;
     let expires_at = header.ts().saturating_add(MAX_CLOCK_SKEW_SECS + 1);
-    match nonces.remember(header.merchant(), header.nonce(), expires_at) {
+    match nonces.remember(&header.nonce_owner(), header.nonce(), expires_at) {
         Ok(true) => Ok(()),
         Ok(false) => Err(AuthError::NonceReused.into()),
         Err(e) => Err(CheckError::Log(e)),
@@ -148,4 +175,28 @@ where
         .ok_or(AuthError::UnknownMerchant)?;
     verify_and_remember(key.key_bytes(), &header, request, now, nonces)?;
     Ok(header.merchant().to_owned())
+}
+
+/// [`authenticate`] for the card channel: reads a `PAYCODE-CARD` header,
+/// looks the card's channel key up with `channel_key_of` (`Ok(None)`: no
+/// such card, or one that may not sign), verifies and records the nonce.
+/// Answers the card that signed: the only card the request may read or act
+/// for.
+pub fn authenticate_card<K, L>(
+    authorization: Option<&str>,
+    request: &Request<'_>,
+    now: u64,
+    channel_key_of: impl FnOnce(CardSigner) -> Result<Option<K>, L::Error>,
+    nonces: &mut L,
+) -> Result<CardSigner, CheckError<L::Error>>
+where
+    K: KeyBytes,
+    L: NonceLog,
+{
+    let header = CardAuthHeader::parse(authorization.ok_or(AuthError::Missing)?)?;
+    let key = channel_key_of(header.card())
+        .map_err(CheckError::Log)?
+        .ok_or(AuthError::UnknownCard)?;
+    verify_and_remember(key.key_bytes(), &header, request, now, nonces)?;
+    Ok(header.card())
 }

@@ -13,7 +13,7 @@ use crate::store::StoreError;
 /// The one message of every 401: which check failed goes to the server's
 /// log only, so a caller learns nothing (not even which merchant ids exist).
 pub(crate) const UNAUTHORIZED_MESSAGE: &str =
-    "the request is not signed by a known merchant, or its signature, ts or nonce is not accepted";
+    "the request is not signed by a known merchant or card, or its signature, ts or nonce is not accepted";
 
 #[derive(Debug)]
 pub(crate) struct V1Error {
@@ -22,6 +22,8 @@ pub(crate) struct V1Error {
     pub message: String,
     /// Seconds, sent as `Retry-After`.
     pub retry_after: Option<u64>,
+    /// Wrong-PIN answers of the wallet routes: tries left.
+    pub attempts_left: Option<u32>,
 }
 
 impl V1Error {
@@ -31,6 +33,7 @@ impl V1Error {
             code,
             message: message.into(),
             retry_after: None,
+            attempts_left: None,
         }
     }
 
@@ -137,7 +140,10 @@ impl From<NotCommitted> for V1Error {
 
 impl IntoResponse for V1Error {
     fn into_response(self) -> Response {
-        let body = json!({ "error": { "code": self.code, "message": self.message } });
+        let mut body = json!({ "error": { "code": self.code, "message": self.message } });
+        if let Some(left) = self.attempts_left {
+            body["error"]["attempts_left"] = json!(left);
+        }
         let mut response = (self.status, Json(body)).into_response();
         if let Some(seconds) = self.retry_after {
             response

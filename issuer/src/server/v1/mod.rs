@@ -16,9 +16,12 @@ use axum::Router;
 use super::db::Db;
 use super::rate::RateLimiter;
 use super::ServerConfig;
+use crate::payments::events::PaymentEvents;
 
 pub(crate) struct V1State {
     db: Arc<Db>,
+    /// Where committed results go to the payers' phones.
+    events: Arc<dyn PaymentEvents>,
     keys: auth::KeyCache,
     merchants: RateLimiter<String>,
     clients: Arc<RateLimiter<IpAddr>>,
@@ -30,9 +33,11 @@ pub(crate) fn router(
     config: &ServerConfig,
     db: Arc<Db>,
     clients: Arc<RateLimiter<IpAddr>>,
+    events: Arc<dyn PaymentEvents>,
 ) -> Router {
     let state = Arc::new(V1State {
         db,
+        events,
         keys: auth::KeyCache::default(),
         merchants: RateLimiter::new(config.merchant_rate),
         clients,

@@ -1,0 +1,65 @@
+//! The wallet's routes, signed by the card (docs/FORMAT.md §11): the
+//! card's history and its live results. Same error shape and the same
+//! uniform 401 as the merchant API under `/v1/`.
+
+mod auth;
+mod events;
+mod history;
+mod pin;
+
+pub(crate) use history::charge_json;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use axum::routing::{get, post};
+use axum::Router;
+use tokio::sync::watch;
+
+use super::db::Db;
+use super::rate::RateLimiter;
+use crate::payments::events::PaymentEvents;
+
+pub(crate) struct WalletState {
+    db: Arc<Db>,
+    /// The per-address limiter of failed signatures, shared with `/v1/`.
+    clients: Arc<RateLimiter<IpAddr>>,
+    events: Arc<dyn PaymentEvents>,
+    /// Turns true when the server stops: open event streams end.
+    closing: watch::Receiver<bool>,
+}
+
+pub(crate) fn router(
+    db: Arc<Db>,
+    clients: Arc<RateLimiter<IpAddr>>,
+    events: Arc<dyn PaymentEvents>,
+    closing: watch::Receiver<bool>,
+) -> Router {
+    let state = Arc::new(WalletState {
+        db,
+        clients,
+        events,
+        closing,
+    });
+    // Not nested, as on /v1/: the signature covers the target as received.
+    Router::new()
+        .route(
+            "/v1/wallet/history",
+            get(history::history).fallback(not_found),
+        )
+        .route("/v1/wallet/events", get(events::events).fallback(not_found))
+        .route("/v1/wallet/pin", post(pin::set_pin).fallback(not_found))
+        .route(
+            "/v1/wallet/payments/{payment_id}/confirm",
+            post(pin::confirm).fallback(not_found),
+        )
+        .route(
+            "/v1/wallet/payments/{payment_id}/decline",
+            post(pin::decline).fallback(not_found),
+        )
+        .with_state(state)
+}
+
+async fn not_found() -> super::v1::error::V1Error {
+    super::v1::error::V1Error::not_found()
+}
