@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use paycode_issuer::store::postgres::scratch;
 use pg_support::{kill_cluster, pg_ctl, spawn_node};
+use server_support::wallet_codes::wait_next_code;
 use server_support::{assert_ledger_clean, balance_fen, eventually, DemoCard, Reply, Till};
 
 /// A till gives up on a request after this long.
@@ -28,7 +29,7 @@ const TILL_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long a phase may take to show itself before the test fails.
 const PHASE_LIMIT: Duration = Duration::from_secs(60);
 /// Cards per till: each takes at most 10 payments a day without a PIN.
-const CARDS: usize = 4;
+const CARDS: usize = 6;
 const TILLS: usize = 4;
 
 /// When a request was sent: the primary up; being killed; dead with the
@@ -47,8 +48,8 @@ struct Seen {
     unknown: Vec<(String, usize)>,
     /// Answers of 503: the payment never ran.
     refused: Vec<String>,
-    /// 503s of requests sent before the primary was killed.
-    refused_before_kill: usize,
+    /// 503s answered before the kill began: (out_trade_no, answer).
+    refused_before_kill: Vec<(String, String)>,
     /// 503s of requests sent once the primary was dead, before the
     /// promotion.
     refused_without_primary: usize,
@@ -74,7 +75,6 @@ async fn run_till(
 ) -> (Till, Vec<DemoCard>) {
     let mut n = 0;
     while !stop.load(Ordering::SeqCst) {
-        let sent_in = phase.load(Ordering::SeqCst);
         // A card's next payment goes to the card after the one that took
         // (or may have taken) the last; refusals do not count.
         let card = {
@@ -83,16 +83,29 @@ async fn run_till(
         };
         let out_trade_no = format!("F{w}-{n}");
         n += 1;
-        let code = cards[card].next(0);
+        // Refusals use up a step's counters too: the outage may outlast
+        // them, and then the wallet waits for the next step.
+        let (code, at) = wait_next_code(&cards[card].card, cards[card].last, 0).await;
+        cards[card].last = Some(at);
+        let sent_in = phase.load(Ordering::SeqCst);
         let started = Instant::now();
         let reply = tokio::time::timeout(TILL_TIMEOUT, till.pay(&out_trade_no, &code, "0.01"))
             .await
             .unwrap_or_else(|_| panic!("{out_trade_no}: no answer within the till's timeout"));
+        let answered_in = phase.load(Ordering::SeqCst);
         let v = reply.json();
         let refused = {
             let mut s = seen.lock().unwrap();
             s.slowest = s.slowest.max(started.elapsed());
-            record(&mut s, &mut till, out_trade_no, card, sent_in, &reply, &v)
+            record(
+                &mut s,
+                &mut till,
+                out_trade_no,
+                card,
+                (sent_in, answered_in),
+                &reply,
+                &v,
+            )
         };
         if refused {
             // Shorter than Retry-After, to meet the outage more often.
@@ -108,7 +121,7 @@ fn record(
     till: &mut Till,
     out_trade_no: String,
     card: usize,
-    sent_in: u8,
+    (sent_in, answered_in): (u8, u8),
     reply: &Reply,
     v: &serde_json::Value,
 ) -> bool {
@@ -122,12 +135,16 @@ fn record(
         }
         503 => {
             assert_eq!(reply.header("retry-after"), Some("1"), "{v}");
-            s.refused.push(out_trade_no);
-            match sent_in {
-                BEFORE_KILL => s.refused_before_kill += 1,
-                NO_PRIMARY => s.refused_without_primary += 1,
-                _ => {}
+            // A request sent before the kill may still meet it (queued
+            // behind a batch); an answer that came back before it may not.
+            if answered_in == BEFORE_KILL {
+                s.refused_before_kill
+                    .push((out_trade_no.clone(), v.to_string()));
             }
+            if sent_in == NO_PRIMARY {
+                s.refused_without_primary += 1;
+            }
+            s.refused.push(out_trade_no);
         }
         500 => {
             s.unknown.push((out_trade_no, card));
@@ -253,7 +270,7 @@ async fn the_primary_killed_under_load_the_standby_promoted_nothing_acknowledged
     let mut slowest = Duration::ZERO;
     for (w, (till, cards)) in ended.iter_mut().enumerate() {
         let s = std::mem::take(&mut *seen[w].lock().unwrap());
-        assert_eq!(s.refused_before_kill, 0, "a 503 while the primary was up");
+        assert_eq!(s.refused_before_kill, [], "a 503 while the primary was up");
         slowest = slowest.max(s.slowest);
         till.reconnect();
         let mut debits = [0i64; CARDS];
