@@ -9,43 +9,16 @@ mod pg_support;
 mod server_support;
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use paycode_issuer::store::postgres::scratch;
-use pg_support::spawn_node;
+use pg_support::{pg_ctl, spawn_node};
 use server_support::{assert_ledger_clean, DemoCard, Till};
 
 /// A till gives up on a request after this long.
 const TILL_TIMEOUT: Duration = Duration::from_secs(20);
-
-/// `pg_ctl -D DATA ARGS…` as the cluster's owner.
-fn pg_ctl(args: &[&str]) {
-    let bin = std::env::var("PAYCODE_TEST_PG_BIN").expect("PAYCODE_TEST_PG_BIN (.ci/pg.sh)");
-    let data = std::env::var("PAYCODE_TEST_PG_DATA").expect("PAYCODE_TEST_PG_DATA (.ci/pg.sh)");
-    let pg_ctl = format!("{bin}/pg_ctl");
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| o.stdout.starts_with(b"0"))
-        .unwrap_or(false);
-    let mut cmd = if root {
-        let mut c = Command::new("runuser");
-        c.args(["-u", "postgres", "--", &pg_ctl]);
-        c
-    } else {
-        Command::new(&pg_ctl)
-    };
-    let log = format!("{data}/../restart.log");
-    let status = cmd
-        .args(["-D", &data, "-w", "-t", "60", "-l", &log])
-        .args(args)
-        .status()
-        .unwrap();
-    assert!(status.success(), "pg_ctl {args:?}");
-}
 
 /// What one till saw.
 #[derive(Default)]
@@ -120,12 +93,14 @@ async fn a_database_restart_under_load_fails_cleanly_and_loses_nothing() {
         tasks.push(tokio::spawn(run_till(w, till, cards, Arc::clone(&stop))));
     }
     tokio::time::sleep(Duration::from_millis(700)).await;
-    tokio::task::spawn_blocking(|| pg_ctl(&["-m", "fast", "stop"]))
+    let data = std::env::var("PAYCODE_TEST_PG_DATA").expect("PAYCODE_TEST_PG_DATA (.ci/pg.sh)");
+    let stop_data = data.clone();
+    tokio::task::spawn_blocking(move || pg_ctl(&stop_data, &["-m", "fast", "stop"]))
         .await
         .unwrap();
     // Down for a while, under load.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    tokio::task::spawn_blocking(|| pg_ctl(&["start"]))
+    tokio::task::spawn_blocking(move || pg_ctl(&data, &["start"]))
         .await
         .unwrap();
     // Back: the nodes reconnect by themselves; give them a moment to take
