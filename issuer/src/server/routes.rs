@@ -32,13 +32,15 @@ pub(crate) fn router(config: &ServerConfig, db: Arc<Db>) -> Router {
                 )),
         );
     }
+    let mut merchant_api = v1::router(config, db.clone(), clients);
+    if config.request_log {
+        api = api.route_layer(middleware::from_fn(log::requests));
+        merchant_api = merchant_api.route_layer(middleware::from_fn(log::requests));
+    }
     let api = api
-        .route_layer(middleware::from_fn(log::requests))
         .fallback(handlers::api_not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .with_state(Arc::clone(&db));
-    let merchant_api =
-        v1::router(config, db, clients).route_layer(middleware::from_fn(log::requests));
     guard(
         Router::new()
             .nest("/api", api)
