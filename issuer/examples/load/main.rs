@@ -7,6 +7,12 @@
 //! `--addr IP:PORT` names a running one, provisions
 //! charges / per-card cards, charges distinct valid codes of them and prints
 //! throughput and latency quantiles.
+//!
+//! With `--nodes N` (PostgreSQL only) it starts N servers in this process
+//! on the one database and spreads the connections over them. `--writers`
+//! sets each node's PostgreSQL writer threads. The servers' per-request
+//! log lines are off unless `--log on`: printing 40,000 of them slows the
+//! run it measures.
 
 // The client and the wallet's codes are the tests' own (one copy each).
 #[path = "../../tests/server_support/api_client.rs"]
@@ -19,13 +25,14 @@ mod wallet_codes;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use paycode_issuer::server::{start, RateLimit, ServerConfig};
+use paycode_issuer::server::{start, RateLimit, ServerConfig, PG_WRITERS};
 use paycode_issuer::store::DbLocation;
 use run::{LoadConfig, MAX_PER_CARD};
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: load [--charges 20000] [--connections 64] [--per-card 1..={MAX_PER_CARD}] [--addr 127.0.0.1:PORT | --db PATH|URL]"
+        "usage: load [--charges 20000] [--connections 64] [--per-card 1..={MAX_PER_CARD}] \
+         [--addr 127.0.0.1:PORT | --db PATH|URL [--nodes 1] [--writers {PG_WRITERS}] [--log on|off]]"
     );
     ExitCode::from(2)
 }
@@ -39,6 +46,9 @@ async fn main() -> ExitCode {
     };
     let mut target: Option<SocketAddr> = None;
     let mut db: Option<DbLocation> = None;
+    let mut nodes: usize = 1;
+    let mut writers = PG_WRITERS;
+    let mut request_log = false;
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -50,6 +60,19 @@ async fn main() -> ExitCode {
             "--connections" => value.parse().map(|v| config.connections = v).is_ok(),
             "--per-card" => value.parse().map(|v| config.per_card = v).is_ok(),
             "--addr" => value.parse().map(|v| target = Some(v)).is_ok(),
+            "--nodes" => value.parse().map(|v| nodes = v).is_ok() && nodes >= 1,
+            "--writers" => value.parse().map(|v| writers = v).is_ok() && writers >= 1,
+            "--log" => match value.as_str() {
+                "on" => {
+                    request_log = true;
+                    true
+                }
+                "off" => {
+                    request_log = false;
+                    true
+                }
+                _ => false,
+            },
             "--db" => {
                 db = Some(DbLocation::parse(value));
                 true
@@ -61,10 +84,10 @@ async fn main() -> ExitCode {
         }
     }
 
-    let mut own = None;
+    let mut own = Vec::new();
     let _dir;
-    let addr = match target {
-        Some(addr) => addr,
+    let addrs = match target {
+        Some(addr) => vec![addr],
         None => {
             let dir = match tempfile::tempdir() {
                 Ok(d) => d,
@@ -73,35 +96,46 @@ async fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
+            let db = db.unwrap_or_else(|| dir.path().join("load.db").into());
+            if nodes > 1 && db.sqlite_path().is_some() {
+                eprintln!("--nodes above 1 needs a PostgreSQL --db: an SQLite file has one owner");
+                return usage();
+            }
             let www = concat!(env!("CARGO_MANIFEST_DIR"), "/../www");
-            let mut server_config = ServerConfig::new(
-                SocketAddr::from(([127, 0, 0, 1], 0)),
-                db.unwrap_or_else(|| dir.path().join("load.db").into()),
-                www,
-            );
+            let mut server_config =
+                ServerConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)), db, www);
             server_config.client_rate = RateLimit::OFF;
             server_config.merchant_rate = RateLimit::OFF;
             server_config.demo = true;
+            server_config.pg_writers = writers;
+            server_config.request_log = request_log;
             _dir = dir;
-            match start(server_config).await {
-                Ok(server) => {
-                    let addr = server.addr();
-                    own = Some(server);
-                    addr
-                }
-                Err(e) => {
-                    eprintln!("cannot start the server: {e}");
-                    return ExitCode::FAILURE;
+            let mut addrs = Vec::with_capacity(nodes);
+            for _ in 0..nodes {
+                match start(server_config.clone()).await {
+                    Ok(server) => {
+                        addrs.push(server.addr());
+                        own.push(server);
+                    }
+                    Err(e) => {
+                        eprintln!("cannot start the server: {e}");
+                        return ExitCode::FAILURE;
+                    }
                 }
             }
+            addrs
         }
     };
+    let against: Vec<String> = addrs.iter().map(|a| format!("http://{a}/")).collect();
     println!(
-        "load: {} charges over {} connections, {} per card, against http://{addr}/",
-        config.charges, config.connections, config.per_card
+        "load: {} charges over {} connections, {} per card, against {}",
+        config.charges,
+        config.connections,
+        config.per_card,
+        against.join(" ")
     );
-    let report = run::run(addr, config).await;
-    if let Some(server) = own {
+    let report = run::run_on(&addrs, config).await;
+    for server in own {
         let _ = server.shutdown().await;
     }
     match report {

@@ -100,6 +100,16 @@ impl std::fmt::Display for LoadReport {
 /// Provisions the cards, then sends the charges; fails on the first
 /// connection error (the server is expected to stay up).
 pub async fn run(addr: SocketAddr, config: LoadConfig) -> Result<LoadReport, ClientError> {
+    run_on(&[addr], config).await
+}
+
+/// [`run`] against several nodes sharing one database: connection `i`
+/// goes to node `i % nodes.len()`, for provisioning and charges alike.
+pub async fn run_on(nodes: &[SocketAddr], config: LoadConfig) -> Result<LoadReport, ClientError> {
+    let Some(&first) = nodes.first() else {
+        return Err(ClientError("no node to load".into()));
+    };
+    let node = |i: usize| nodes.get(i % nodes.len()).copied().unwrap_or(first);
     let per_card = config.per_card.clamp(1, MAX_PER_CARD);
     let connections = config.connections.max(1);
     let card_count = config.charges.div_ceil(per_card);
@@ -107,8 +117,9 @@ pub async fn run(addr: SocketAddr, config: LoadConfig) -> Result<LoadReport, Cli
     let started = Instant::now();
     let next = Arc::new(AtomicUsize::new(0));
     let mut provisioners = Vec::new();
-    for _ in 0..connections.min(card_count.max(1)) {
+    for i in 0..connections.min(card_count.max(1)) {
         let next = Arc::clone(&next);
+        let addr = node(i);
         provisioners.push(tokio::spawn(async move {
             let mut client = ApiClient::new(addr);
             let mut cards = Vec::new();
@@ -146,8 +157,8 @@ pub async fn run(addr: SocketAddr, config: LoadConfig) -> Result<LoadReport, Cli
 
     let started = Instant::now();
     let mut workers = Vec::new();
-    for plan in plans.into_iter().filter(|p| !p.is_empty()) {
-        workers.push(tokio::spawn(charge_cards(addr, plan)));
+    for (i, plan) in plans.into_iter().filter(|p| !p.is_empty()).enumerate() {
+        workers.push(tokio::spawn(charge_cards(node(i), plan)));
     }
     let mut results = BTreeMap::new();
     let mut latencies = Vec::with_capacity(config.charges);

@@ -1,4 +1,4 @@
-//! The server's database access: one writer thread with group commit, and
+//! The server's database access: writer threads with group commit, and
 //! a pool of read-only stores.
 //!
 //! Every write is a job queued for the writer thread. The writer takes all
@@ -17,9 +17,21 @@
 //!
 //! On PostgreSQL the same writer runs the same batches (one transaction,
 //! a savepoint per job, one commit), and readers share the writer's
-//! connection pool. Several nodes may each run a writer on one database:
-//! the store's row locks order their batches where they touch the same
-//! card or merchant number.
+//! connection pool. There, several writers (default [`PG_WRITERS`]) take
+//! batches from the one queue and run them at once, each on its own
+//! connection: a batch spends most of its time waiting for round trips to
+//! the server, so one writer leaves both the database and the node idle.
+//! SQLite keeps one writer, since it has one write lock per file.
+//!
+//! Batches running at once, on one node or on several nodes sharing a
+//! database, are ordered by the store's row locks where they touch the
+//! same card or merchant number: a second payment of a card waits for the
+//! batch holding that card to commit. Two batches can deadlock when each
+//! holds a card the other one's later job wants. PostgreSQL then fails one
+//! statement with 40P01 (after `deadlock_timeout`); that job's savepoint
+//! is rolled back, releasing the locks it took, and the job alone is
+//! answered with an error (nothing of it is stored, the till queries and
+//! reverses as after any error), while the rest of both batches commit.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -40,6 +52,8 @@ const QUEUE: usize = 1024;
 pub(crate) const BATCH: usize = 256;
 /// How often expired USERPAYING payments and nonces are swept.
 const SWEEP_EVERY: Duration = Duration::from_secs(1);
+/// Writer threads per node on PostgreSQL, unless configured otherwise.
+pub const PG_WRITERS: usize = 4;
 
 /// The batch this job was in did not commit (or never began): nothing of
 /// the job is stored.
@@ -91,34 +105,61 @@ pub(crate) struct Stats {
     pub jobs: AtomicU64,
 }
 
-/// Owns the writer thread; [`DbHandle::close`] stops it after the queued jobs.
+/// Owns the writer threads; [`DbHandle::close`] stops them after the
+/// queued jobs.
 pub(crate) struct DbHandle {
     db: Arc<Db>,
-    thread: Option<JoinHandle<()>>,
+    threads: Vec<JoinHandle<()>>,
 }
 
 impl DbHandle {
-    /// Opens (creating or migrating if needed) the database. Blocking.
-    pub fn open(location: &DbLocation, service: PaymentService) -> Result<DbHandle, StoreError> {
+    /// Opens (creating or migrating if needed) the database, with
+    /// `pg_writers` writer threads on PostgreSQL (at least one) and one on
+    /// SQLite. Blocking.
+    pub fn open(
+        location: &DbLocation,
+        service: PaymentService,
+        pg_writers: usize,
+    ) -> Result<DbHandle, StoreError> {
         let store = location.open()?;
-        let readers = match &store {
-            // Readers share the writer's pool.
-            AnyStore::Postgres(pg) => vec![AnyStore::Postgres(pg.clone())],
-            AnyStore::Sqlite(_) => Vec::new(),
+        let (readers, writers) = match &store {
+            // Readers and writers share one pool.
+            AnyStore::Postgres(pg) => (vec![AnyStore::Postgres(pg.clone())], pg_writers.max(1)),
+            AnyStore::Sqlite(_) => (Vec::new(), 1),
         };
+        let mut stores = vec![store];
+        while stores.len() < writers {
+            match &stores[0] {
+                AnyStore::Postgres(pg) => stores.push(AnyStore::Postgres(pg.clone())),
+                AnyStore::Sqlite(_) => break,
+            }
+        }
         let (jobs, queue) = mpsc::channel::<Msg>(QUEUE);
+        let queue = Arc::new(Mutex::new(queue));
         let stats = Arc::new(Stats::default());
-        let writer = Writer {
-            store,
-            service,
-            queue,
-            stats: Arc::clone(&stats),
-            last_sweep: Instant::now(),
-        };
-        let thread = std::thread::Builder::new()
-            .name("paycode-db-writer".into())
-            .spawn(move || writer.run())
-            .map_err(|e| StoreError::Database(format!("cannot start the writer thread: {e}")))?;
+        let last_sweep = Arc::new(Mutex::new(Instant::now()));
+        let mut threads = Vec::with_capacity(stores.len());
+        for (i, store) in stores.into_iter().enumerate() {
+            let writer = Writer {
+                store,
+                service: service.clone(),
+                queue: Arc::clone(&queue),
+                stats: Arc::clone(&stats),
+                last_sweep: Arc::clone(&last_sweep),
+            };
+            let thread = std::thread::Builder::new()
+                .name(format!("paycode-db-writer-{i}"))
+                .spawn(move || writer.run());
+            match thread {
+                Ok(t) => threads.push(t),
+                Err(e) => {
+                    // The writers already started end when `jobs` is dropped.
+                    return Err(StoreError::Database(format!(
+                        "cannot start a writer thread: {e}"
+                    )));
+                }
+            }
+        }
         let ticks = jobs.clone();
         // Ends when the writer has stopped and the queue is gone.
         let _ = std::thread::Builder::new()
@@ -136,7 +177,7 @@ impl DbHandle {
                 readers: Mutex::new(readers),
                 stats,
             }),
-            thread: Some(thread),
+            threads,
         })
     }
 
@@ -144,12 +185,19 @@ impl DbHandle {
         Arc::clone(&self.db)
     }
 
-    /// Runs the jobs already queued, then closes the writer's connections.
-    pub async fn close(mut self) {
-        let _ = self.db.jobs.send(Msg::Stop).await;
-        if let Some(thread) = self.thread.take() {
-            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+    /// Runs the jobs already queued, then closes the writers' connections.
+    pub async fn close(self) {
+        // One Stop per writer: each one ends at the first it takes.
+        for _ in &self.threads {
+            let _ = self.db.jobs.send(Msg::Stop).await;
         }
+        let threads = self.threads;
+        let _ = tokio::task::spawn_blocking(move || {
+            for thread in threads {
+                let _ = thread.join();
+            }
+        })
+        .await;
         eprintln!(
             "paycode serve: {} write jobs in {} commits",
             self.db.stats.jobs.load(Ordering::Relaxed),
@@ -161,53 +209,89 @@ impl DbHandle {
 struct Writer {
     store: AnyStore,
     service: PaymentService,
-    queue: mpsc::Receiver<Msg>,
+    /// Shared by the writers: the one holding it gathers the next batch.
+    queue: Arc<Mutex<mpsc::Receiver<Msg>>>,
     stats: Arc<Stats>,
-    last_sweep: Instant,
+    /// Shared too, so that one writer sweeps each time it is due.
+    last_sweep: Arc<Mutex<Instant>>,
+}
+
+/// What a writer does next.
+enum Work {
+    Batch(Vec<TxJob>),
+    Store(StoreJob),
+    Stop,
 }
 
 impl Writer {
     fn run(mut self) {
         let mut next = None;
         loop {
-            let msg = match next.take() {
-                Some(m) => m,
-                None => match self.queue.blocking_recv() {
-                    Some(m) => m,
-                    None => return,
-                },
-            };
-            match msg {
-                Msg::Stop => return,
-                Msg::Store(job) => {
+            match self.take(&mut next) {
+                Work::Stop => return,
+                Work::Store(job) => {
                     // A panicking job drops its reply channel (the request
                     // gets a 500) and rolls its transaction back on unwind.
                     let _ = catch_unwind(AssertUnwindSafe(|| job(&mut self.store)));
                 }
-                Msg::Sweep => self.batch(Vec::new()),
-                Msg::Tx(first) => {
-                    let mut batch = vec![first];
-                    while batch.len() < BATCH {
-                        match self.queue.try_recv() {
-                            Ok(Msg::Tx(job)) => batch.push(job),
-                            Ok(Msg::Sweep) => {}
-                            Ok(other) => {
-                                next = Some(other);
-                                break;
-                            }
-                            Err(_) => break,
-                        }
-                    }
-                    self.batch(batch);
-                }
+                Work::Batch(batch) => self.batch(batch),
             }
         }
+    }
+
+    /// Waits for the next message (or takes `next`, one put aside while
+    /// gathering) and, for a job, gathers the jobs queued behind it. The
+    /// queue is released before the batch runs, so another writer can
+    /// gather the next one meanwhile.
+    fn take(&self, next: &mut Option<Msg>) -> Work {
+        let Ok(mut queue) = self.queue.lock() else {
+            return Work::Stop;
+        };
+        let msg = match next.take() {
+            Some(m) => m,
+            None => match queue.blocking_recv() {
+                Some(m) => m,
+                None => return Work::Stop,
+            },
+        };
+        match msg {
+            Msg::Stop => Work::Stop,
+            Msg::Store(job) => Work::Store(job),
+            Msg::Sweep => Work::Batch(Vec::new()),
+            Msg::Tx(first) => {
+                let mut batch = vec![first];
+                while batch.len() < BATCH {
+                    match queue.try_recv() {
+                        Ok(Msg::Tx(job)) => batch.push(job),
+                        Ok(Msg::Sweep) => {}
+                        Ok(other) => {
+                            *next = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                Work::Batch(batch)
+            }
+        }
+    }
+
+    /// Whether this writer sweeps now; claims the sweep if so.
+    fn sweep_due(&self) -> bool {
+        let Ok(mut last) = self.last_sweep.lock() else {
+            return false;
+        };
+        if last.elapsed() < SWEEP_EVERY {
+            return false;
+        }
+        *last = Instant::now();
+        true
     }
 
     /// Runs `jobs` (and the sweep, when due) in one transaction, commits,
     /// then answers every job.
     fn batch(&mut self, jobs: Vec<TxJob>) {
-        let sweep = self.last_sweep.elapsed() >= SWEEP_EVERY;
+        let sweep = self.sweep_due();
         if jobs.is_empty() && !sweep {
             return;
         }
@@ -219,7 +303,6 @@ impl Writer {
                     answers.push(run_job(tx.as_mut(), &self.service, job));
                 }
                 if sweep {
-                    self.last_sweep = Instant::now();
                     sweep_in(tx.as_mut(), &self.service);
                 }
                 match tx.commit() {

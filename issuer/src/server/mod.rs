@@ -39,6 +39,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
 
+pub use db::PG_WRITERS;
 pub use rate::RateLimit;
 
 use crate::bank::DemoBank;
@@ -69,6 +70,11 @@ pub struct ServerConfig {
     pub merchant_rate: RateLimit,
     /// Per client address, on requests that are not authenticated.
     pub client_rate: RateLimit,
+    /// Writer threads on PostgreSQL (SQLite always has one).
+    pub pg_writers: usize,
+    /// One stderr line per request; a load run turns it off, since
+    /// printing them costs more than some of the requests.
+    pub request_log: bool,
 }
 
 impl ServerConfig {
@@ -82,6 +88,8 @@ impl ServerConfig {
             demo: false,
             merchant_rate: RateLimit::default(),
             client_rate: RateLimit::default(),
+            pg_writers: db::PG_WRITERS,
+            request_log: true,
         }
     }
 }
@@ -254,7 +262,8 @@ async fn open_db(config: &ServerConfig) -> Result<db::DbHandle, ServeError> {
     }
     let location = config.db.clone();
     let service = PaymentService::new(config.payments, config.bank.clone());
-    tokio::task::spawn_blocking(move || db::DbHandle::open(&location, service))
+    let writers = config.pg_writers;
+    tokio::task::spawn_blocking(move || db::DbHandle::open(&location, service, writers))
         .await
         .map_err(|e| ServeError::Io(io::Error::other(e.to_string())))?
         .map_err(ServeError::from)

@@ -26,16 +26,28 @@ pub(crate) fn router(config: &ServerConfig, db: Arc<Db>, closing: watch::Receive
     let clients = Arc::new(RateLimiter::new(config.client_rate));
     let mut api = Router::new();
     if config.demo {
-        api = api.merge(
-            Router::new()
-                .route("/cards", post(demo::create_card))
-                .route("/demo/till", post(demo::create_till))
-                .route_layer(middleware::from_fn_with_state(
-                    Arc::clone(&clients),
-                    rate::limit,
-                ))
-                .route_layer(middleware::from_fn(log::requests)),
-        );
+        let mut demo_api = Router::new()
+            .route("/cards", post(demo::create_card))
+            .route("/demo/till", post(demo::create_till))
+            .route_layer(middleware::from_fn_with_state(
+                Arc::clone(&clients),
+                rate::limit,
+            ));
+        if config.request_log {
+            demo_api = demo_api.route_layer(middleware::from_fn(log::requests));
+        }
+        api = api.merge(demo_api);
+    }
+    let mut wallet_api = wallet::router(
+        Arc::clone(&db),
+        Arc::clone(&clients),
+        Arc::clone(&events),
+        closing,
+    );
+    let mut merchant_api = v1::router(config, Arc::clone(&db), clients, events);
+    if config.request_log {
+        wallet_api = wallet_api.route_layer(middleware::from_fn(log::requests));
+        merchant_api = merchant_api.route_layer(middleware::from_fn(log::requests));
     }
     // Without --demo, /api/ has no routes left (the card history moved to
     // /v1/wallet/): only its JSON 404 and 405.
@@ -43,15 +55,6 @@ pub(crate) fn router(config: &ServerConfig, db: Arc<Db>, closing: watch::Receive
         .fallback(handlers::api_not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .with_state(Arc::clone(&db));
-    let wallet_api = wallet::router(
-        Arc::clone(&db),
-        Arc::clone(&clients),
-        Arc::clone(&events),
-        closing,
-    )
-    .route_layer(middleware::from_fn(log::requests));
-    let merchant_api =
-        v1::router(config, db, clients, events).route_layer(middleware::from_fn(log::requests));
     guard(
         Router::new()
             .nest("/api", api)
