@@ -5,8 +5,8 @@
 //! this file as its module `common`.
 //!
 //! Input layout: byte 0 picks the endpoint and body shape (signed `/v1/`
-//! requests with fuzzed bodies, unsigned and garbage-signed ones, history,
-//! the demo routes), byte 1 the content type, the rest is the body (or
+//! requests with fuzzed bodies, unsigned and garbage-signed ones, the
+//! card-signed wallet routes, the demo routes), byte 1 the content type, the rest is the body (or
 //! path and query). `api_router`
 //! reads more values of both bytes than `api` (see [`Shapes`]); the values
 //! they share mean the same request, so their seeds fit both.
@@ -14,7 +14,7 @@
 //! Oracles ([`check`]): no answer is a 500 (a handler panic is caught and
 //! answered as 500, so this also catches panics); every answer is a JSON
 //! object; every refusal has a plain-words message; no answer contains the
-//! card's or the merchant's key; an unsigned `/v1/` request never succeeds;
+//! card's key, its channel key or the merchant's key; an unsigned `/v1/` request never succeeds;
 //! a payment is SUCCESS only for a code whose MAC is right for the card.
 
 // Each target uses only part of this module.
@@ -28,7 +28,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use hyper::Method;
 use paycode_issuer::lockout::LockoutPolicy;
 use paycode_issuer::server::{RateLimit, ServerConfig, BODY_LIMIT};
-use paycode_issuer::signing::{authorization, RequestParts};
+use paycode_issuer::signing::{authorization, card_authorization, CardSigner, RequestParts};
+use paycode_wallet::core::channel::channel_key;
 use paycode_wallet::core::code::ParsedCode;
 use paycode_wallet::core::link::Card;
 use serde_json::{json, Value};
@@ -94,9 +95,11 @@ pub struct Subject {
     pub card: Card,
     pub merchant: String,
     key: Vec<u8>,
+    /// The card's key for the wallet routes (derived from its secret).
+    channel: Vec<u8>,
     /// Secrets as they must never appear: the card's key in base32 (both
-    /// cases) and the merchant's key in hex.
-    secrets: [String; 3],
+    /// cases), its channel key and the merchant's key in hex.
+    secrets: [String; 4],
 }
 
 impl Subject {
@@ -108,29 +111,60 @@ impl Subject {
         let till: Value = serde_json::from_slice(&post("/api/demo/till")).expect("till JSON");
         let key_hex = till["key"].as_str().expect("key").to_owned();
         let b32 = card.secret.to_base32();
+        let channel = channel_key(&card.secret).to_vec();
         Subject {
-            secrets: [b32.to_lowercase(), b32, key_hex.clone()],
+            secrets: [
+                b32.to_lowercase(),
+                b32,
+                hex::encode(&channel),
+                key_hex.clone(),
+            ],
+            channel,
             card,
             merchant: till["merchant"].as_str().expect("merchant").to_owned(),
             key: hex::decode(key_hex).expect("hex key"),
         }
     }
 
-    /// The `Authorization` of a request signed now with a nonce never used.
+    /// The `Authorization` of a till's request signed now with a nonce
+    /// never used.
     pub fn sign(&self, method: &Method, target: &str, body: &[u8]) -> String {
-        static NONCES: AtomicU64 = AtomicU64::new(0);
-        let nonce = format!("fuzz-{:016}", NONCES.fetch_add(1, Ordering::Relaxed));
+        let nonce = fresh_nonce();
         authorization(
             &self.key,
             &self.merchant,
-            &RequestParts {
-                method: method.as_str(),
-                path_and_query: target,
-                ts: now(),
-                nonce: &nonce,
-                body,
-            },
+            &parts(method, target, &nonce, body),
         )
+    }
+
+    /// The same for the card's own request to a wallet route.
+    pub fn sign_card(&self, method: &Method, target: &str, body: &[u8]) -> String {
+        let nonce = fresh_nonce();
+        let card = CardSigner {
+            prefix: self.card.layout.prefix,
+            token: self.card.token,
+        };
+        card_authorization(&self.channel, card, &parts(method, target, &nonce, body))
+    }
+}
+
+fn fresh_nonce() -> String {
+    static NONCES: AtomicU64 = AtomicU64::new(0);
+    format!("fuzz-{:016}", NONCES.fetch_add(1, Ordering::Relaxed))
+}
+
+fn parts<'a>(
+    method: &'a Method,
+    target: &'a str,
+    nonce: &'a str,
+    body: &'a [u8],
+) -> RequestParts<'a> {
+    RequestParts {
+        method: method.as_str(),
+        path_and_query: target,
+        ts: now(),
+        nonce,
+        body,
     }
 }
 
@@ -254,20 +288,8 @@ pub fn case(subject: &Subject, shapes: Shapes, selector: u8, rest: &[u8]) -> Cas
                 signed(Method::GET, format!("/v1/payments/{no}"), Vec::new(), false)
             }
         }
-        // History with an arbitrary token and query.
-        5 => {
-            let cut = rest.iter().position(|b| *b == b'?').unwrap_or(rest.len());
-            let token = encoded(&rest[..cut]);
-            let query = rest.get(cut + 1..).map(encoded).unwrap_or_default();
-            Case {
-                method: Method::GET,
-                path: format!("/api/cards/{token}/history?{query}"),
-                body: Vec::new(),
-                authorization: None,
-                signed: false,
-                json_endpoint: false,
-            }
-        }
+        // The card-signed wallet routes.
+        5 => wallet_case(subject, rest),
         // The demo routes with any body, and unknown paths and methods.
         6 => {
             let (method, path) = match rest.first().copied().unwrap_or(0) % 4 {
@@ -293,6 +315,53 @@ pub fn case(subject: &Subject, shapes: Shapes, selector: u8, rest: &[u8]) -> Cas
             body.resize(over.max(body.len()), b' ');
             signed(Method::POST, "/v1/payments".into(), body, true)
         }
+    }
+}
+
+/// A wallet route picked by the first byte: history with any query, the
+/// payer's PIN, a confirm or decline of any payment id, each with any body;
+/// signed with the card's channel key, or (high bit set) carrying the
+/// input as its signature. The event stream is sent only unsigned: signed,
+/// it is an answer that never ends. Their bodies are not held to the
+/// decoding oracle of the merchant API's JSON endpoints.
+fn wallet_case(subject: &Subject, rest: &[u8]) -> Case {
+    let pick = rest.first().copied().unwrap_or(0);
+    let rest = rest.get(1..).unwrap_or_default();
+    let cut = rest.iter().position(|b| *b == b'/').unwrap_or(rest.len());
+    let head = encoded(&rest[..cut]);
+    let tail = rest.get(cut + 1..).unwrap_or_default().to_vec();
+    let (method, path, body) = match pick % 5 {
+        0 => (
+            Method::GET,
+            format!("/v1/wallet/history?{head}"),
+            Vec::new(),
+        ),
+        1 => (Method::POST, "/v1/wallet/pin".to_owned(), rest.to_vec()),
+        2 => (
+            Method::POST,
+            format!("/v1/wallet/payments/{head}/confirm"),
+            tail,
+        ),
+        3 => (
+            Method::POST,
+            format!("/v1/wallet/payments/{head}/decline"),
+            tail,
+        ),
+        _ => (Method::GET, "/v1/wallet/events".to_owned(), Vec::new()),
+    };
+    let signed = pick & 0x80 == 0 && pick % 5 != 4;
+    let authorization = if signed {
+        subject.sign_card(&method, &path, &body)
+    } else {
+        format!("PAYCODE-CARD {}", String::from_utf8_lossy(rest))
+    };
+    Case {
+        method,
+        path,
+        body,
+        authorization: Some(authorization),
+        signed,
+        json_endpoint: false,
     }
 }
 
