@@ -276,3 +276,28 @@ fn the_formats_worked_example_is_the_first_vector() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_over_the_limit_is_refused_as_on_the_merchant_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve_with(config(&dir)).await;
+    let card = new_card(server.addr()).await;
+    let mut c = ApiClient::new(server.addr());
+    let target = "/v1/wallet/pin";
+    let auth = card_auth(
+        &card.card,
+        signer_of(&card.card),
+        "POST",
+        target,
+        now(),
+        &nonce(),
+    );
+    let body = format!("{{\"pin\":\"{}\"}}", "1".repeat(5000));
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("content-type", "application/json"),
+    ];
+    let reply = c.send(Method::POST, target, &headers, body).await.unwrap();
+    assert_v1_error(&reply, 413, "BODY_TOO_LARGE");
+    server.shutdown().await.unwrap();
+}

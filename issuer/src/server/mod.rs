@@ -25,6 +25,7 @@ mod pin;
 mod rate;
 mod request;
 mod routes;
+mod signed;
 mod statics;
 mod v1;
 mod wallet;
