@@ -60,6 +60,17 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
+        if let StoreError::Unavailable(_) = e {
+            // The transaction never committed: the same request may come again.
+            eprintln!("paycode serve: database unavailable: {e}");
+            let mut error = Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                e.kind(),
+                "the issuer's database is unavailable; nothing was done: try again shortly",
+            );
+            error.retry_after = Some(1);
+            return error;
+        }
         let mut error = ApiError::internal(&e);
         error.kind = e.kind();
         error
@@ -84,5 +95,22 @@ impl IntoResponse for ApiError {
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_database_is_503_with_retry_after_not_500() {
+        let down = ApiError::from(StoreError::Unavailable("connection refused".into()));
+        assert_eq!(down.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(down.kind, "database_unavailable");
+        assert!(!down.message.contains("refused"), "detail stays in the log");
+        let response = down.into_response();
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+        let broken = ApiError::from(StoreError::Corrupt("bad amount".into()));
+        assert_eq!(broken.status, StatusCode::INTERNAL_SERVER_ERROR);
     }
 }

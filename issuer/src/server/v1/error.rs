@@ -114,7 +114,8 @@ impl From<PaymentError> for V1Error {
     fn from(e: PaymentError) -> V1Error {
         match e {
             PaymentError::Refused(code) => V1Error::refused(code),
-            PaymentError::Store(e) => V1Error::system(e),
+            // A store that went away mid-payment rolled it back: 503.
+            PaymentError::Store(e) => V1Error::from(e),
         }
     }
 }
@@ -151,5 +152,22 @@ impl IntoResponse for V1Error {
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_lost_mid_payment_is_503_with_retry_after() {
+        let lost = V1Error::from(PaymentError::Store(StoreError::Unavailable(
+            "connection closed".into(),
+        )));
+        assert_eq!(lost.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(lost.retry_after, Some(1));
+        let broken = V1Error::from(PaymentError::Store(StoreError::Corrupt("x".into())));
+        assert_eq!(broken.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(broken.retry_after, None);
     }
 }
