@@ -107,12 +107,8 @@ impl Note {
                 data,
             } => {
                 let card = CardKey { prefix, token };
-                match KINDS.iter().find(|k| **k == kind) {
-                    Some(kind) => Heard::Result(WalletEvent {
-                        card,
-                        kind: *kind,
-                        data,
-                    }),
+                match KINDS.iter().copied().find(|k| *k == kind) {
+                    Some(kind) => Heard::Result(WalletEvent { card, kind, data }),
                     None => Heard::Gap(Some(card)),
                 }
             }
