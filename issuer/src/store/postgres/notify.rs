@@ -8,6 +8,11 @@
 //! node hears it once, by the same path as everyone else, and never
 //! directly as well.
 //!
+//! The NOTIFY runs in a transaction of its own, not in the payment's: a
+//! notifying commit holds a lock on PostgreSQL's notification queue that
+//! every other notifying commit waits for, and payment commits must not
+//! queue behind one another. Results go in batches, one statement each.
+//!
 //! NOTIFY is at most once: what is sent while a listener is away is gone.
 //! So the bus says when it may have lost something ([`Heard::Gap`]), and
 //! the phone then reads history:
