@@ -71,6 +71,9 @@ postgres() {
     check "PostgreSQL: the primary killed under load, its synchronous standby promoted" \
         env PAYCODE_PG_STANDBY=on .ci/pg.sh cargo test -p paycode-issuer --features postgres-tests --quiet \
         --test pg_failover
+    check "PostgreSQL: wallet events across a failover" \
+        env PAYCODE_PG_STANDBY=on .ci/pg.sh cargo test -p paycode-issuer --features postgres-tests --quiet \
+        --test pg_events_failover
 }
 fuzz() {
     # A short run of every fuzz target; the recorded 10-million runs use

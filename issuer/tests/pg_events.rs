@@ -7,32 +7,24 @@
 //! Restarts the cluster .ci/pg.sh started, so this binary's tests take
 //! turns ([`CLUSTER`]).
 
+mod event_stream;
 mod pg_support;
 mod server_support;
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Incoming;
-use hyper::client::conn::http1;
-use hyper_util::rt::TokioIo;
+use event_stream::{pay, Stream, WITHIN};
 use paycode_issuer::payments::events::{Heard, PaymentEvents, WalletEvent};
-use paycode_issuer::signing::{card_authorization, CardSigner, RequestParts};
 use paycode_issuer::store::postgres::{scratch, PgEvents};
 use paycode_issuer::store::CardKey;
-use paycode_wallet::core::channel::channel_key;
 use pg_support::{pg_ctl, spawn_node};
-use serde_json::{json, Value};
-use server_support::{new_card, nonce, now, DemoCard, Till};
-use tokio::net::TcpStream;
+use serde_json::json;
+use server_support::{new_card, Till};
 use tokio::sync::broadcast;
 
 /// Held by each test: one of them stops the whole cluster.
 static CLUSTER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-const WITHIN: Duration = Duration::from_secs(30);
 const CARD: CardKey = CardKey {
     prefix: 13,
     token: 42,
@@ -116,98 +108,6 @@ async fn every_bus_hears_a_result_once_and_a_lost_one_as_a_gap() {
     for rx in [&mut heard_a, &mut heard_b] {
         assert_eq!(heard(rx).await, Heard::Result(event("4.00")));
     }
-}
-
-/// An open `GET /v1/wallet/events` stream.
-struct Stream {
-    body: Incoming,
-    buffer: String,
-}
-
-impl Stream {
-    /// Opens the stream, signed with the card's channel key.
-    async fn open(addr: SocketAddr, card: &DemoCard) -> Stream {
-        let target = "/v1/wallet/events";
-        let key = channel_key(&card.card.secret);
-        let me = CardSigner {
-            prefix: card.card.layout.prefix,
-            token: card.card.token,
-        };
-        let parts = RequestParts {
-            method: "GET",
-            path_and_query: target,
-            ts: now(),
-            nonce: &nonce(),
-            body: b"",
-        };
-        let tcp = TcpStream::connect(addr).await.unwrap();
-        let (mut sender, connection) = http1::handshake(TokioIo::new(tcp)).await.unwrap();
-        tokio::spawn(connection);
-        let request = hyper::Request::get(target)
-            .header(hyper::header::HOST, addr.to_string())
-            .header(
-                hyper::header::AUTHORIZATION,
-                card_authorization(&key[..], me, &parts),
-            )
-            .body(Empty::<Bytes>::new())
-            .unwrap();
-        let response = sender.send_request(request).await.unwrap();
-        assert_eq!(response.status(), 200);
-        // The sender goes with the connection task: keep it alive.
-        std::mem::forget(sender);
-        let mut stream = Stream {
-            body: response.into_body(),
-            buffer: String::new(),
-        };
-        assert_eq!(stream.next().await.0, "hello");
-        stream
-    }
-
-    /// The next `(event, data)`; keep-alive comments are skipped.
-    async fn next(&mut self) -> (String, Value) {
-        let deadline = Instant::now() + WITHIN;
-        loop {
-            if let Some(end) = self.buffer.find("\n\n") {
-                let block: String = self.buffer.drain(..end + 2).collect();
-                let (mut event, mut data) = (String::new(), String::new());
-                for line in block.lines() {
-                    if let Some(v) = line.strip_prefix("event:") {
-                        event = v.trim().to_owned();
-                    } else if let Some(v) = line.strip_prefix("data:") {
-                        data.push_str(v.trim_start());
-                    }
-                }
-                if !event.is_empty() {
-                    return (event, serde_json::from_str(&data).unwrap());
-                }
-                continue;
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            let frame = tokio::time::timeout(left, self.body.frame())
-                .await
-                .expect("no event in time")
-                .expect("the stream ended")
-                .unwrap();
-            if let Ok(data) = frame.into_data() {
-                self.buffer.push_str(std::str::from_utf8(&data).unwrap());
-            }
-        }
-    }
-
-    /// The next event is this payment's result.
-    async fn expect_result(&mut self, paid: &Value) {
-        let (event, data) = self.next().await;
-        assert_eq!(event, "result", "{data}");
-        assert_eq!(data["kind"], "payment", "{data}");
-        assert_eq!(data["charge_id"], paid["payment_id"], "{data}");
-        assert_eq!(data["result"], "approved", "{data}");
-    }
-}
-
-async fn pay(till: &mut Till, no: &str, card: &mut DemoCard, amount: &str) -> Value {
-    let paid = till.pay(no, &card.next(0), amount).await.json();
-    assert_eq!(paid["status"], "SUCCESS", "{paid}");
-    paid
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
