@@ -59,17 +59,21 @@ native() {
 postgres() {
     # A throw-away cluster (.ci/pg.sh) around the suites that need one: the
     # store contract, payments, verifier and ledger suites on PostgreSQL,
-    # and several `paycode serve` nodes on one database, then a failover.
+    # several `paycode serve` nodes on one database, wallet events across
+    # them (LISTEN/NOTIFY), then a failover.
     # Built with the postgres-tests feature, where a missing server is a
     # failure.
-    check "PostgreSQL: store contract, payments, verifier, ledger, three nodes, a restart" \
+    check "PostgreSQL: store contract, payments, verifier, ledger, three nodes, a restart, events across nodes" \
         .ci/pg.sh cargo test -p paycode-issuer --features postgres-tests --quiet \
-        --lib --test payments --test verifier --test ledger --test pg_nodes --test pg_restart
+        --lib --test payments --test verifier --test ledger --test pg_nodes --test pg_restart --test pg_events
     # A primary and its synchronous standby of their own: the test kills
     # the primary and promotes the standby.
     check "PostgreSQL: the primary killed under load, its synchronous standby promoted" \
         env PAYCODE_PG_STANDBY=on .ci/pg.sh cargo test -p paycode-issuer --features postgres-tests --quiet \
         --test pg_failover
+    check "PostgreSQL: wallet events across a failover" \
+        env PAYCODE_PG_STANDBY=on .ci/pg.sh cargo test -p paycode-issuer --features postgres-tests --quiet \
+        --test pg_events_failover
 }
 fuzz() {
     # A short run of every fuzz target; the recorded 10-million runs use

@@ -44,7 +44,9 @@ pub use db::PG_WRITERS;
 pub use rate::RateLimit;
 
 use crate::bank::DemoBank;
+use crate::payments::events::{EventBus, PaymentEvents};
 use crate::payments::{PaymentConfig, PaymentService};
+use crate::store::postgres::PgEvents;
 use crate::store::{DbLocation, StoreError};
 
 /// Largest request body accepted, in bytes. Every API request is a few
@@ -252,9 +254,19 @@ async fn prepare(config: &ServerConfig) -> Result<Prepared, ServeError> {
     let listener = TcpListener::bind(config.addr)
         .await
         .map_err(|e| ServeError::Bind(config.addr, e))?;
+    let events = open_events(&config.db).await?;
     let (closing, closed) = watch::channel(false);
-    let app = routes::router(config, db.db(), closed);
+    let app = routes::router(config, db.db(), events, closed);
     Ok((listener, app, db, closing))
+}
+
+/// The bus for the phones' live results: in process on SQLite, which one
+/// node owns; across every node on PostgreSQL (LISTEN/NOTIFY).
+async fn open_events(db: &DbLocation) -> Result<Arc<dyn PaymentEvents>, ServeError> {
+    Ok(match db {
+        DbLocation::Sqlite(_) => Arc::new(EventBus::default()),
+        DbLocation::Postgres(url) => Arc::new(PgEvents::listen(url).await?),
+    })
 }
 
 async fn open_db(config: &ServerConfig) -> Result<db::DbHandle, ServeError> {
@@ -299,9 +311,10 @@ impl InProcessServer {
 #[doc(hidden)]
 pub async fn in_process(config: &ServerConfig) -> Result<InProcessServer, ServeError> {
     let db = open_db(config).await?;
+    let events = open_events(&config.db).await?;
     let (closing, closed) = watch::channel(false);
     Ok(InProcessServer {
-        router: routes::router(config, db.db(), closed),
+        router: routes::router(config, db.db(), events, closed),
         db,
         _closing: closing,
     })

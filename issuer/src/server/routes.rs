@@ -16,11 +16,16 @@ use super::db::Db;
 use super::error::ApiError;
 use super::rate::{self, RateLimiter};
 use super::{demo, handlers, log, statics, v1, wallet, ServerConfig, BODY_LIMIT};
-use crate::payments::events::{EventBus, PaymentEvents};
+use crate::payments::events::PaymentEvents;
 
-/// `closing` turns true when the server stops (open event streams end).
-pub(crate) fn router(config: &ServerConfig, db: Arc<Db>, closing: watch::Receiver<bool>) -> Router {
-    let events: Arc<dyn PaymentEvents> = Arc::new(EventBus::default());
+/// `events` carries the phones' live results; `closing` turns true when
+/// the server stops (open event streams end).
+pub(crate) fn router(
+    config: &ServerConfig,
+    db: Arc<Db>,
+    events: Arc<dyn PaymentEvents>,
+    closing: watch::Receiver<bool>,
+) -> Router {
     // One bucket per address for everything not authenticated: failed
     // signatures on /v1/ and the demo routes.
     let clients = Arc::new(RateLimiter::new(config.client_rate));

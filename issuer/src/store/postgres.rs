@@ -37,6 +37,7 @@
 //! cannot be reached is [`StoreError::Unavailable`]; any other failure is
 //! a [`StoreError::Database`] that says what happened.
 
+mod notify;
 mod rows;
 mod schema;
 #[cfg(feature = "postgres-tests")]
@@ -59,6 +60,7 @@ use super::{
     TxMode,
 };
 use crate::payments::PaymentStatus;
+pub use notify::PgEvents;
 use rows::{
     clamp_i64, corrupt, funding_text, get_int, pg_err, read_card, read_charge, read_merchant,
     read_payment, read_posting, read_refund, PAYMENT_COLUMNS, REFUND_COLUMNS,

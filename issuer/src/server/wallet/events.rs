@@ -5,7 +5,8 @@
 //!   wallet can correct its estimate of it (with half the round trip).
 //! - `event: result`, `{"kind": "payment"|"reverse"|"refund", ...}` and the
 //!   payment's history row (as `GET /v1/wallet/history` lists it).
-//! - `event: gap`: this stream fell behind and lost results; read history.
+//! - `event: gap`: this stream fell behind, or the bus lost results (a
+//!   node's PostgreSQL connection broke); read history.
 //!
 //! A comment every [`KEEP_ALIVE`] keeps proxies from closing an idle
 //! stream and lets the wallet notice a dead one. The stream ends when the
@@ -24,7 +25,7 @@ use tokio::sync::{broadcast, watch};
 
 use super::auth::CardSigned;
 use super::WalletState;
-use crate::payments::events::WalletEvent;
+use crate::payments::events::{Heard, WalletEvent};
 use crate::server::v1::error::V1Error;
 use crate::store::CardKey;
 
@@ -38,7 +39,7 @@ fn now_ms() -> u64 {
 
 struct Listener {
     card: CardKey,
-    events: broadcast::Receiver<WalletEvent>,
+    events: broadcast::Receiver<Heard>,
     closing: watch::Receiver<bool>,
     hello: bool,
 }
@@ -61,9 +62,9 @@ impl Listener {
                 biased;
                 _ = self.closing.wait_for(|closing| *closing) => return None,
                 received = self.events.recv() => match received {
-                    Ok(e) if e.card == self.card => return Some(result_event(&e)),
-                    Ok(_) => {}
-                    Err(RecvError::Lagged(_)) => {
+                    Ok(heard) if !heard.concerns(self.card) => {}
+                    Ok(Heard::Result(e)) => return Some(result_event(&e)),
+                    Ok(Heard::Gap(_)) | Err(RecvError::Lagged(_)) => {
                         return Some(Event::default().event("gap").data("{}"));
                     }
                     Err(RecvError::Closed) => return None,
