@@ -16,6 +16,8 @@
 # PAYCODE_TEST_PG_PAIR (tests/pg_failover).
 # PAYCODE_PG_FSYNC=on keeps fsync on (benchmarks); tests run with it off,
 # which changes nothing a process crash can show.
+# Every issuer node of one run shares one key-encryption key: a random
+# PAYCODE_KEK, unless one is given.
 set -euo pipefail
 
 [ $# -ge 1 ] || { echo "usage: .ci/pg.sh COMMAND [ARG...]" >&2; exit 2; }
@@ -107,5 +109,9 @@ port=$primary_port
 export PAYCODE_TEST_PG="postgres://postgres@127.0.0.1:$port/postgres"
 export PAYCODE_TEST_PG_DATA="$dir/data"
 export PAYCODE_TEST_PG_BIN="$bin"
+if [ -z "${PAYCODE_KEK:-}" ]; then
+    PAYCODE_KEK=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+    export PAYCODE_KEK
+fi
 echo "pg.sh: PostgreSQL $("$bin/postgres" --version | awk '{print $3}') at $PAYCODE_TEST_PG (fsync=$fsync)${PAYCODE_TEST_PG_STANDBY:+, synchronous standby at $PAYCODE_TEST_PG_STANDBY}"
 "$@"

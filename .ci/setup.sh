@@ -24,6 +24,7 @@ apt_packages=(
     webkit2gtk-driver xvfb                  # WebKit engine (WebKitWebDriver)
     fonts-noto-cjk                          # Chinese labels in screenshots, not boxes
     locales                                 # zh_CN / en_US sources: WebKitGTK's language in the e2e tests
+    sqlite3                                 # `.dump` in the keys-at-rest test (issuer/tests/custody.rs)
 )
 missing=()
 for p in "${apt_packages[@]}"; do

@@ -131,13 +131,25 @@ fn benches(c: &mut Criterion) {
     bench_verify(
         c,
         "sqlite_file",
-        fill(SqliteStore::open(dir.path().join("verify.db")).unwrap()),
+        fill(
+            SqliteStore::open(
+                dir.path().join("verify.db"),
+                std::sync::Arc::new(paycode_issuer::custody::Vault::ephemeral()),
+            )
+            .unwrap(),
+        ),
     );
     bench_charge(c, "memory", fill(MemoryStore::new()));
     bench_charge(
         c,
         "sqlite_file",
-        fill(SqliteStore::open(dir.path().join("charge.db")).unwrap()),
+        fill(
+            SqliteStore::open(
+                dir.path().join("charge.db"),
+                std::sync::Arc::new(paycode_issuer::custody::Vault::ephemeral()),
+            )
+            .unwrap(),
+        ),
     );
 }
 

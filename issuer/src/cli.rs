@@ -240,8 +240,12 @@ pub fn run(args: &[String], now: u64) -> Output {
 
 /// `--db`, else `PAYCODE_DB`, else `./paycode.db`: a file path or a
 /// `postgres://` URL.
+/// Keys open with `--kek-file`, `PAYCODE_KEK`, `PAYCODE_KEK_FILE` or the
+/// file beside an SQLite database ([`crate::custody::KekSource`]).
 fn open_store(a: &args::Parsed) -> Result<AnyStore, Failure> {
-    Ok(DbLocation::from_option(a.get("db")).open()?)
+    let location = DbLocation::from_option(a.get("db"));
+    let kek = location.kek_source(a.get(args::KEK_FILE).map(std::path::Path::new), false)?;
+    Ok(location.open(kek.vault().map_err(crate::store::StoreError::from)?)?)
 }
 
 fn verifier(a: &args::Parsed) -> Result<Verifier<AnyStore>, Failure> {

@@ -17,6 +17,7 @@
 pub mod allowance;
 pub mod bank;
 pub mod cli;
+pub mod custody;
 pub mod ledger;
 pub mod lockout;
 pub mod money;

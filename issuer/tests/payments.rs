@@ -115,6 +115,14 @@ fn payment_postings(store: &mut dyn Store) -> usize {
 }
 
 /// Every store; PostgreSQL too with the `postgres-tests` feature.
+/// One KEK for every store this test process opens, so that a database
+/// opened twice (threads, nodes) opens its keys both times.
+fn test_vault() -> Arc<paycode_issuer::custody::Vault> {
+    static VAULT: std::sync::OnceLock<Arc<paycode_issuer::custody::Vault>> =
+        std::sync::OnceLock::new();
+    Arc::clone(VAULT.get_or_init(|| Arc::new(paycode_issuer::custody::Vault::ephemeral())))
+}
+
 fn stores() -> Vec<Box<dyn Store>> {
     #[allow(unused_mut)]
     let mut all: Vec<Box<dyn Store>> = vec![
@@ -123,7 +131,7 @@ fn stores() -> Vec<Box<dyn Store>> {
     ];
     #[cfg(feature = "postgres-tests")]
     all.push(Box::new(
-        paycode_issuer::store::PgStore::open(&scratch::database("payments")).unwrap(),
+        paycode_issuer::store::PgStore::open(&scratch::database("payments"), test_vault()).unwrap(),
     ));
     all
 }
@@ -429,14 +437,14 @@ fn a_declining_bank_answers_bank_declined_and_posts_nothing() {
 fn eight_tills_paying_one_code_get_one_success_and_seven_auth_code_used() {
     for (_dir, path) in shared_databases("eight_tills") {
         let c = card(8, false);
-        world(&mut path.open().unwrap(), &c);
+        world(&mut path.open(test_vault()).unwrap(), &c);
         let auth = code(&c, T0, 0, 0);
         let barrier = Arc::new(Barrier::new(8));
         let threads: Vec<_> = (0..8)
             .map(|i| {
                 let (path, auth, barrier) = (path.clone(), auth.clone(), Arc::clone(&barrier));
                 std::thread::spawn(move || {
-                    let mut store = path.open().unwrap();
+                    let mut store = path.open(test_vault()).unwrap();
                     let svc = service(Arc::new(DemoBank::new()));
                     barrier.wait();
                     write(&mut store, |tx| {
@@ -456,7 +464,7 @@ fn eight_tills_paying_one_code_get_one_success_and_seven_auth_code_used() {
             .filter(|p| p.error.as_ref().map(|e| e.code) == Some(ErrorCode::AuthCodeUsed))
             .count();
         assert_eq!((success, used), (1, 7), "{path}: {answers:?}");
-        let mut store = path.open().unwrap();
+        let mut store = path.open(test_vault()).unwrap();
         assert_eq!(balance(&mut store, &Account::Card(c.key)), 8800);
         assert_clean(&mut store);
     }
@@ -496,7 +504,7 @@ impl Bank for SlowBank {
 fn a_retry_while_the_first_request_still_holds_the_lock_gets_its_payment() {
     for (_dir, path) in shared_databases("retry_held") {
         let c = card(9, false);
-        world(&mut path.open().unwrap(), &c);
+        world(&mut path.open(test_vault()).unwrap(), &c);
         let req = request("T1", &code(&c, T0, 0, 1), 12);
         let (started, begun) = mpsc::channel();
         let slow = SlowBank {
@@ -508,13 +516,13 @@ fn a_retry_while_the_first_request_still_holds_the_lock_gets_its_payment() {
         let first = {
             let (path, req) = (path.clone(), req.clone());
             std::thread::spawn(move || {
-                let mut store = path.open().unwrap();
+                let mut store = path.open(test_vault()).unwrap();
                 let svc = service(Arc::new(slow));
                 write(&mut store, |tx| svc.pay(tx, SHOP_A, &req, T0)).unwrap()
             })
         };
         begun.recv().unwrap();
-        let mut store = path.open().unwrap();
+        let mut store = path.open(test_vault()).unwrap();
         let svc = service(Arc::new(DemoBank::new()));
         let retry = write(&mut store, |tx| svc.pay(tx, SHOP_A, &req, T0 + 10)).unwrap();
         let first = first.join().unwrap();

@@ -40,6 +40,16 @@ fn card() -> CardRecord {
     }
 }
 
+/// One KEK for every store this test process opens, so that a database
+/// opened twice (threads, nodes) opens its keys both times.
+fn test_vault() -> std::sync::Arc<paycode_issuer::custody::Vault> {
+    static VAULT: std::sync::OnceLock<std::sync::Arc<paycode_issuer::custody::Vault>> =
+        std::sync::OnceLock::new();
+    std::sync::Arc::clone(
+        VAULT.get_or_init(|| std::sync::Arc::new(paycode_issuer::custody::Vault::ephemeral())),
+    )
+}
+
 fn verifier_with<S: Store>(mut store: S) -> Verifier<S> {
     let mut tx = store.begin(TxMode::Write).unwrap();
     tx.insert_card(&card()).unwrap();
@@ -63,7 +73,11 @@ fn test_store() -> TestStore {
 #[cfg(feature = "postgres-tests")]
 fn test_store() -> TestStore {
     use paycode_issuer::store::postgres::scratch;
-    paycode_issuer::store::PgStore::open(&scratch::database("verifier")).unwrap()
+    paycode_issuer::store::PgStore::open(
+        &scratch::database("verifier"),
+        std::sync::Arc::new(paycode_issuer::custody::Vault::ephemeral()),
+    )
+    .unwrap()
 }
 
 fn verifier() -> Verifier<TestStore> {
@@ -596,13 +610,13 @@ fn threads_with_their_own_connections_approve_a_code_once() {
 }
 
 fn approve_once_across_connections(path: &DbLocation) {
-    drop(verifier_with(path.open().unwrap()));
+    drop(verifier_with(path.open(test_vault()).unwrap()));
     let code = code_at(T0, 0, 0);
     let approvals: usize = std::thread::scope(|s| {
         let handles: Vec<_> = (0..8)
             .map(|_| {
                 s.spawn(|| {
-                    let store = path.open().unwrap();
+                    let store = path.open(test_vault()).unwrap();
                     let mut v = Verifier::new(store, VerifierConfig::default());
                     usize::from(is_approved(&charge(&mut v, &code, "1", T0)))
                 })

@@ -75,6 +75,9 @@ pub struct Parsed {
 /// Reads `args` (the words after the command) for a command that accepts
 /// the options `allowed` (names without dashes); those in `repeatable` may
 /// appear more than once.
+/// `--kek-file`, taken by every command that takes `--db`.
+pub const KEK_FILE: &str = "kek-file";
+
 pub fn parse(
     args: &[String],
     allowed: &[&'static str],
@@ -96,7 +99,13 @@ pub fn parse(
             Some((n, v)) => (n, Some(v.to_owned())),
             None => (option, None),
         };
-        let Some(&name) = allowed.iter().find(|a| **a == name) else {
+        // Whatever opens the database may be given its key-encryption key.
+        let opens_db = allowed.contains(&"db");
+        let Some(&name) = allowed
+            .iter()
+            .chain(opens_db.then_some(&KEK_FILE))
+            .find(|a| **a == name)
+        else {
             return Err(ArgError::UnknownOption(format!("--{name}")));
         };
         let value = match inline {

@@ -20,7 +20,13 @@ same database as the other commands.
   --db PATH|URL         database: an SQLite file, or postgres://user@host/db
                         for PostgreSQL, which many nodes can share (default
                         $PAYCODE_DB, else ./paycode.db)
-  --www DIR             static files (default ./www)
+  --kek-file F          the key-encryption key that seals card and merchant
+                        keys in the database (default $PAYCODE_KEK, else
+                        $PAYCODE_KEK_FILE, else the database file's path
+                        plus .kek; created, mode 0600, for a new SQLite
+                        database or with --demo)
+  --www DIR             static files (default ./www; the database and the
+                        KEK file may not lie inside it)
   --demo                the demo routes: POST /api/cards (cards with money
                         on them) and POST /api/demo/till (a merchant and
                         its key for the cashier page)
@@ -77,6 +83,7 @@ fn parse(words: &[String]) -> Result<ServerConfig, Output> {
         let known = [
             "--addr",
             "--db",
+            "--kek-file",
             "--www",
             "--merchant-rate",
             "--merchant-burst",
@@ -104,6 +111,7 @@ fn parse(words: &[String]) -> Result<ServerConfig, Output> {
                     .map_err(|_| bad_value(name, "use IP:PORT, like 127.0.0.1:8080"))?
             }
             "--db" => config.db = DbLocation::parse(&value),
+            "--kek-file" => config.kek_file = Some(value.into()),
             "--www" => config.www = value.into(),
             "--merchant-rate" => config.merchant_rate.per_second = rate(name, &value)?,
             "--merchant-burst" => config.merchant_rate.burst = burst(name, &value)?,

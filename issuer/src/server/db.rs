@@ -41,6 +41,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 
+use crate::custody::Vault;
 use crate::payments::PaymentService;
 use crate::store::{AnyStore, DbLocation, SqliteStore, Store, StoreError, StoreTx, TxMode};
 
@@ -94,6 +95,7 @@ enum Msg {
 pub(crate) struct Db {
     jobs: mpsc::Sender<Msg>,
     location: DbLocation,
+    vault: Arc<Vault>,
     readers: Mutex<Vec<AnyStore>>,
     stats: Arc<Stats>,
 }
@@ -118,10 +120,11 @@ impl DbHandle {
     /// SQLite. Blocking.
     pub fn open(
         location: &DbLocation,
+        vault: Arc<Vault>,
         service: PaymentService,
         pg_writers: usize,
     ) -> Result<DbHandle, StoreError> {
-        let store = location.open()?;
+        let store = location.open(Arc::clone(&vault))?;
         let (readers, writers) = match &store {
             // Readers and writers share one pool.
             AnyStore::Postgres(pg) => (vec![AnyStore::Postgres(pg.clone())], pg_writers.max(1)),
@@ -174,6 +177,7 @@ impl DbHandle {
             db: Arc::new(Db {
                 jobs,
                 location: location.clone(),
+                vault,
                 readers: Mutex::new(readers),
                 stats,
             }),
@@ -464,7 +468,10 @@ impl Db {
                 Some(store) => Ok(store),
                 None => {
                     drop(idle);
-                    Ok(AnyStore::Sqlite(SqliteStore::open_read_only(path)?))
+                    Ok(AnyStore::Sqlite(SqliteStore::open_read_only(
+                        path,
+                        Arc::clone(&self.vault),
+                    )?))
                 }
             },
         }

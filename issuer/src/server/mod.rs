@@ -78,6 +78,10 @@ pub struct ServerConfig {
     /// One stderr line per request; a load run turns it off, since
     /// printing them costs more than some of the requests.
     pub request_log: bool,
+    /// `--kek-file`: the key-encryption key. `None`: `PAYCODE_KEK`,
+    /// `PAYCODE_KEK_FILE` or the file beside an SQLite database
+    /// ([`crate::custody::KekSource`]).
+    pub kek_file: Option<PathBuf>,
 }
 
 impl ServerConfig {
@@ -93,6 +97,7 @@ impl ServerConfig {
             client_rate: RateLimit::default(),
             pg_writers: db::PG_WRITERS,
             request_log: true,
+            kek_file: None,
         }
     }
 }
@@ -119,6 +124,12 @@ pub enum ServeError {
     Bind(SocketAddr, io::Error),
     Store(StoreError),
     NoWww(PathBuf),
+    /// The database or the KEK file lies inside `--www`, where the static
+    /// file server would hand it to anyone who asks.
+    InsideWww {
+        what: &'static str,
+        path: PathBuf,
+    },
     Io(io::Error),
 }
 
@@ -128,6 +139,7 @@ impl ServeError {
             Self::Bind(..) => "bind_failed",
             Self::Store(e) => e.kind(),
             Self::NoWww(_) => "no_www",
+            Self::InsideWww { .. } => "secret_inside_www",
             Self::Io(_) => "io",
         }
     }
@@ -142,6 +154,11 @@ impl std::fmt::Display for ServeError {
                 f,
                 "{} is not a directory; pass --www with the wallet's www/ folder",
                 p.display()
+            ),
+            Self::InsideWww { what, path } => write!(
+                f,
+                "the {what} {} lies inside --www, which is served to anyone: keep it elsewhere",
+                path.display()
             ),
             Self::Io(e) => write!(f, "server error: {e}"),
         }
@@ -274,12 +291,46 @@ async fn open_db(config: &ServerConfig) -> Result<db::DbHandle, ServeError> {
         return Err(ServeError::NoWww(config.www.clone()));
     }
     let location = config.db.clone();
+    let kek = location.kek_source(config.kek_file.as_deref(), config.demo)?;
+    let www = config.www.canonicalize().map_err(ServeError::Io)?;
+    for (what, path) in [
+        ("database", location.sqlite_path()),
+        ("key-encryption key file", kek.path()),
+    ] {
+        if let Some(path) = path.filter(|p| lies_inside(p, &www)) {
+            return Err(ServeError::InsideWww {
+                what,
+                path: path.to_owned(),
+            });
+        }
+    }
     let service = PaymentService::new(config.payments, config.bank.clone());
     let writers = config.pg_writers;
-    tokio::task::spawn_blocking(move || db::DbHandle::open(&location, service, writers))
-        .await
-        .map_err(|e| ServeError::Io(io::Error::other(e.to_string())))?
-        .map_err(ServeError::from)
+    tokio::task::spawn_blocking(move || {
+        let vault = kek.vault().map_err(StoreError::from)?;
+        db::DbHandle::open(&location, vault, service, writers)
+    })
+    .await
+    .map_err(|e| ServeError::Io(io::Error::other(e.to_string())))?
+    .map_err(ServeError::from)
+}
+
+/// Whether `path` (which may not exist yet) is `dir` or below it, links
+/// resolved.
+fn lies_inside(path: &std::path::Path, dir: &std::path::Path) -> bool {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    let Ok(parent) = parent.canonicalize() else {
+        return false;
+    };
+    let full = match path.file_name() {
+        Some(name) => parent.join(name),
+        None => parent,
+    };
+    let full = full.canonicalize().unwrap_or(full);
+    full.starts_with(dir)
 }
 
 /// The server without its socket, for the fuzz targets (feature `fuzzing`):

@@ -3,6 +3,9 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::custody::{KekSource, Vault};
 
 use super::{PgStore, SqliteStore, Store, StoreError, StoreTx, TxMode};
 
@@ -42,11 +45,27 @@ impl DbLocation {
     }
 
     /// Opens (creating or migrating if needed) the database.
-    pub fn open(&self) -> Result<AnyStore, StoreError> {
+    /// Keys are sealed and opened with `vault`'s KEK.
+    pub fn open(&self, vault: Arc<Vault>) -> Result<AnyStore, StoreError> {
         Ok(match self {
-            Self::Sqlite(path) => AnyStore::Sqlite(SqliteStore::open(path)?),
-            Self::Postgres(url) => AnyStore::Postgres(PgStore::open(url)?),
+            Self::Sqlite(path) => AnyStore::Sqlite(SqliteStore::open(path, vault)?),
+            Self::Postgres(url) => AnyStore::Postgres(PgStore::open(url, vault)?),
         })
+    }
+
+    /// Where this database's KEK comes from (`given`: `--kek-file`).
+    pub fn kek_source(&self, given: Option<&Path>, demo: bool) -> Result<KekSource, StoreError> {
+        // Said of the database first: its KEK file would go beside it.
+        if let Some(path) = self.sqlite_path() {
+            let folder = path.parent().filter(|p| !p.as_os_str().is_empty());
+            if folder.is_some_and(|f| !f.is_dir()) {
+                return Err(StoreError::Database(format!(
+                    "cannot open {}: its folder does not exist",
+                    path.display()
+                )));
+            }
+        }
+        Ok(KekSource::resolve(given, self.sqlite_path(), demo)?)
     }
 
     pub fn sqlite_path(&self) -> Option<&Path> {
@@ -208,13 +227,13 @@ mod tests {
         // Port 1 on loopback: nothing listens there.
         let started = std::time::Instant::now();
         let err = DbLocation::parse("postgres://paycode@127.0.0.1:1/paycode")
-            .open()
+            .open(crate::custody::test_vault())
             .unwrap_err();
         assert_eq!(err.kind(), "database_unavailable");
         assert!(err.to_string().contains("cannot connect"), "{err}");
         assert!(started.elapsed() < std::time::Duration::from_secs(20));
         let err = DbLocation::parse("postgres://u@h:notaport/db")
-            .open()
+            .open(crate::custody::test_vault())
             .unwrap_err();
         assert!(err.to_string().contains("URL"), "{err}");
     }

@@ -24,6 +24,7 @@ pub mod sqlite;
 
 use std::fmt;
 
+use crate::custody::CustodyError;
 use crate::money::Fen;
 use crate::secret::SecretKey;
 
@@ -88,6 +89,15 @@ pub enum StoreError {
     Corrupt(String),
     /// Inserting something whose key already exists.
     Duplicate,
+    /// A stored key does not open under the KEKs given (wrong KEK, or a
+    /// sealed key tampered with or moved to another row).
+    Custody(CustodyError),
+}
+
+impl From<CustodyError> for StoreError {
+    fn from(e: CustodyError) -> StoreError {
+        StoreError::Custody(e)
+    }
 }
 
 impl StoreError {
@@ -97,6 +107,7 @@ impl StoreError {
             Self::Unavailable(_) => "database_unavailable",
             Self::Corrupt(_) => "database_corrupt",
             Self::Duplicate => "duplicate",
+            Self::Custody(_) => "key_custody",
         }
     }
 }
@@ -108,6 +119,7 @@ impl fmt::Display for StoreError {
             Self::Unavailable(m) => write!(f, "the database is unavailable: {m}"),
             Self::Corrupt(m) => write!(f, "the database holds an unreadable value: {m}"),
             Self::Duplicate => f.write_str("an entry with this key already exists"),
+            Self::Custody(e) => e.fmt(f),
         }
     }
 }

@@ -42,6 +42,7 @@ mod rows;
 mod schema;
 #[cfg(feature = "postgres-tests")]
 pub mod scratch;
+mod seal;
 
 use std::fmt;
 use std::future::Future;
@@ -59,6 +60,7 @@ use super::{
     MerchantRecord, PaymentRecord, Posting, RefundRecord, Store, StoreError, StoreTx, StoredPin,
     TxMode,
 };
+use crate::custody::{KeyOwner, Vault};
 use crate::payments::PaymentStatus;
 pub use notify::PgEvents;
 use rows::{
@@ -87,6 +89,9 @@ const POOL_SIZE: usize = 16;
 pub struct PgStore {
     pool: Pool,
     runtime: Arc<PgRuntime>,
+    /// Seals card and merchant keys on insert, opens them on read: the
+    /// database never holds a key in the clear.
+    vault: Arc<Vault>,
 }
 
 /// No contents, no URL: the URL may carry a password.
@@ -132,7 +137,7 @@ impl PgRuntime {
 impl PgStore {
     /// Connects to the database at `url` (`postgres://user@host:port/db`),
     /// bringing its schema up to date.
-    pub fn open(url: &str) -> Result<PgStore, StoreError> {
+    pub fn open(url: &str, vault: Arc<Vault>) -> Result<PgStore, StoreError> {
         let mut config = tokio_postgres::Config::from_str(url)
             .map_err(|e| StoreError::Database(format!("not a usable PostgreSQL URL ({e})")))?;
         if config.get_connect_timeout().is_none() {
@@ -176,6 +181,7 @@ impl PgStore {
         let store = PgStore {
             pool,
             runtime: Arc::new(PgRuntime(Some(runtime))),
+            vault,
         };
         store.migrate()?;
         Ok(store)
@@ -227,6 +233,9 @@ impl PgStore {
                 .await
                 .map_err(pg_err)?;
             }
+            if (1..schema::KEYS_SEALED).contains(&version) {
+                seal::seal_plain_keys(&tx, &self.vault).await?;
+            }
             tx.commit().await.map_err(pg_err)
         })
     }
@@ -244,6 +253,7 @@ impl Store for PgStore {
         Ok(Box::new(PgTx {
             conn: Conn::Top(Some(Box::new(client))),
             runtime: &self.runtime,
+            vault: &self.vault,
             depth: 0,
             write: mode == TxMode::Write,
             done: false,
@@ -263,6 +273,7 @@ enum Conn<'a> {
 struct PgTx<'a> {
     conn: Conn<'a>,
     runtime: &'a PgRuntime,
+    vault: &'a Vault,
     depth: u32,
     write: bool,
     done: bool,
@@ -385,6 +396,7 @@ impl StoreTx for PgTx<'_> {
         Ok(Box::new(PgTx {
             conn: Conn::Nested(self.client()),
             runtime: self.runtime,
+            vault: self.vault,
             depth,
             write: self.write,
             done: false,
@@ -423,7 +435,7 @@ impl StoreTx for PgTx<'_> {
                  FROM cards WHERE prefix = $1 AND token = $2{lock}"
             ),
             &[&p, &t],
-            read_card,
+            |row| read_card(row, self.vault),
         )
     }
 
@@ -438,7 +450,7 @@ impl StoreTx for PgTx<'_> {
                 &t,
                 &i64::from(card.length),
                 &card.issuer,
-                &card.secret.as_bytes(),
+                &self.vault.seal(KeyOwner::Card(card.key), &card.secret),
                 &i64::from(card.period),
                 &funding_text(&card.funding)?,
                 &clamp_i64(card.created),
@@ -631,7 +643,12 @@ impl StoreTx for PgTx<'_> {
     fn insert_merchant(&mut self, m: &MerchantRecord) -> Result<(), StoreError> {
         self.insert(
             "INSERT INTO merchants (id, name, api_key, created) VALUES ($1, $2, $3, $4)",
-            &[&m.id, &m.name, &m.api_key.as_bytes(), &clamp_i64(m.created)],
+            &[
+                &m.id,
+                &m.name,
+                &self.vault.seal(KeyOwner::Merchant(&m.id), &m.api_key),
+                &clamp_i64(m.created),
+            ],
         )
     }
 
@@ -639,7 +656,7 @@ impl StoreTx for PgTx<'_> {
         self.first(
             "SELECT id, name, api_key, created FROM merchants WHERE id = $1",
             &[&id],
-            read_merchant,
+            |row| read_merchant(row, self.vault),
         )
     }
 

@@ -9,9 +9,11 @@
 
 mod rows;
 mod schema;
+mod seal;
 
 use std::fmt;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
@@ -21,6 +23,7 @@ use super::{
     MerchantRecord, PaymentRecord, Posting, RefundRecord, Store, StoreError, StoreTx, StoredPin,
     TxMode,
 };
+use crate::custody::{KeyOwner, Vault};
 use crate::payments::PaymentStatus;
 use rows::{
     clamp_i64, corrupt, db_err, funding_text, read_card, read_charge, read_payment, read_posting,
@@ -35,6 +38,9 @@ pub const SCHEMA_VERSION: i64 = schema::STEPS.len() as i64;
 
 pub struct SqliteStore {
     conn: Connection,
+    /// Seals card and merchant keys on insert, opens them on read: the
+    /// file never holds a key in the clear.
+    vault: Arc<Vault>,
 }
 
 /// No contents: the database holds secrets.
@@ -49,16 +55,22 @@ impl fmt::Debug for SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path`, migrating an
     /// older schema.
-    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
-        let conn = Connection::open(path.as_ref()).map_err(|e| {
-            StoreError::Database(format!("cannot open {}: {e}", path.as_ref().display()))
-        })?;
-        Self::setup(conn)
+    /// A new file is created readable by its owner only (0600); SQLite
+    /// gives its -wal and -shm files the same mode.
+    pub fn open(path: impl AsRef<Path>, vault: Arc<Vault>) -> Result<SqliteStore, StoreError> {
+        let path = path.as_ref();
+        create_private(path)?;
+        let conn = Connection::open(path)
+            .map_err(|e| StoreError::Database(format!("cannot open {}: {e}", path.display())))?;
+        Self::setup(conn, vault)
     }
 
     /// Opens an existing, up-to-date database file for reading only (a
     /// server's readers, beside the one writer that migrated it).
-    pub fn open_read_only(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
+    pub fn open_read_only(
+        path: impl AsRef<Path>,
+        vault: Arc<Vault>,
+    ) -> Result<SqliteStore, StoreError> {
         let conn = Connection::open_with_flags(
             path.as_ref(),
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -75,15 +87,19 @@ impl SqliteStore {
                 "the database schema is version {version}, not {SCHEMA_VERSION}; open it for writing first"
             )));
         }
-        Ok(SqliteStore { conn })
+        Ok(SqliteStore { conn, vault })
     }
 
-    /// A private database that vanishes with the value (tests, benches).
+    /// A private database that vanishes with the value (tests, benches),
+    /// its keys sealed under a KEK that vanishes with it.
     pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
-        Self::setup(Connection::open_in_memory().map_err(db_err)?)
+        Self::setup(
+            Connection::open_in_memory().map_err(db_err)?,
+            Arc::new(Vault::ephemeral()),
+        )
     }
 
-    fn setup(mut conn: Connection) -> Result<SqliteStore, StoreError> {
+    fn setup(mut conn: Connection, vault: Arc<Vault>) -> Result<SqliteStore, StoreError> {
         // The timeout first: even switching to WAL may wait for another process.
         conn.busy_timeout(BUSY_TIMEOUT).map_err(db_err)?;
         // WAL lets readers (verify) run while a charge writes. An in-memory
@@ -117,12 +133,15 @@ impl SqliteStore {
         for step in &schema::STEPS[usize::try_from(version).unwrap_or(0)..] {
             tx.execute_batch(step).map_err(db_err)?;
         }
+        if (1..schema::KEYS_SEALED).contains(&version) {
+            seal::seal_plain_keys(&tx, &vault)?;
+        }
         if version < SCHEMA_VERSION {
             tx.pragma_update(None, "user_version", SCHEMA_VERSION)
                 .map_err(db_err)?;
         }
         tx.commit().map_err(db_err)?;
-        Ok(SqliteStore { conn })
+        Ok(SqliteStore { conn, vault })
     }
 }
 
@@ -135,6 +154,7 @@ impl Store for SqliteStore {
         self.conn.execute_batch(begin).map_err(db_err)?;
         Ok(Box::new(SqliteTx {
             conn: &self.conn,
+            vault: &self.vault,
             depth: 0,
             done: false,
         }))
@@ -146,6 +166,7 @@ impl Store for SqliteStore {
 /// committed.
 struct SqliteTx<'a> {
     conn: &'a Connection,
+    vault: &'a Vault,
     depth: u32,
     done: bool,
 }
@@ -207,6 +228,7 @@ impl StoreTx for SqliteTx<'_> {
     fn nested(&mut self) -> Result<Box<dyn StoreTx + '_>, StoreError> {
         let child = SqliteTx {
             conn: self.conn,
+            vault: self.vault,
             depth: self.depth + 1,
             done: true,
         };
@@ -244,7 +266,7 @@ impl StoreTx for SqliteTx<'_> {
                     fall_through, revoked
              FROM cards WHERE prefix = ?1 AND token = ?2",
             params![key.prefix, key.token],
-            read_card,
+            |row| read_card(row, self.vault),
         )
     }
 
@@ -258,7 +280,7 @@ impl StoreTx for SqliteTx<'_> {
                 card.key.token,
                 card.length,
                 card.issuer,
-                card.secret.as_bytes(),
+                self.vault.seal(KeyOwner::Card(card.key), &card.secret),
                 card.period,
                 funding_text(&card.funding)?,
                 clamp_i64(card.created),
@@ -448,7 +470,12 @@ impl StoreTx for SqliteTx<'_> {
     fn insert_merchant(&mut self, m: &MerchantRecord) -> Result<(), StoreError> {
         self.exec(
             "INSERT INTO merchants (id, name, api_key, created) VALUES (?1, ?2, ?3, ?4)",
-            params![m.id, m.name, m.api_key.as_bytes(), clamp_i64(m.created)],
+            params![
+                m.id,
+                m.name,
+                self.vault.seal(KeyOwner::Merchant(&m.id), &m.api_key),
+                clamp_i64(m.created)
+            ],
         )?;
         Ok(())
     }
@@ -457,7 +484,7 @@ impl StoreTx for SqliteTx<'_> {
         self.first(
             "SELECT id, name, api_key, created FROM merchants WHERE id = ?1",
             [id],
-            rows::read_merchant,
+            |row| rows::read_merchant(row, self.vault),
         )
     }
 
@@ -668,6 +695,25 @@ impl StoreTx for SqliteTx<'_> {
             [],
             read_refund,
         )
+    }
+}
+
+/// Creates an absent database file readable and writable by its owner
+/// only, whatever the umask; an existing file is left as it is.
+fn create_private(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::Database(format!(
+            "cannot create {}: {e}",
+            path.display()
+        ))),
     }
 }
 

@@ -5,9 +5,9 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::FromSql;
 use tokio_postgres::Row;
 
+use crate::custody::{KeyOwner, Vault};
 use crate::money::Fen;
 use crate::payments::{ErrorCode, FundingKind, PaymentFunding, PaymentStatus};
-use crate::secret::SecretKey;
 use crate::store::{
     Account, CardKey, CardRecord, ChargeRecord, ChargeStatus, JournalKind, MerchantRecord,
     PaymentRecord, Posting, RefundRecord, StoreError,
@@ -95,13 +95,14 @@ fn funding_of(text: &str) -> Result<Vec<Funding>, StoreError> {
         .collect()
 }
 
-pub(super) fn read_card(row: &Row) -> Result<CardRecord, StoreError> {
-    let secret = SecretKey::from_slice(get::<&[u8]>(row, 4)?);
+pub(super) fn read_card(row: &Row, vault: &Vault) -> Result<CardRecord, StoreError> {
+    let key = CardKey {
+        prefix: get_int(row, 0)?,
+        token: get_int(row, 1)?,
+    };
+    let secret = vault.open(KeyOwner::Card(key), get::<&[u8]>(row, 4)?)?;
     Ok(CardRecord {
-        key: CardKey {
-            prefix: get_int(row, 0)?,
-            token: get_int(row, 1)?,
-        },
+        key,
         length: get_int(row, 2)?,
         issuer: get(row, 3)?,
         secret,
@@ -130,11 +131,13 @@ pub(super) fn read_charge(row: &Row) -> Result<ChargeRecord, StoreError> {
     })
 }
 
-pub(super) fn read_merchant(row: &Row) -> Result<MerchantRecord, StoreError> {
+pub(super) fn read_merchant(row: &Row, vault: &Vault) -> Result<MerchantRecord, StoreError> {
+    let id: String = get(row, 0)?;
+    let api_key = vault.open(KeyOwner::Merchant(&id), get::<&[u8]>(row, 2)?)?;
     Ok(MerchantRecord {
-        id: get(row, 0)?,
+        id,
         name: get(row, 1)?,
-        api_key: SecretKey::from_slice(get::<&[u8]>(row, 2)?),
+        api_key,
         created: get_int(row, 3)?,
     })
 }

@@ -152,7 +152,15 @@ CREATE TABLE refunds (
 CREATE INDEX refunds_by_payment ON refunds (payment);
 ";
 
-pub(super) const STEPS: [&str; 1] = [V1];
+pub(super) const STEPS: [&str; 2] = [V1, V2];
+
+/// Version 2: `cards.secret` and `merchants.api_key` hold sealed keys
+/// (crate::custody), no longer the keys themselves. No table changes; the
+/// rows of an older database are sealed by [`super::seal`].
+pub(super) const V2: &str = "-- keys sealed under the KEK";
+
+/// The version from which keys are stored sealed.
+pub(super) const KEYS_SEALED: i64 = 2;
 
 /// Made before any step runs; records which steps a database has.
 pub(super) const LEDGER_OF_STEPS: &str = "

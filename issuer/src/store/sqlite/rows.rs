@@ -3,9 +3,9 @@
 use paycode_wallet::core::funding::Funding;
 use rusqlite::Row;
 
+use crate::custody::{KeyOwner, Vault};
 use crate::money::Fen;
 use crate::payments::{ErrorCode, FundingKind, PaymentFunding, PaymentStatus};
-use crate::secret::SecretKey;
 use crate::store::{
     Account, CardKey, CardRecord, ChargeRecord, ChargeStatus, JournalKind, MerchantRecord,
     PaymentRecord, Posting, RefundRecord, StoreError,
@@ -73,19 +73,20 @@ fn funding_of(text: &str) -> Result<Vec<Funding>, StoreError> {
         .collect()
 }
 
-pub(super) fn read_card(row: &Row<'_>) -> Result<CardRecord, StoreError> {
-    // Straight from SQLite's buffer into zeroizing memory: no stray copy.
-    let secret = SecretKey::from_slice(
-        row.get_ref(4)
-            .and_then(|v| Ok(v.as_blob()?))
-            .map_err(db_err)?,
-    );
+pub(super) fn read_card(row: &Row<'_>, vault: &Vault) -> Result<CardRecord, StoreError> {
+    let key = CardKey {
+        prefix: get(row, 0)?,
+        token: get(row, 1)?,
+    };
+    // Opened straight from SQLite's buffer into zeroizing memory.
+    let sealed = row
+        .get_ref(4)
+        .and_then(|v| Ok(v.as_blob()?))
+        .map_err(db_err)?;
+    let secret = vault.open(KeyOwner::Card(key), sealed)?;
     let funding: String = get(row, 6)?;
     Ok(CardRecord {
-        key: CardKey {
-            prefix: get(row, 0)?,
-            token: get(row, 1)?,
-        },
+        key,
         length: get(row, 2)?,
         issuer: get(row, 3)?,
         secret,
@@ -114,14 +115,15 @@ pub(super) fn read_charge(row: &Row<'_>) -> Result<ChargeRecord, StoreError> {
     })
 }
 
-pub(super) fn read_merchant(row: &Row<'_>) -> Result<MerchantRecord, StoreError> {
-    let api_key = SecretKey::from_slice(
-        row.get_ref(2)
-            .and_then(|v| Ok(v.as_blob()?))
-            .map_err(db_err)?,
-    );
+pub(super) fn read_merchant(row: &Row<'_>, vault: &Vault) -> Result<MerchantRecord, StoreError> {
+    let id: String = get(row, 0)?;
+    let sealed = row
+        .get_ref(2)
+        .and_then(|v| Ok(v.as_blob()?))
+        .map_err(db_err)?;
+    let api_key = vault.open(KeyOwner::Merchant(&id), sealed)?;
     Ok(MerchantRecord {
-        id: get(row, 0)?,
+        id,
         name: get(row, 1)?,
         api_key,
         created: get_u64(row, 3)?,

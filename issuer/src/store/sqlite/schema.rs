@@ -157,5 +157,13 @@ CREATE TABLE refunds (
 CREATE INDEX refunds_by_payment ON refunds (payment);
 ";
 
+/// Version 3: the `secret` of cards and the `api_key` of merchants hold
+/// sealed keys (crate::custody), no longer the keys themselves. No table
+/// changes; the rows of an older file are sealed by [`super::seal`].
+pub(super) const V3: &str = "-- keys sealed under the KEK";
+
+/// The version from which keys are stored sealed.
+pub(super) const KEYS_SEALED: i64 = 3;
+
 /// `STEPS[i]` brings a file from version `i` to `i + 1`.
-pub(super) const STEPS: [&str; 2] = [V1, V2];
+pub(super) const STEPS: [&str; 3] = [V1, V2, V3];

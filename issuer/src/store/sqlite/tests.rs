@@ -13,7 +13,13 @@ fn passes_the_store_contract_on_disk() {
     let mut n = 0;
     check_all(&mut || {
         n += 1;
-        Box::new(SqliteStore::open(dir.path().join(format!("{n}.db"))).unwrap())
+        Box::new(
+            SqliteStore::open(
+                dir.path().join(format!("{n}.db")),
+                crate::custody::test_vault(),
+            )
+            .unwrap(),
+        )
     });
 }
 
@@ -23,7 +29,7 @@ fn state_survives_reopening_and_uses_wal() {
     let path = dir.path().join("issuer.db");
     let card = sample_card(13, 99);
     {
-        let mut store = SqliteStore::open(&path).unwrap();
+        let mut store = SqliteStore::open(&path, crate::custody::test_vault()).unwrap();
         let mut tx = store.begin(TxMode::Write).unwrap();
         tx.insert_card(&card).unwrap();
         tx.add_approval(card.key, 3).unwrap();
@@ -34,7 +40,7 @@ fn state_survives_reopening_and_uses_wal() {
             .unwrap();
         assert_eq!(mode, "wal");
     }
-    let mut store = SqliteStore::open(&path).unwrap();
+    let mut store = SqliteStore::open(&path, crate::custody::test_vault()).unwrap();
     let mut tx = store.begin(TxMode::Read).unwrap();
     assert_eq!(tx.card(card.key).unwrap(), Some(card.clone()));
     assert_eq!(tx.approvals_on(card.key, 3).unwrap(), 1);
@@ -91,7 +97,7 @@ fn a_version_1_file_is_migrated_on_open() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v1.db");
     write_v1_file(&path);
-    let mut store = SqliteStore::open(&path).unwrap();
+    let mut store = SqliteStore::open(&path, crate::custody::test_vault()).unwrap();
     let version: i64 = store
         .conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
@@ -120,7 +126,7 @@ fn a_version_1_file_is_migrated_on_open() {
     tx.commit().unwrap();
     drop(store);
     // Opening again runs no step twice.
-    SqliteStore::open(&path).unwrap();
+    SqliteStore::open(&path, crate::custody::test_vault()).unwrap();
 }
 
 #[test]
@@ -131,7 +137,7 @@ fn a_newer_schema_is_refused() {
         .unwrap()
         .execute_batch("PRAGMA user_version = 99")
         .unwrap();
-    let err = SqliteStore::open(&path).unwrap_err();
+    let err = SqliteStore::open(&path, crate::custody::test_vault()).unwrap_err();
     assert!(err.to_string().contains("version 99"), "{err}");
 }
 
@@ -151,6 +157,6 @@ fn unreadable_file_is_a_database_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("not-a-db");
     std::fs::write(&path, vec![0x55u8; 8192]).unwrap();
-    let err = SqliteStore::open(&path).unwrap_err();
+    let err = SqliteStore::open(&path, crate::custody::test_vault()).unwrap_err();
     assert_eq!(err.kind(), "database");
 }

@@ -1,0 +1,234 @@
+//! Sealing: each stored key is AES-256-GCM under the KEK, with associated
+//! data that names the row it belongs to (the card's prefix and token, or
+//! the merchant's id) and the key's version, so a ciphertext copied into
+//! another row does not open there.
+//!
+//! Envelope: `PKS1` · KEK id (8 bytes) · nonce (12 random bytes) ·
+//! ciphertext and tag. The KEK id tells "sealed under a KEK we were not
+//! given" apart from "tampered with".
+
+use std::fmt;
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use rand::RngCore;
+
+use super::kek::{Kek, KEK_ID_BYTES};
+use super::CustodyError;
+use crate::secret::SecretKey;
+use crate::store::CardKey;
+
+const MAGIC: &[u8; 4] = b"PKS1";
+const NONCE_BYTES: usize = 12;
+const TAG_BYTES: usize = 16;
+const HEADER_BYTES: usize = MAGIC.len() + KEK_ID_BYTES + NONCE_BYTES;
+/// The version of a row's key, bound into its associated data. Every key
+/// is version 1 until keys are replaced in place.
+pub const KEY_VERSION: u32 = 1;
+
+/// Whose key a sealed value is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyOwner<'a> {
+    Card(CardKey),
+    Merchant(&'a str),
+}
+
+impl KeyOwner<'_> {
+    fn associated_data(&self, header: &[u8]) -> Vec<u8> {
+        let mut ad = b"paycode/v1/sealed-key\0".to_vec();
+        ad.extend_from_slice(header);
+        match self {
+            KeyOwner::Card(key) => {
+                ad.extend_from_slice(b"card\0");
+                ad.push(key.prefix);
+                ad.extend_from_slice(&key.token.to_be_bytes());
+            }
+            KeyOwner::Merchant(id) => {
+                ad.extend_from_slice(b"merchant\0");
+                // Length first: no two ids give the same bytes.
+                ad.extend_from_slice(&(id.len() as u64).to_be_bytes());
+                ad.extend_from_slice(id.as_bytes());
+            }
+        }
+        ad.extend_from_slice(&KEY_VERSION.to_be_bytes());
+        ad
+    }
+}
+
+impl fmt::Display for KeyOwner<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyOwner::Card(key) => write!(f, "card {}:{}", key.prefix, key.token),
+            KeyOwner::Merchant(id) => write!(f, "merchant {id}"),
+        }
+    }
+}
+
+/// The KEKs an issuer holds: the current one seals, any of them opens.
+#[derive(Debug)]
+pub struct Vault {
+    current: Kek,
+    older: Vec<Kek>,
+}
+
+impl Vault {
+    pub fn new(current: Kek) -> Vault {
+        Vault {
+            current,
+            older: Vec::new(),
+        }
+    }
+
+    /// A vault with a fresh random KEK that lives in memory only: for
+    /// tests and in-memory stores, whose keys die with the process.
+    pub fn ephemeral() -> Vault {
+        Vault::new(Kek::generate())
+    }
+
+    /// Also opens what `older` sealed (while keys are re-sealed under a
+    /// new KEK).
+    pub fn also_opening(mut self, older: Kek) -> Vault {
+        self.older.push(older);
+        self
+    }
+
+    pub fn current_id(&self) -> [u8; KEK_ID_BYTES] {
+        self.current.id()
+    }
+
+    pub fn seal(&self, owner: KeyOwner<'_>, key: &SecretKey) -> Vec<u8> {
+        let mut nonce = [0u8; NONCE_BYTES];
+        rand::rng().fill_bytes(&mut nonce);
+        let mut sealed = Vec::with_capacity(HEADER_BYTES + key.as_bytes().len() + TAG_BYTES);
+        sealed.extend_from_slice(MAGIC);
+        sealed.extend_from_slice(&self.current.id());
+        sealed.extend_from_slice(&nonce);
+        let ad = owner.associated_data(&sealed);
+        let cipher = Aes256Gcm::new(self.current.bytes().into());
+        let body = cipher
+            .encrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: key.as_bytes(),
+                    aad: &ad,
+                },
+            )
+            // Only inputs of gigabytes fail; a key is at most 64 bytes.
+            .unwrap_or_default();
+        sealed.extend_from_slice(&body);
+        sealed
+    }
+
+    /// The KEK id a sealed value names, if it is an envelope at all.
+    pub fn sealed_under(sealed: &[u8]) -> Option<[u8; KEK_ID_BYTES]> {
+        let rest = sealed.strip_prefix(MAGIC)?;
+        rest.get(..KEK_ID_BYTES)?.try_into().ok()
+    }
+
+    pub fn open(&self, owner: KeyOwner<'_>, sealed: &[u8]) -> Result<SecretKey, CustodyError> {
+        let not_sealed = || CustodyError::NotSealed {
+            owner: owner.to_string(),
+        };
+        let id = Self::sealed_under(sealed).ok_or_else(not_sealed)?;
+        if sealed.len() < HEADER_BYTES + TAG_BYTES {
+            return Err(not_sealed());
+        }
+        let kek = std::iter::once(&self.current)
+            .chain(&self.older)
+            .find(|k| k.id() == id)
+            .ok_or_else(|| CustodyError::UnknownKek {
+                sealed_under: hex::encode(id),
+            })?;
+        let (header, body) = sealed.split_at(HEADER_BYTES);
+        let nonce: [u8; NONCE_BYTES] = header[MAGIC.len() + KEK_ID_BYTES..]
+            .try_into()
+            .map_err(|_| not_sealed())?;
+        let ad = owner.associated_data(header);
+        let plain = Aes256Gcm::new(kek.bytes().into())
+            .decrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: body,
+                    aad: &ad,
+                },
+            )
+            .map_err(|_| CustodyError::DoesNotOpen {
+                owner: owner.to_string(),
+            })?;
+        let key = SecretKey::from_slice(&plain);
+        zeroize::Zeroize::zeroize(&mut { plain });
+        Ok(key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CARD: CardKey = CardKey {
+        prefix: 13,
+        token: 4242,
+    };
+
+    fn key() -> SecretKey {
+        SecretKey::from_slice(&[0x5a; 32])
+    }
+
+    #[test]
+    fn a_sealed_key_opens_as_itself_and_does_not_show_its_bytes() {
+        let vault = Vault::ephemeral();
+        let sealed = vault.seal(KeyOwner::Card(CARD), &key());
+        assert!(!sealed.windows(4).any(|w| w == [0x5a; 4]));
+        assert_eq!(vault.open(KeyOwner::Card(CARD), &sealed).unwrap(), key());
+        // A fresh nonce each time.
+        assert_ne!(sealed, vault.seal(KeyOwner::Card(CARD), &key()));
+    }
+
+    #[test]
+    fn a_ciphertext_moved_to_another_row_does_not_open() {
+        let vault = Vault::ephemeral();
+        let sealed = vault.seal(KeyOwner::Card(CARD), &key());
+        let other = CardKey {
+            prefix: 13,
+            token: 4243,
+        };
+        assert_eq!(
+            vault.open(KeyOwner::Card(other), &sealed).unwrap_err(),
+            CustodyError::DoesNotOpen {
+                owner: "card 13:4243".into()
+            }
+        );
+        let merchant = vault.seal(KeyOwner::Merchant("m_1"), &key());
+        assert!(vault.open(KeyOwner::Merchant("m_2"), &merchant).is_err());
+        assert!(vault.open(KeyOwner::Card(CARD), &merchant).is_err());
+    }
+
+    #[test]
+    fn a_flipped_bit_anywhere_is_refused() {
+        let vault = Vault::ephemeral();
+        let sealed = vault.seal(KeyOwner::Card(CARD), &key());
+        for i in 0..sealed.len() {
+            let mut bad = sealed.clone();
+            bad[i] ^= 1;
+            assert!(vault.open(KeyOwner::Card(CARD), &bad).is_err(), "byte {i}");
+        }
+        assert!(matches!(
+            vault.open(KeyOwner::Card(CARD), key().as_bytes()),
+            Err(CustodyError::NotSealed { .. })
+        ));
+    }
+
+    #[test]
+    fn another_kek_is_named_not_mistaken_for_tampering() {
+        let old = Kek::generate();
+        let old_id = old.id();
+        let sealed = Vault::new(old).seal(KeyOwner::Card(CARD), &key());
+        let vault = Vault::ephemeral();
+        assert_eq!(
+            vault.open(KeyOwner::Card(CARD), &sealed).unwrap_err(),
+            CustodyError::UnknownKek {
+                sealed_under: hex::encode(old_id)
+            }
+        );
+    }
+}

@@ -1,0 +1,53 @@
+//! Sealing the keys of a file from before keys were sealed: run once, in
+//! the migrating transaction, so a crash leaves either every key sealed
+//! or none (and the old version number).
+
+use rusqlite::Transaction;
+
+use super::rows::db_err;
+use crate::custody::{KeyOwner, Vault};
+use crate::secret::SecretKey;
+use crate::store::{CardKey, StoreError};
+
+pub(super) fn seal_plain_keys(tx: &Transaction<'_>, vault: &Vault) -> Result<(), StoreError> {
+    let cards: Vec<(u8, u32, SecretKey)> = {
+        let mut select = tx
+            .prepare("SELECT prefix, token, secret FROM cards")
+            .map_err(db_err)?;
+        let rows = select
+            .query_map([], |r| {
+                let blob = r.get_ref(2)?.as_blob()?;
+                Ok((r.get(0)?, r.get(1)?, SecretKey::from_slice(blob)))
+            })
+            .map_err(db_err)?;
+        rows.collect::<Result<_, _>>().map_err(db_err)?
+    };
+    for (prefix, token, key) in cards {
+        let sealed = vault.seal(KeyOwner::Card(CardKey { prefix, token }), &key);
+        tx.execute(
+            "UPDATE cards SET secret = ?3 WHERE prefix = ?1 AND token = ?2",
+            rusqlite::params![prefix, token, sealed],
+        )
+        .map_err(db_err)?;
+    }
+    let merchants: Vec<(String, SecretKey)> = {
+        let mut select = tx
+            .prepare("SELECT id, api_key FROM merchants")
+            .map_err(db_err)?;
+        let rows = select
+            .query_map([], |r| {
+                Ok((r.get(0)?, SecretKey::from_slice(r.get_ref(1)?.as_blob()?)))
+            })
+            .map_err(db_err)?;
+        rows.collect::<Result<_, _>>().map_err(db_err)?
+    };
+    for (id, key) in merchants {
+        let sealed = vault.seal(KeyOwner::Merchant(&id), &key);
+        tx.execute(
+            "UPDATE merchants SET api_key = ?2 WHERE id = ?1",
+            rusqlite::params![id, sealed],
+        )
+        .map_err(db_err)?;
+    }
+    Ok(())
+}
