@@ -9,6 +9,7 @@ mod card;
 mod ledger;
 mod merchant;
 mod payment;
+mod rekey;
 mod serve;
 mod till;
 
@@ -77,6 +78,11 @@ COMMANDS
       The balance of a card's source or a merchant (m_ id).
   ledger check
       Verify the ledger; exit 4 and name each violation if any.
+  rekey --new-kek-file F
+      Seal every stored card and merchant key under the KEK in F (created
+      if missing) instead of the current one, while the server runs; the
+      KEK file (--kek-file, default the database's path plus .kek) then
+      holds F's key.
   card revoke|restore CARD [--prefix 13]
       Revoke a card (its codes are refused as revoked) or undo that.
   pin reset CARD [--prefix 13]
@@ -191,6 +197,7 @@ kinded!(
     ArgError,
     crate::money::AmountError,
     crate::store::StoreError,
+    crate::custody::CustodyError,
     crate::provision::ProvisionError,
     paycode_wallet::core::link::LinkError,
     paycode_wallet::core::code::CodeError,
@@ -227,6 +234,7 @@ pub fn run(args: &[String], now: u64) -> Output {
         "pin" => cmd_pin(rest),
         "merchant" => merchant::cmd_merchant(rest, now),
         "card" => card::cmd_card(rest),
+        "rekey" => rekey::cmd_rekey(rest),
         "topup" => ledger::cmd_topup(rest, now),
         "balance" => ledger::cmd_balance(rest),
         "ledger" => ledger::cmd_ledger(rest),

@@ -188,3 +188,84 @@ fn a_kek_file_others_can_read_is_refused_and_a_lost_one_is_not_replaced() {
     assert_ne!(code, 0, "{v}");
     assert!(!kek.exists(), "an existing database never gets a new KEK");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rekey_while_payments_run_fails_none_and_leaves_only_the_new_kek() {
+    use paycode_issuer::custody::{Kek, Vault};
+    use paycode_issuer::store::{SqliteStore, Store, TxMode};
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("issuer.db");
+    let kek_file = dir.path().join("issuer.db.kek");
+    let server = serve_with(config(&dir)).await;
+    let old_id = Kek::load(&kek_file).unwrap().id();
+    // Enough cards that none reaches its 10 no-PIN payments a day.
+    let mut cards = Vec::new();
+    for _ in 0..40 {
+        cards.push(new_card(server.addr()).await);
+    }
+    let mut till = Till::new(server.addr()).await;
+    let new_file = dir.path().join("new.kek");
+    let rekey = {
+        let (db, new_file) = (db.clone(), new_file.clone());
+        tokio::task::spawn_blocking(move || {
+            cli(
+                &db,
+                &["rekey", "--new-kek-file", new_file.to_str().unwrap()],
+            )
+        })
+    };
+    // Pay all through the rekey and a little after it; provision a card
+    // midway, so the server seals under whichever KEK it holds then.
+    let mut paid = 0;
+    let mut n = 0;
+    while !rekey.is_finished() || n < 20 {
+        assert!(n < 9 * 40, "the rekey outlasted {n} payments");
+        let count = cards.len();
+        let code = cards[n % count].next(0);
+        let (status, body) = answer(&till.pay(&format!("R-{n}"), &code, "0.01").await);
+        assert_eq!(
+            (status, body["status"].as_str()),
+            (200, Some("SUCCESS")),
+            "payment {n}: {body}"
+        );
+        paid += 1;
+        n += 1;
+        if n == 10 {
+            cards.push(new_card(server.addr()).await);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let (code, v) = rekey.await.unwrap();
+    assert_eq!(code, 0, "{v}");
+    assert!(v["resealed"].as_u64().unwrap() >= 5, "{v}");
+    server.shutdown().await.unwrap();
+    assert!(paid >= 20, "{paid} payments ran beside the rekey");
+    println!(
+        "{paid} payments beside the rekey, {} keys re-sealed",
+        v["resealed"]
+    );
+
+    // The KEK file holds the new KEK alone, and every key opens under it.
+    let ring = Kek::load_ring(&kek_file).unwrap();
+    let new = Kek::load(&new_file).unwrap();
+    assert_eq!(ring.len(), 1);
+    assert_eq!(ring[0].id(), new.id());
+    assert_ne!(new.id(), old_id);
+    let raw = rusqlite::Connection::open(&db).unwrap();
+    let keys: Vec<(u8, u32)> = raw
+        .prepare("SELECT prefix, token FROM cards")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(keys.len(), cards.len());
+    let mut only_new = SqliteStore::open(&db, std::sync::Arc::new(Vault::new(new))).unwrap();
+    let mut tx = only_new.begin(TxMode::Read).unwrap();
+    for (prefix, token) in keys {
+        let key = paycode_issuer::store::CardKey { prefix, token };
+        assert!(tx.card(key).unwrap().is_some(), "card {prefix}:{token}");
+    }
+    assert!(tx.merchant_key(&till.merchant).unwrap().is_some());
+}

@@ -21,6 +21,12 @@ pub enum CustodyError {
     NotSealed { owner: String },
 }
 
+impl CustodyError {
+    pub fn kind(&self) -> &'static str {
+        "key_custody"
+    }
+}
+
 impl fmt::Display for CustodyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -55,8 +55,16 @@ impl Kek {
         Ok(Kek::from_bytes(bytes))
     }
 
-    /// Reads a KEK file, refusing one that other users can read.
+    /// Reads a KEK file's first (current) key.
     pub fn load(path: &Path) -> Result<Kek, CustodyError> {
+        let mut ring = Kek::load_ring(path)?;
+        Ok(ring.swap_remove(0))
+    }
+
+    /// Reads a KEK file: one key per line, the current one first, then
+    /// older ones still accepted for opening (while `paycode rekey`
+    /// re-seals). Refuses a file that other users can read.
+    pub fn load_ring(path: &Path) -> Result<Vec<Kek>, CustodyError> {
         let file_error = |e: std::io::Error| CustodyError::KekFile {
             path: path.to_owned(),
             reason: e.to_string(),
@@ -69,7 +77,45 @@ impl Kek {
             });
         }
         let text = Zeroizing::new(fs::read_to_string(path).map_err(file_error)?);
-        Kek::from_hex(&text, &path.display().to_string())
+        let source = path.display().to_string();
+        let ring = text
+            .lines()
+            .filter(|line| !line.trim().is_empty())
+            .map(|line| Kek::from_hex(line, &source))
+            .collect::<Result<Vec<_>, _>>()?;
+        if ring.is_empty() {
+            return Err(CustodyError::KekMalformed { source });
+        }
+        Ok(ring)
+    }
+
+    /// Replaces the KEK file at `path` with `ring` (current first) at
+    /// once: written beside it, 0600, synced, then renamed over it, so a
+    /// reader sees the old file or the new one, never half of one.
+    pub fn write_ring(path: &Path, ring: &[&Kek]) -> Result<(), CustodyError> {
+        let file_error = |e: std::io::Error| CustodyError::KekFile {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        };
+        let mut text = Zeroizing::new(String::new());
+        for kek in ring {
+            text.push_str(&hex::encode(&kek.bytes[..]));
+            text.push('\n');
+        }
+        let mut name = path.file_name().unwrap_or_default().to_owned();
+        name.push(format!(".new-{}", std::process::id()));
+        let temporary = path.with_file_name(name);
+        let _ = fs::remove_file(&temporary);
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&temporary)
+            .map_err(file_error)?;
+        file.write_all(text.as_bytes())
+            .and_then(|()| file.sync_all())
+            .and_then(|()| fs::rename(&temporary, path))
+            .map_err(file_error)
     }
 
     /// Writes a new random KEK to `path`, which must not exist, readable
@@ -141,6 +187,25 @@ mod tests {
                 path: path.clone(),
                 mode: 0o644
             }
+        );
+    }
+
+    #[test]
+    fn a_ring_is_written_whole_and_read_back_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kek");
+        let old = Kek::create(&path).unwrap();
+        let new = Kek::generate();
+        Kek::write_ring(&path, &[&new, &old]).unwrap();
+        let ids: Vec<_> = Kek::load_ring(&path).unwrap().iter().map(Kek::id).collect();
+        assert_eq!(ids, [new.id(), old.id()]);
+        assert_eq!(Kek::load(&path).unwrap().id(), new.id());
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary left"
         );
     }
 

@@ -79,19 +79,18 @@ impl KekSource {
     }
 
     pub fn vault(&self) -> Result<Arc<Vault>, CustodyError> {
-        let kek = match self {
+        Ok(Arc::new(match self {
             KekSource::Env => {
                 let text = zeroize::Zeroizing::new(std::env::var(KEK_ENV).unwrap_or_default());
-                Kek::from_hex(&text, KEK_ENV)?
+                Vault::new(Kek::from_hex(&text, KEK_ENV)?)
             }
-            KekSource::File { path, create } => match Kek::load(path) {
-                Err(CustodyError::KekFile { .. }) if *create && !path.exists() => {
-                    Kek::create(path)?
+            KekSource::File { path, create } => {
+                if *create && !path.exists() {
+                    Kek::create(path)?;
                 }
-                other => other?,
-            },
-        };
-        Ok(Arc::new(Vault::new(kek)))
+                Vault::from_file(path)?
+            }
+        }))
     }
 
     /// The file, if the KEK comes from one.

@@ -8,6 +8,9 @@
 //! given" apart from "tampered with".
 
 use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::RwLock;
+use std::time::SystemTime;
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -65,18 +68,44 @@ impl fmt::Display for KeyOwner<'_> {
 }
 
 /// The KEKs an issuer holds: the current one seals, any of them opens.
+///
+/// A vault read from a KEK file follows that file while the issuer runs,
+/// so `paycode rekey` (another process) can move it to a new KEK without
+/// a restart: before sealing it re-reads a file that changed, and a key
+/// sealed under a KEK it does not know makes it re-read the file once
+/// before it answers [`CustodyError::UnknownKek`].
 #[derive(Debug)]
 pub struct Vault {
+    ring: RwLock<Ring>,
+    file: Option<PathBuf>,
+}
+
+#[derive(Debug)]
+struct Ring {
     current: Kek,
     older: Vec<Kek>,
+    /// The file's modification time when it was read.
+    read_at: Option<SystemTime>,
 }
 
 impl Vault {
     pub fn new(current: Kek) -> Vault {
         Vault {
-            current,
-            older: Vec::new(),
+            ring: RwLock::new(Ring {
+                current,
+                older: Vec::new(),
+                read_at: None,
+            }),
+            file: None,
         }
+    }
+
+    /// The keys of a KEK file ([`Kek::load_ring`]), followed while it changes.
+    pub fn from_file(path: &Path) -> Result<Vault, CustodyError> {
+        Ok(Vault {
+            ring: RwLock::new(read_ring(path)?),
+            file: Some(path.to_owned()),
+        })
     }
 
     /// A vault with a fresh random KEK that lives in memory only: for
@@ -85,26 +114,53 @@ impl Vault {
         Vault::new(Kek::generate())
     }
 
-    /// Also opens what `older` sealed (while keys are re-sealed under a
-    /// new KEK).
-    pub fn also_opening(mut self, older: Kek) -> Vault {
-        self.older.push(older);
+    /// Also opens what `older` sealed.
+    pub fn also_opening(self, older: Kek) -> Vault {
+        self.write_ring().older.push(older);
         self
     }
 
+    /// The KEK that seals now (the file re-read if it changed).
     pub fn current_id(&self) -> [u8; KEK_ID_BYTES] {
-        self.current.id()
+        self.refresh(false);
+        self.read_ring().current.id()
+    }
+
+    fn read_ring(&self) -> std::sync::RwLockReadGuard<'_, Ring> {
+        // A poisoned lock only means a thread panicked while swapping rings.
+        self.ring.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write_ring(&self) -> std::sync::RwLockWriteGuard<'_, Ring> {
+        self.ring.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Re-reads the KEK file if `always`, or if it changed since it was
+    /// read. A file that cannot be read now leaves the keys as they were
+    /// (the running issuer keeps working; the error is logged).
+    fn refresh(&self, always: bool) {
+        let Some(path) = &self.file else { return };
+        let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+        if !always && modified == self.read_ring().read_at {
+            return;
+        }
+        match read_ring(path) {
+            Ok(ring) => *self.write_ring() = ring,
+            Err(e) => eprintln!("paycode: keeping the keys already read: {e}"),
+        }
     }
 
     pub fn seal(&self, owner: KeyOwner<'_>, key: &SecretKey) -> Vec<u8> {
+        self.refresh(false);
+        let ring = self.read_ring();
         let mut nonce = [0u8; NONCE_BYTES];
         rand::rng().fill_bytes(&mut nonce);
         let mut sealed = Vec::with_capacity(HEADER_BYTES + key.as_bytes().len() + TAG_BYTES);
         sealed.extend_from_slice(MAGIC);
-        sealed.extend_from_slice(&self.current.id());
+        sealed.extend_from_slice(&ring.current.id());
         sealed.extend_from_slice(&nonce);
         let ad = owner.associated_data(&sealed);
-        let cipher = Aes256Gcm::new(self.current.bytes().into());
+        let cipher = Aes256Gcm::new(ring.current.bytes().into());
         let body = cipher
             .encrypt(
                 &Nonce::from(nonce),
@@ -126,6 +182,20 @@ impl Vault {
     }
 
     pub fn open(&self, owner: KeyOwner<'_>, sealed: &[u8]) -> Result<SecretKey, CustodyError> {
+        match self.open_with_ring(owner, sealed) {
+            Err(CustodyError::UnknownKek { .. }) if self.file.is_some() => {
+                self.refresh(true);
+                self.open_with_ring(owner, sealed)
+            }
+            other => other,
+        }
+    }
+
+    fn open_with_ring(
+        &self,
+        owner: KeyOwner<'_>,
+        sealed: &[u8],
+    ) -> Result<SecretKey, CustodyError> {
         let not_sealed = || CustodyError::NotSealed {
             owner: owner.to_string(),
         };
@@ -133,8 +203,9 @@ impl Vault {
         if sealed.len() < HEADER_BYTES + TAG_BYTES {
             return Err(not_sealed());
         }
-        let kek = std::iter::once(&self.current)
-            .chain(&self.older)
+        let ring = self.read_ring();
+        let kek = std::iter::once(&ring.current)
+            .chain(&ring.older)
             .find(|k| k.id() == id)
             .ok_or_else(|| CustodyError::UnknownKek {
                 sealed_under: hex::encode(id),
@@ -159,6 +230,17 @@ impl Vault {
         zeroize::Zeroize::zeroize(&mut { plain });
         Ok(key)
     }
+}
+
+fn read_ring(path: &Path) -> Result<Ring, CustodyError> {
+    let read_at = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    let mut keks = Kek::load_ring(path)?;
+    let current = keks.remove(0);
+    Ok(Ring {
+        current,
+        older: keks,
+        read_at,
+    })
 }
 
 #[cfg(test)]
@@ -216,6 +298,27 @@ mod tests {
             vault.open(KeyOwner::Card(CARD), key().as_bytes()),
             Err(CustodyError::NotSealed { .. })
         ));
+    }
+
+    #[test]
+    fn a_vault_follows_its_kek_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kek");
+        let old = Kek::create(&path).unwrap();
+        let vault = Vault::from_file(&path).unwrap();
+        let under_old = vault.seal(KeyOwner::Card(CARD), &key());
+        // Another process puts a new KEK first.
+        let new = Kek::generate();
+        let new_id = new.id();
+        let other = Vault::new(Kek::from_hex(&hex::encode(new.bytes()), "t").unwrap());
+        let under_new = other.seal(KeyOwner::Card(CARD), &key());
+        Kek::write_ring(&path, &[&new, &old]).unwrap();
+        // A key sealed under the new KEK opens at once (the file is re-read)...
+        assert_eq!(vault.open(KeyOwner::Card(CARD), &under_new).unwrap(), key());
+        assert_eq!(vault.open(KeyOwner::Card(CARD), &under_old).unwrap(), key());
+        // ...and new seals use it.
+        let sealed = vault.seal(KeyOwner::Card(CARD), &key());
+        assert_eq!(Vault::sealed_under(&sealed), Some(new_id));
     }
 
     #[test]

@@ -290,6 +290,11 @@ impl StoreTx for MemoryTx<'_> {
         Ok(true)
     }
 
+    /// Nothing of this store is at rest: its keys live and die in memory.
+    fn reseal_keys(&mut self, _limit: u32) -> Result<u32, StoreError> {
+        Ok(0)
+    }
+
     fn prune_nonces(&mut self, now: u64) -> Result<u64, StoreError> {
         let expired: Vec<_> = self
             .data

@@ -200,6 +200,12 @@ pub trait StoreTx {
     /// Forgets nonces that expired at or before `now`; how many.
     fn prune_nonces(&mut self, now: u64) -> Result<u64, StoreError>;
 
+    // Key custody.
+    /// Re-seals up to `limit` stored card and merchant keys that are not
+    /// sealed under the current KEK (`paycode rekey`); how many. Each is
+    /// opened first, so a key that does not open stops it with that error.
+    fn reseal_keys(&mut self, limit: u32) -> Result<u32, StoreError>;
+
     // The ledger: append-only.
     /// Writes a journal and its postings; its id. The caller makes the
     /// legs balance ([`crate::ledger::post`] checks).

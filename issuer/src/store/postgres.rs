@@ -685,6 +685,56 @@ impl StoreTx for PgTx<'_> {
         )
     }
 
+    fn reseal_keys(&mut self, limit: u32) -> Result<u32, StoreError> {
+        let current = self.vault.current_id().to_vec();
+        let limit = i64::from(limit);
+        let cards = self.rows(
+            "SELECT prefix, token, secret FROM cards
+             WHERE substring(secret from 5 for 8) <> $1 LIMIT $2 FOR UPDATE",
+            &[&current, &limit],
+            |r| {
+                let key = CardKey {
+                    prefix: get_int(r, 0)?,
+                    token: get_int(r, 1)?,
+                };
+                Ok((key, r.try_get::<_, Vec<u8>>(2).map_err(pg_err)?))
+            },
+        )?;
+        let mut done = 0;
+        for (key, sealed) in cards {
+            let owner = KeyOwner::Card(key);
+            let plain = self.vault.open(owner, &sealed)?;
+            let (p, t) = key_params(&key);
+            self.exec(
+                "UPDATE cards SET secret = $3 WHERE prefix = $1 AND token = $2",
+                &[&p, &t, &self.vault.seal(owner, &plain)],
+            )?;
+            done += 1;
+        }
+        let left = limit - i64::from(done);
+        let merchants = self.rows(
+            "SELECT id, api_key FROM merchants
+             WHERE substring(api_key from 5 for 8) <> $1 LIMIT $2 FOR UPDATE",
+            &[&current, &left],
+            |r| {
+                Ok((
+                    r.try_get::<_, String>(0).map_err(pg_err)?,
+                    r.try_get::<_, Vec<u8>>(1).map_err(pg_err)?,
+                ))
+            },
+        )?;
+        for (id, sealed) in merchants {
+            let owner = KeyOwner::Merchant(&id);
+            let plain = self.vault.open(owner, &sealed)?;
+            self.exec(
+                "UPDATE merchants SET api_key = $2 WHERE id = $1",
+                &[&id, &self.vault.seal(owner, &plain)],
+            )?;
+            done += 1;
+        }
+        Ok(done)
+    }
+
     fn insert_journal(&mut self, j: &Journal) -> Result<i64, StoreError> {
         let id = self
             .first(

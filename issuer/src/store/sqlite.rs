@@ -510,6 +510,10 @@ impl StoreTx for SqliteTx<'_> {
         Ok(n as u64)
     }
 
+    fn reseal_keys(&mut self, limit: u32) -> Result<u32, StoreError> {
+        seal::reseal(self.conn, self.vault, limit)
+    }
+
     fn insert_journal(&mut self, j: &Journal) -> Result<i64, StoreError> {
         self.exec(
             "INSERT INTO journals (kind, reference, at) VALUES (?1, ?2, ?3)",

@@ -1,8 +1,9 @@
-//! Sealing the keys of a file from before keys were sealed: run once, in
+//! Sealing the keys of a file from before keys were sealed (run once, in
 //! the migrating transaction, so a crash leaves either every key sealed
-//! or none (and the old version number).
+//! or none, and the old version number), and re-sealing keys under a new
+//! KEK (`paycode rekey`).
 
-use rusqlite::Transaction;
+use rusqlite::{params, Connection, Transaction};
 
 use super::rows::db_err;
 use crate::custody::{KeyOwner, Vault};
@@ -50,4 +51,53 @@ pub(super) fn seal_plain_keys(tx: &Transaction<'_>, vault: &Vault) -> Result<(),
         .map_err(db_err)?;
     }
     Ok(())
+}
+
+/// Re-seals up to `limit` keys whose envelope names another KEK than the
+/// current one (bytes 5–12 of the envelope are the KEK id).
+pub(super) fn reseal(conn: &Connection, vault: &Vault, limit: u32) -> Result<u32, StoreError> {
+    let current = vault.current_id().to_vec();
+    let mut done = 0;
+    let cards: Vec<(u8, u32, Vec<u8>)> = conn
+        .prepare_cached(
+            "SELECT prefix, token, secret FROM cards WHERE substr(secret, 5, 8) <> ?1 LIMIT ?2",
+        )
+        .and_then(|mut s| {
+            s.query_map(params![current, limit], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
+            .collect()
+        })
+        .map_err(db_err)?;
+    for (prefix, token, sealed) in cards {
+        let owner = KeyOwner::Card(CardKey { prefix, token });
+        let key = vault.open(owner, &sealed)?;
+        conn.execute(
+            "UPDATE cards SET secret = ?3 WHERE prefix = ?1 AND token = ?2",
+            params![prefix, token, vault.seal(owner, &key)],
+        )
+        .map_err(db_err)?;
+        done += 1;
+    }
+    let left = limit.saturating_sub(done);
+    let merchants: Vec<(String, Vec<u8>)> = conn
+        .prepare_cached(
+            "SELECT id, api_key FROM merchants WHERE substr(api_key, 5, 8) <> ?1 LIMIT ?2",
+        )
+        .and_then(|mut s| {
+            s.query_map(params![current, left], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect()
+        })
+        .map_err(db_err)?;
+    for (id, sealed) in merchants {
+        let owner = KeyOwner::Merchant(&id);
+        let key = vault.open(owner, &sealed)?;
+        conn.execute(
+            "UPDATE merchants SET api_key = ?2 WHERE id = ?1",
+            params![id, vault.seal(owner, &key)],
+        )
+        .map_err(db_err)?;
+        done += 1;
+    }
+    Ok(done)
 }
