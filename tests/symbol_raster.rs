@@ -335,3 +335,105 @@ fn a_raster_fits_symbols_of_the_same_layout_only() {
         "odd length is wider"
     );
 }
+
+/// `full` (a whole backing store of `p`) with `part` written over `region`.
+fn overwrite(full: &mut [u8], p: &Placement, region: Region, part: &[u8]) {
+    let stride = region.width as usize * 4;
+    for (row, y) in part.chunks_exact(stride).zip(region.y..) {
+        let at = (y * p.canvas_width + region.x) as usize * 4;
+        full[at..at + stride].copy_from_slice(row);
+    }
+}
+
+/// Codes of one layout each: consecutive refreshes of the benchmark's
+/// card, the vector codes, and a pair that differs in one digit.
+fn code_pairs() -> Vec<(String, String)> {
+    let mut codes: Vec<String> = (0..12)
+        .map(|i| (134_512_345_678_901_268u64 + i * 7_919_017).to_string())
+        .collect();
+    codes.push("134512345678901269".to_owned());
+    codes
+        .iter()
+        .flat_map(|a| codes.iter().map(move |b| (a.clone(), b.clone())))
+        .collect()
+}
+
+#[test]
+fn repainting_the_changes_turns_the_old_symbol_into_the_new_one() {
+    for (a, b) in code_pairs() {
+        for encode in [qr, code128] {
+            let (old, new) = (encode(&a).unwrap(), encode(&b).unwrap());
+            for (w, h) in [
+                (232, 232),
+                (696, 696),
+                (701, 650),
+                (320, 96),
+                (960, 288),
+                (13, 7),
+            ] {
+                let raster = Raster::new(&old, w, h);
+                let store = raster.store();
+                let regions = raster.changes(&old, &new).expect("same layout");
+                let mut canvas = raster.pixels(&old, raster.whole()).rgba;
+                let inner = raster.modules_region();
+                for &region in &regions {
+                    assert_eq!(region.clipped_to(&store), region, "{a}→{b} {w}×{h}");
+                    assert!(
+                        region.x >= inner.x
+                            && region.y >= inner.y
+                            && region.x + region.width <= inner.x + inner.width
+                            && region.y + region.height <= inner.y + inner.height,
+                        "{a}→{b} {w}×{h}: {region:?} inside the quiet zone {inner:?}"
+                    );
+                    assert!(region.width > 0 && region.height > 0);
+                    let part = raster.pixels(&new, region);
+                    assert_eq!(part.region, region);
+                    overwrite(&mut canvas, &store, region, &part.rgba);
+                }
+                assert!(
+                    canvas == raster.pixels(&new, raster.whole()).rgba,
+                    "{a}→{b} {w}×{h}: {regions:?}"
+                );
+                if a == b {
+                    assert!(regions.is_empty(), "{a}: nothing changes");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_new_qr_repaints_about_half_of_its_modules_region() {
+    // The finder, timing and separator modules never change between codes
+    // of one version, so the bands leave them out where they are worth a
+    // call of their own.
+    let mut total = (0u64, 0u64);
+    for (a, b) in code_pairs().into_iter().filter(|(a, b)| a != b) {
+        let (old, new) = (qr(&a).unwrap(), qr(&b).unwrap());
+        let raster = Raster::new(&old, 696, 696);
+        let regions = raster.changes(&old, &new).unwrap();
+        assert!(!regions.is_empty(), "{a}→{b}: a new code changes pixels");
+        assert!(regions.len() <= 4, "{a}→{b}: {} calls", regions.len());
+        let area = |r: &Region| u64::from(r.width) * u64::from(r.height);
+        total.0 += regions.iter().map(area).sum::<u64>();
+        total.1 += area(&raster.modules_region());
+    }
+    assert!(
+        total.0 * 10 < total.1 * 7,
+        "{} of {} pixels repainted",
+        total.0,
+        total.1
+    );
+}
+
+#[test]
+fn changes_need_both_symbols_in_the_rasters_layout() {
+    let raster = Raster::new(&qr(DIGITS).unwrap(), 696, 696);
+    let longer = qr(&"1".repeat(40)).unwrap();
+    assert_eq!(raster.changes(&qr(DIGITS).unwrap(), &longer), None);
+    assert_eq!(raster.changes(&longer, &qr(DIGITS).unwrap()), None);
+    assert_eq!(
+        raster.changes(&qr(DIGITS).unwrap(), &code128(DIGITS).unwrap()),
+        None
+    );
+}

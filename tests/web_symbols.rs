@@ -5,7 +5,7 @@
 
 use paycode_wallet::core::raster::{self, css_px, Placement, Raster};
 use paycode_wallet::core::symbol::{code128, qr, Symbol, SymbolKind};
-use paycode_wallet::web::canvas::{draw, repaint};
+use paycode_wallet::web::canvas::{draw, repaint, repaint_regions};
 use rxing::BarcodeFormat;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -382,6 +382,53 @@ async fn repainting_the_modules_region_gives_the_full_drawing() {
             };
             assert_eq!(&decoded, b, "{shape:?} at DPR {dpr}");
             yield_to_browser().await;
+        }
+        canvas.remove();
+    }
+}
+
+/// What the view does on every refresh now: a new code repaints only the
+/// bands where its modules differ from the code on the canvas. The canvas
+/// must end up exactly as a full draw of the new code, and read as it.
+#[wasm_bindgen_test]
+async fn repainting_only_the_changes_gives_the_full_drawing() {
+    let codes = vector_codes();
+    for (shape, css) in [
+        (SymbolKind::Matrix, "width: 232px; height: 232px"),
+        (SymbolKind::Matrix, "width: 233px; height: 241px"),
+        (SymbolKind::Linear, "width: 320px; height: 96px"),
+    ] {
+        let encode = |digits: &str| match shape {
+            SymbolKind::Matrix => qr(digits).unwrap(),
+            SymbolKind::Linear => code128(digits).unwrap(),
+        };
+        let canvas = canvas(css);
+        for dpr in [1.0, 2.0, 3.0] {
+            for pair in codes.windows(2).take(3) {
+                let (old, new) = (encode(&pair[0]), encode(&pair[1]));
+                let full_new = draw(&canvas, &new, dpr).unwrap();
+                let expected = drawn_luma(&new, &full_new.screen());
+                let raster = draw(&canvas, &old, dpr).unwrap();
+                assert_eq!(raster, full_new, "same placement for both codes");
+                let regions = raster.changes(&old, &new).unwrap();
+                assert!(!regions.is_empty(), "{shape:?}: a new code changes pixels");
+                repaint_regions(&canvas, &new, &raster, &regions).unwrap();
+                let p = raster.screen();
+                check_css_size(&canvas, &p, dpr);
+                let luma = read_back(&canvas, &new, &raster);
+                assert_same_luma(
+                    &format!("{shape:?} {css} at DPR {dpr}: {} regions", regions.len()),
+                    &luma,
+                    &expected,
+                    &p,
+                );
+                let decoded = match shape {
+                    SymbolKind::Matrix => decode_qr(&luma, &p),
+                    SymbolKind::Linear => decode_code128(luma, &p),
+                };
+                assert_eq!(decoded, pair[1], "{shape:?} at DPR {dpr}");
+                yield_to_browser().await;
+            }
         }
         canvas.remove();
     }

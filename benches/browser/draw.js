@@ -142,6 +142,45 @@ const strategies = {
     }
     canvas.getContext('2d').putImageData(new ImageData(rgba(bitmap, { ...p, ch: 1, y: 0, rowH: 1 }), p.cw, 1), 0, 0);
   },
+  // What src/web/canvas.rs does now: the barcode as in barcodeOneRow, and
+  // for the QR only the symbol inside its quiet zone, at device pixels,
+  // from a fresh buffer, one putImageData of that rectangle.
+  qrInnerPut(bitmap, canvas, linear, p) {
+    if (linear) {
+      strategies.barcodeOneRow(bitmap, canvas, linear, p);
+      return;
+    }
+    const q = 4 * p.module;
+    const side = p.w - 2 * q;
+    const all = rgba(bitmap, p);
+    const px = new Uint8ClampedArray(side * side * 4);
+    for (let y = 0; y < side; y += 1) {
+      const from = ((p.y + q + y) * p.cw + p.x + q) * 4;
+      px.set(all.subarray(from, from + side * 4), y * side * 4);
+    }
+    canvas.getContext('2d').putImageData(new ImageData(px, side, side), p.x + q, p.y + q);
+  },
+  // The barcode as in barcodeOneRow; the QR inside its quiet zone at one
+  // pixel per module on a small canvas, scaled up into place by drawImage
+  // with smoothing off (whole-number scale and offset).
+  qrInnerScaled(bitmap, canvas, linear, p, scratch) {
+    if (linear) {
+      strategies.barcodeOneRow(bitmap, canvas, linear, p);
+      return;
+    }
+    const n = bitmap.width - 8;
+    const px = new Uint8ClampedArray(n * n * 4).fill(255);
+    for (let y = 0; y < n; y += 1) {
+      for (let x = 0; x < n; x += 1) {
+        if (bitmap.dark[(y + 4) * bitmap.width + x + 4]) px[(y * n + x) * 4] = px[(y * n + x) * 4 + 1] = px[(y * n + x) * 4 + 2] = 0;
+      }
+    }
+    scratch.getContext('2d').putImageData(new ImageData(px, n, n), 0, 0);
+    const ctx = canvas.getContext('2d');
+    ctx.imageSmoothingEnabled = false;
+    const q = 4 * p.module;
+    ctx.drawImage(scratch, 0, 0, n, n, p.x + q, p.y + q, n * p.module, n * p.module);
+  },
   // Placement kept; white background, one fillRect per run of dark modules.
   keepSizeRects(bitmap, canvas, linear, p) {
     const ctx = canvas.getContext('2d');
@@ -201,7 +240,7 @@ window.runDraw = async ({ n = 1000, batch = 20 } = {}) => {
       c.height = places[key].ch;
       c.style.width = `${places[key].cw / dpr}px`;
       c.style.height = `${places[key].ch / dpr}px`;
-      if (name === 'barcodeOneRow' && key === 'barcode') {
+      if (['barcodeOneRow', 'qrInnerPut', 'qrInnerScaled'].includes(name) && key === 'barcode') {
         c.height = 1;
         c.style.imageRendering = 'pixelated';
       } else {

@@ -50,10 +50,10 @@ pub fn draw(canvas: &HtmlCanvasElement, symbol: &Symbol, dpr: f64) -> Result<Ras
 }
 
 /// Whether `raster`, made by [`draw`], still describes `canvas` and fits
-/// `symbol`: then a new code needs only [`repaint`] of
-/// [`Raster::modules_region`]. Resizing a canvas reallocates its backing
-/// store and measuring it forces a layout; together they cost far more
-/// than the pixels, so a new code in an unchanged canvas must do neither.
+/// `symbol`: then a new code needs only [`repaint_regions`] of
+/// [`Raster::changes`]. Resizing a canvas reallocates its backing store and
+/// measuring it forces a layout; together they cost far more than the
+/// pixels, so a new code in an unchanged canvas must do neither.
 pub fn still_fits(canvas: &HtmlCanvasElement, symbol: &Symbol, raster: &Raster) -> bool {
     let store = raster.store();
     canvas.width() == store.canvas_width
@@ -70,23 +70,38 @@ pub fn repaint(
     raster: &Raster,
     region: Region,
 ) -> Result<(), JsValue> {
-    let pixels = raster.pixels(symbol, region);
+    repaint_regions(canvas, symbol, raster, &[region])
+}
+
+/// [`repaint`] of several regions, one `putImageData` each, with one look-up
+/// of the 2D context. `putImageData` ignores image smoothing and
+/// compositing, so nothing else is set.
+pub fn repaint_regions(
+    canvas: &HtmlCanvasElement,
+    symbol: &Symbol,
+    raster: &Raster,
+    regions: &[Region],
+) -> Result<(), JsValue> {
     let context = context(canvas)?;
-    context.set_image_smoothing_enabled(false);
-    if pixels.rgba.is_empty() {
-        return Ok(());
+    for &region in regions {
+        let pixels = raster.pixels(symbol, region);
+        if pixels.rgba.is_empty() {
+            continue;
+        }
+        let Region {
+            x,
+            y,
+            width,
+            height,
+        } = pixels.region;
+        let image =
+            ImageData::new_with_u8_clamped_array_and_sh(Clamped(&pixels.rgba), width, height)
+                .map_err(|e| browser("canvas_draw", e))?;
+        context
+            .put_image_data(&image, f64::from(x), f64::from(y))
+            .map_err(|e| browser("canvas_draw", e))?;
     }
-    let Region {
-        x,
-        y,
-        width,
-        height,
-    } = pixels.region;
-    let image = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&pixels.rgba), width, height)
-        .map_err(|e| browser("canvas_draw", e))?;
-    context
-        .put_image_data(&image, f64::from(x), f64::from(y))
-        .map_err(|e| browser("canvas_draw", e))
+    Ok(())
 }
 
 /// The CSS size the host gives the canvas, measured with the host's own

@@ -14,7 +14,7 @@ use js_sys::{Date, Function, Object, Uint8Array};
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, HtmlCanvasElement};
 
-use super::canvas::{draw, repaint, still_fits};
+use super::canvas::{draw, repaint_regions, still_fits};
 use super::error::{js_error, to_js};
 use super::global::{self, device_pixel_ratio};
 use super::swipe::Swipe;
@@ -39,10 +39,11 @@ struct State {
     rotation: Rotation,
     barcode: HtmlCanvasElement,
     qr: HtmlCanvasElement,
-    /// Where each symbol was last rastered, and at which DPR: a new code in
-    /// an unchanged canvas reuses it instead of measuring and resizing.
-    barcode_fit: Cell<Option<(Raster, f64)>>,
-    qr_fit: Cell<Option<(Raster, f64)>>,
+    /// What each canvas shows: a new code in an unchanged canvas reuses
+    /// its raster instead of measuring and resizing, and repaints only
+    /// where the symbols differ.
+    barcode_shown: Cell<Option<Shown>>,
+    qr_shown: Cell<Option<Shown>>,
     on_rotate: Option<Function>,
     /// Fires at the next step boundary; replaced at every rotation.
     timer: Option<Timeout>,
@@ -126,8 +127,8 @@ impl PaymentCodeView {
             rotation,
             barcode,
             qr,
-            barcode_fit: Cell::new(None),
-            qr_fit: Cell::new(None),
+            barcode_shown: Cell::new(None),
+            qr_shown: Cell::new(None),
             on_rotate,
             timer: None,
             swipe: None,
@@ -252,8 +253,8 @@ impl State {
         let digits = self.rotation.code().as_str();
         let bars = code128(digits).map_err(to_js)?;
         let square = qr(digits).map_err(to_js)?;
-        paint(&self.barcode, &self.barcode_fit, &bars, dpr, fit)?;
-        paint(&self.qr, &self.qr_fit, &square, dpr, fit)?;
+        paint(&self.barcode, &self.barcode_shown, bars, dpr, fit)?;
+        paint(&self.qr, &self.qr_shown, square, dpr, fit)?;
         Ok(())
     }
 
@@ -319,29 +320,42 @@ enum Fit {
     Reuse,
 }
 
+/// A symbol on a canvas, where it was rastered, and at which DPR.
+struct Shown {
+    symbol: Symbol,
+    raster: Raster,
+    dpr: f64,
+}
+
 /// Draws `symbol` on `canvas`, reusing the last raster when allowed and
-/// still right, and remembers the raster for next time.
+/// still right, and remembers what the canvas shows for next time. While a
+/// draw is under way nothing is remembered, so a draw that fails half-way
+/// is followed by a full one.
 fn paint(
     canvas: &HtmlCanvasElement,
-    last: &Cell<Option<(Raster, f64)>>,
-    symbol: &Symbol,
+    shown: &Cell<Option<Shown>>,
+    symbol: Symbol,
     dpr: f64,
     fit: Fit,
 ) -> Result<(), JsValue> {
-    let reusable = last.get().filter(|(raster, at)| {
-        fit == Fit::Reuse && *at == dpr && still_fits(canvas, symbol, raster)
+    let last = shown.take().filter(|last| {
+        fit == Fit::Reuse && last.dpr == dpr && still_fits(canvas, &symbol, &last.raster)
     });
-    let raster = match reusable {
-        Some((raster, _)) => {
-            repaint(canvas, symbol, &raster, raster.modules_region())?;
+    let changes = last
+        .as_ref()
+        .and_then(|last| Some((last.raster, last.raster.changes(&last.symbol, &symbol)?)));
+    let raster = match changes {
+        Some((raster, regions)) => {
+            repaint_regions(canvas, &symbol, &raster, &regions)?;
             raster
         }
-        None => {
-            last.set(None); // a failed draw leaves nothing to reuse
-            draw(canvas, symbol, dpr)?
-        }
+        None => draw(canvas, &symbol, dpr)?,
     };
-    last.set(Some((raster, dpr)));
+    shown.set(Some(Shown {
+        symbol,
+        raster,
+        dpr,
+    }));
     Ok(())
 }
 

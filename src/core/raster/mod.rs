@@ -8,10 +8,12 @@
 //! pure white. The browser layer measures the canvas, sets the sizes this
 //! stage computes, and puts the bytes it gets.
 
+mod changes;
 mod css;
 mod pixels;
 mod place;
 
+use changes::changed_regions;
 pub use css::{css_px, device_pixels};
 pub use pixels::rgba;
 pub use place::{Placement, Region};
@@ -108,6 +110,15 @@ impl Raster {
         symbol.kind() == self.kind
             && symbol.quiet_zone() == self.quiet_zone
             && (bitmap.width, bitmap.height) == self.modules
+    }
+
+    /// The rectangles of the backing store to repaint when a canvas that
+    /// shows `old` is to show `new`: together they cover every pixel where
+    /// the two differ (none if they are alike), and only rows of modules
+    /// that differ. `None` if either symbol does not [`fit`](Self::fits).
+    pub fn changes(&self, old: &Symbol, new: &Symbol) -> Option<Vec<Region>> {
+        (self.fits(old) && self.fits(new))
+            .then(|| changed_regions(&self.store, self.kind, old.bitmap(), new.bitmap()))
     }
 
     /// The backing-store pixels of `symbol` in `region` of the backing
