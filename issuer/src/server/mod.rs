@@ -20,7 +20,10 @@ mod db;
 mod demo;
 mod error;
 mod handlers;
+mod headers;
+mod host;
 mod log;
+mod origin;
 mod pin;
 mod rate;
 mod request;
@@ -40,6 +43,11 @@ use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
 
 pub use db::PG_WRITERS;
+pub use headers::{
+    cashier_csp, wallet_csp, API_CSP, CASHIER_META_CSP, CASHIER_PERMISSIONS, HSTS, WALLET_META_CSP,
+    WALLET_PERMISSIONS,
+};
+pub use origin::{Origin, OriginError, PublicUrl};
 pub use rate::RateLimit;
 
 use crate::bank::DemoBank;
@@ -75,6 +83,16 @@ pub struct ServerConfig {
     /// One stderr line per request; a load run turns it off, since
     /// printing them costs more than some of the requests.
     pub request_log: bool,
+    /// Origins that may frame the wallet (`--embed-origin`); none: no one.
+    /// The cashier page is never framed.
+    pub embed_origins: Vec<Origin>,
+    /// Origins the wallet page may connect to besides its own
+    /// (`--connect-origin`), in its CSP header's connect-src.
+    pub connect_origins: Vec<Origin>,
+    /// Where the server is reached from outside (`--public-url`): its host
+    /// is answered besides the listen address and localhost, and an
+    /// https:// URL turns on HSTS.
+    pub public_url: Option<PublicUrl>,
 }
 
 impl ServerConfig {
@@ -90,6 +108,9 @@ impl ServerConfig {
             client_rate: RateLimit::default(),
             pg_writers: db::PG_WRITERS,
             request_log: true,
+            embed_origins: Vec::new(),
+            connect_origins: Vec::new(),
+            public_url: None,
         }
     }
 }
