@@ -196,6 +196,26 @@ test('unlisted paths and API answers are never cached nor answered by the worker
   }
 });
 
+test('a listed file missing from the cache is served from the network only if it matches', async () => {
+  const list = await precache();
+  const dropCached = () => page.evaluate(async ([name, file]) => (await caches.open(name)).delete(file), [`paycode-wallet-${list.build}`, TAMPERED]);
+  assert.equal(await dropCached(), true, 'the file was not cached: test premise broken');
+  await writeFile(path.join(www, TAMPERED), Buffer.concat([original, Buffer.from('tampered')]));
+  try {
+    const before = server.requests.length;
+    const answer = await pageFetch(page, TAMPERED);
+    assert.equal(served(TAMPERED, before), 1, 'the worker did not go to the network: test premise broken');
+    assert.ok(answer.error, `a tampered file was served: ${JSON.stringify(answer)}`);
+  } finally {
+    await writeFile(path.join(www, TAMPERED), original);
+  }
+  assert.deepEqual(await pageFetch(page, TAMPERED), { status: 200, sha256: list.files[TAMPERED] });
+  // Served, not stored: only a whole verified set is.
+  assert.equal(await cachedHash(page, TAMPERED), null);
+  assert.equal((await askRefresh(page)).stored, true);
+  assert.equal(await cachedHash(page, TAMPERED), list.files[TAMPERED]);
+});
+
 test('a new build replaces the whole cached set with a cache of its own', async () => {
   const old = await precache();
   await appendFile(path.join(www, 'css/wallet.css'), '\n/* the next build */\n');
