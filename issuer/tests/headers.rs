@@ -8,7 +8,7 @@
 
 mod server_support;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -375,14 +375,42 @@ fn meta_csp(page: &str) -> String {
         .join(" ")
 }
 
+/// A policy's directives: name → its sources as written.
+fn directives(policy: &str) -> BTreeMap<String, String> {
+    policy
+        .split(';')
+        .filter_map(|d| {
+            let mut words = d.split_whitespace();
+            let name = words.next()?.to_owned();
+            Some((name, words.collect::<Vec<_>>().join(" ")))
+        })
+        .collect()
+}
+
 #[test]
 fn the_headers_state_the_pages_meta_policies_and_add_frame_ancestors() {
     assert_eq!(meta_csp("index.html"), WALLET_META_CSP);
     assert_eq!(meta_csp("cashier.html"), CASHIER_META_CSP);
-    assert_eq!(
-        wallet_csp(&[], &[]),
-        format!("{WALLET_META_CSP}; frame-ancestors 'none'")
-    );
+    // The wallet's header: every directive of its tag as it is, except
+    // connect-src, which is this origin alone (the tag may allow more, for
+    // static hosts), and frame-ancestors besides.
+    let meta = directives(WALLET_META_CSP);
+    let header = directives(&wallet_csp(&[], &[]));
+    assert!(meta["connect-src"].split(' ').any(|s| s == "'self'"));
+    for (name, sources) in &meta {
+        let expected = if name == "connect-src" {
+            "'self'"
+        } else {
+            sources
+        };
+        assert_eq!(
+            header.get(name).map(String::as_str),
+            Some(expected),
+            "{name}"
+        );
+    }
+    assert_eq!(header["frame-ancestors"], "'none'");
+    assert_eq!(header.len(), meta.len() + 1);
     assert_eq!(
         cashier_csp(),
         format!("{CASHIER_META_CSP}; frame-ancestors 'none'")

@@ -97,17 +97,30 @@ fn source_list(first: &str, sources: &[Origin]) -> String {
     })
 }
 
-/// The wallet's header: its `<meta>` policy, connect-src widened by
-/// `--connect-origin`, and who may frame it.
+/// The wallet's header: its `<meta>` policy with `connect-src` set to
+/// its own origin and the `--connect-origin` ones (the tag may allow more,
+/// for static hosts that cannot know the issuers; both apply, so this is
+/// the tight one), and who may frame it.
 pub fn wallet_csp(connect: &[Origin], embed: &[Origin]) -> String {
     let connect_src = source_list("connect-src 'self'", connect);
-    let policy = WALLET_META_CSP.replace("connect-src 'self'", &connect_src);
-    let ancestors = if embed.is_empty() {
+    let mut directives: Vec<String> = WALLET_META_CSP
+        .split(';')
+        .map(|d| d.trim())
+        .filter(|d| !d.is_empty())
+        .map(|d| {
+            if d == "connect-src" || d.starts_with("connect-src ") {
+                connect_src.clone()
+            } else {
+                d.to_owned()
+            }
+        })
+        .collect();
+    directives.push(if embed.is_empty() {
         "frame-ancestors 'none'".to_owned()
     } else {
         source_list("frame-ancestors", embed)
-    };
-    format!("{policy}; {ancestors}")
+    });
+    directives.join("; ")
 }
 
 pub fn cashier_csp() -> String {
@@ -220,10 +233,9 @@ mod tests {
     #[test]
     fn the_wallet_policy_names_extra_origins_and_framers() {
         let o = |s: &str| Origin::parse(s).unwrap();
-        assert_eq!(
-            wallet_csp(&[], &[]),
-            format!("{WALLET_META_CSP}; frame-ancestors 'none'")
-        );
+        let plain = wallet_csp(&[], &[]);
+        assert!(plain.contains("; connect-src 'self'; "), "{plain}");
+        assert!(plain.ends_with("; frame-ancestors 'none'"), "{plain}");
         let csp = wallet_csp(
             &[o("https://issuer-b.example")],
             &[o("https://shop.example"), o("http://127.0.0.1:9")],
