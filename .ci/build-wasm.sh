@@ -52,5 +52,8 @@ named=$target_dir/paycode_wallet_bg.named.wasm
 # The page's modules and this glue as one file: rebuilt with every glue, so
 # the page never runs a glue from another build.
 node .ci/bundle-page.mjs "$pkg"
+# The service worker's list of the offline files and their SHA-256
+# (PKG_DIR/precache.js): written last, over the files as shipped.
+node .ci/precache.mjs "$pkg"
 # PKG_DIR as an npm package: package.json and the <paycode-view> element.
 node .ci/npm-package.mjs "$pkg"

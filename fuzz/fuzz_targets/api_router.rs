@@ -58,8 +58,14 @@ struct Answer {
 fn send(
     runtime: &tokio::runtime::Runtime,
     server: &InProcessServer,
-    request: Request<Body>,
+    mut request: Request<Body>,
 ) -> Answer {
+    // As a browser or till on loopback names it: the server answers only
+    // Hosts on its allowlist.
+    request
+        .headers_mut()
+        .entry(header::HOST)
+        .or_insert(header::HeaderValue::from_static("127.0.0.1"));
     runtime.block_on(async {
         let response = match server.router.clone().oneshot(request).await {
             Ok(response) => response,

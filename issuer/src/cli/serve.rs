@@ -1,6 +1,7 @@
 //! `paycode serve [--addr 127.0.0.1:8080] [--db paycode.db] [--www www]
 //! [--demo] [--merchant-rate 50] [--merchant-burst 100] [--client-rate 50]
-//! [--client-burst 100] [--userpaying-seconds 60] [--utc-offset +08:00]`.
+//! [--client-burst 100] [--userpaying-seconds 60] [--utc-offset +08:00]
+//! [--public-url URL] [--embed-origin ORIGIN]… [--connect-origin ORIGIN]…`.
 
 use std::net::SocketAddr;
 
@@ -8,7 +9,7 @@ use serde_json::json;
 
 use super::{status, Output};
 use crate::allowance::UtcOffset;
-use crate::server::{bind, ServeError, ServerConfig};
+use crate::server::{bind, Origin, PublicUrl, ServeError, ServerConfig};
 use crate::store::DbLocation;
 
 pub const HELP: &str = "\
@@ -39,6 +40,15 @@ same database as the other commands.
   --userpaying-seconds N  how long a payment waits for the payer's PIN
                         (default 60)
   --utc-offset +08:00   the issuer's time zone for the daily no-PIN count
+  --public-url URL      where payers and tills reach this server, e.g.
+                        https://pay.example: its host is answered besides
+                        the listen address and localhost (any other Host
+                        gets 421), and https:// turns on HSTS
+  --embed-origin ORIGIN an origin that may frame the wallet, e.g.
+                        https://shop.example (repeatable; default: none may;
+                        the cashier page is never framed)
+  --connect-origin ORIGIN  an origin the wallet page may connect to besides
+                        this server (repeatable; default: none)
 
 Prints the URLs once listening; stops cleanly on Ctrl-C or SIGTERM.
 ";
@@ -91,6 +101,9 @@ fn parse(words: &[String]) -> Result<ServerConfig, Output> {
             "--client-burst",
             "--userpaying-seconds",
             "--utc-offset",
+            "--public-url",
+            "--embed-origin",
+            "--connect-origin",
         ];
         if !known.contains(&name) {
             return Err(output_error(
@@ -117,6 +130,12 @@ fn parse(words: &[String]) -> Result<ServerConfig, Output> {
             "--merchant-burst" => config.merchant_rate.burst = burst(name, &value)?,
             "--client-rate" => config.client_rate.per_second = rate(name, &value)?,
             "--client-burst" => config.client_rate.burst = burst(name, &value)?,
+            "--public-url" => {
+                config.public_url =
+                    Some(PublicUrl::parse(&value).map_err(|e| bad_value(name, &e.to_string()))?)
+            }
+            "--embed-origin" => config.embed_origins.push(origin(name, &value)?),
+            "--connect-origin" => config.connect_origins.push(origin(name, &value)?),
             "--userpaying-seconds" => {
                 config.payments.userpaying_seconds = value
                     .parse::<u64>()
@@ -131,6 +150,10 @@ fn parse(words: &[String]) -> Result<ServerConfig, Output> {
         }
     }
     Ok(config)
+}
+
+fn origin(name: &str, value: &str) -> Result<Origin, Output> {
+    Origin::parse(value).map_err(|e| bad_value(name, &e.to_string()))
 }
 
 fn rate(name: &str, value: &str) -> Result<f64, Output> {
@@ -181,6 +204,9 @@ async fn serve_forever(config: ServerConfig) -> Result<(), ServeError> {
     println!("  merchant API: http://{addr}/v1/");
     // The URL's password, if any, is not printed.
     println!("  database: {}", config.db);
+    if let Some(url) = &config.public_url {
+        println!("  public origin: {}", url.origin());
+    }
     if config.demo {
         println!("  demo routes: POST /api/cards, POST /api/demo/till");
     }
@@ -252,8 +278,22 @@ mod tests {
             "--demo",
             "--utc-offset",
             "UTC",
+            "--public-url",
+            "https://pay.example/",
+            "--embed-origin",
+            "https://shop.example",
+            "--embed-origin=http://127.0.0.1:9000",
+            "--connect-origin",
+            "https://issuer-b.example",
         ]))
         .unwrap();
+        assert_eq!(
+            c.public_url,
+            Some(PublicUrl::parse("https://pay.example").unwrap())
+        );
+        let shown: Vec<String> = c.embed_origins.iter().map(|o| o.to_string()).collect();
+        assert_eq!(shown, ["https://shop.example", "http://127.0.0.1:9000"]);
+        assert_eq!(c.connect_origins[0].to_string(), "https://issuer-b.example");
         assert_eq!(c.addr, "127.0.0.1:0".parse().unwrap());
         assert_eq!(c.db, DbLocation::Sqlite("x.db".into()));
         assert_eq!(c.www, std::path::PathBuf::from("site"));
@@ -270,6 +310,8 @@ mod tests {
         assert_eq!(d.client_rate, RateLimit::default());
         assert_eq!(d.payments.userpaying_seconds, 60);
         assert!(!d.demo);
+        assert!(d.embed_origins.is_empty() && d.connect_origins.is_empty());
+        assert_eq!(d.public_url, None);
     }
 
     #[test]
@@ -289,6 +331,14 @@ mod tests {
             "unknown_option"
         );
         assert_eq!(error_kind(&words(&["--utc-offset", "Mars"])), "bad_value");
+        for (option, bad) in [
+            ("--embed-origin", "https://shop.example; script-src *"),
+            ("--embed-origin", "*"),
+            ("--connect-origin", "https://a.example/path"),
+            ("--public-url", "pay.example"),
+        ] {
+            assert_eq!(error_kind(&words(&[option, bad])), "bad_value", "{bad}");
+        }
         assert_eq!(parse(&words(&["--help"])).unwrap_err().status, 0);
     }
 

@@ -20,7 +20,10 @@ mod db;
 mod demo;
 mod error;
 mod handlers;
+mod headers;
+mod host;
 mod log;
+mod origin;
 mod pin;
 mod rate;
 mod request;
@@ -41,6 +44,11 @@ use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
 
 pub use db::PG_WRITERS;
+pub use headers::{
+    cashier_csp, wallet_csp, API_CSP, CASHIER_META_CSP, CASHIER_PERMISSIONS, HSTS, WALLET_META_CSP,
+    WALLET_PERMISSIONS,
+};
+pub use origin::{Origin, OriginError, PublicUrl};
 pub use rate::RateLimit;
 
 use crate::bank::DemoBank;
@@ -82,6 +90,16 @@ pub struct ServerConfig {
     /// `PAYCODE_KEK_FILE` or the file beside an SQLite database
     /// ([`crate::custody::KekSource`]).
     pub kek_file: Option<PathBuf>,
+    /// Origins that may frame the wallet (`--embed-origin`); none: no one.
+    /// The cashier page is never framed.
+    pub embed_origins: Vec<Origin>,
+    /// Origins the wallet page may connect to besides its own
+    /// (`--connect-origin`), in its CSP header's connect-src.
+    pub connect_origins: Vec<Origin>,
+    /// Where the server is reached from outside (`--public-url`): its host
+    /// is answered besides the listen address and localhost, and an
+    /// https:// URL turns on HSTS.
+    pub public_url: Option<PublicUrl>,
 }
 
 impl ServerConfig {
@@ -98,6 +116,9 @@ impl ServerConfig {
             pg_writers: db::PG_WRITERS,
             request_log: true,
             kek_file: None,
+            embed_origins: Vec::new(),
+            connect_origins: Vec::new(),
+            public_url: None,
         }
     }
 }

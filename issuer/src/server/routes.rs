@@ -14,6 +14,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use super::db::Db;
 use super::error::ApiError;
+use super::headers::{self, SecurityHeaders};
 use super::rate::{self, RateLimiter};
 use super::{demo, handlers, log, statics, v1, wallet, ServerConfig, BODY_LIMIT};
 use crate::payments::events::PaymentEvents;
@@ -61,6 +62,7 @@ pub(crate) fn router(
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .with_state(Arc::clone(&db));
     guard(
+        Arc::new(SecurityHeaders::new(config)),
         Router::new()
             .nest("/api", api)
             // `/api/` is not inside the nest: without this it reached the
@@ -72,13 +74,14 @@ pub(crate) fn router(
     )
 }
 
-/// The layers every route sits in: body limit, common headers, and a panic
-/// turned into a 500 answer as the last resort (in builds that unwind).
-fn guard(router: Router) -> Router {
+/// The layers every route sits in: body limit, a panic turned into a 500
+/// answer as the last resort (in builds that unwind), and outermost the
+/// Host check and security headers, so that the 500 carries them too.
+fn guard(security: Arc<SecurityHeaders>, router: Router) -> Router {
     router
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(middleware::from_fn(statics::headers))
         .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn_with_state(security, headers::secure))
 }
 
 fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
@@ -98,16 +101,21 @@ mod tests {
         panic!("handler bug")
     }
 
-    /// A GET on an open connection: status and whole body.
-    async fn fetch(sender: &mut SendRequest<Empty<Bytes>>, path: &str) -> (u16, Bytes) {
+    /// A GET on an open connection: status, headers and whole body.
+    async fn fetch(
+        sender: &mut SendRequest<Empty<Bytes>>,
+        path: &str,
+    ) -> (u16, hyper::HeaderMap, Bytes) {
         let request = hyper::Request::get(path)
             .header(hyper::header::HOST, "127.0.0.1")
             .body(Empty::new())
             .unwrap();
         let response = sender.send_request(request).await.unwrap();
         let status = response.status().as_u16();
+        let headers = response.headers().clone();
         (
             status,
+            headers,
             response.into_body().collect().await.unwrap().to_bytes(),
         )
     }
@@ -116,7 +124,13 @@ mod tests {
     // outside, so this stays here with a bare hyper connection.
     #[tokio::test]
     async fn a_panicking_handler_becomes_a_json_500_and_the_server_goes_on() {
+        let config = ServerConfig::new(
+            "127.0.0.1:0".parse().unwrap(),
+            std::path::PathBuf::from("unused.db"),
+            "www",
+        );
         let app = guard(
+            Arc::new(SecurityHeaders::new(&config)),
             Router::new()
                 .route("/boom", get(boom))
                 .route("/ok", get(|| async { "fine" })),
@@ -128,12 +142,15 @@ mod tests {
         let (mut sender, connection) = http1::handshake(TokioIo::new(stream)).await.unwrap();
         tokio::spawn(connection);
 
-        let (status, body) = fetch(&mut sender, "/boom").await;
+        let (status, headers, body) = fetch(&mut sender, "/boom").await;
         assert_eq!(status, 500);
+        // The panic's answer carries the security headers as any other.
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        assert!(headers.contains_key("content-security-policy"));
         let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(body["error"], "internal");
         // The same keep-alive connection is still served.
-        let (status, body) = fetch(&mut sender, "/ok").await;
+        let (status, _, body) = fetch(&mut sender, "/ok").await;
         assert_eq!(status, 200);
         assert_eq!(&body[..], b"fine");
         server.abort();

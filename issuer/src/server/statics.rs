@@ -1,13 +1,9 @@
-//! The static files (wallet and till pages) and the headers every answer
-//! carries.
+//! The static files (wallet and till pages) and the content types
+//! browsers insist on. Their security headers are in [`super::headers`].
 
 use std::path::Path;
 
-use axum::extract::Request;
-use axum::http::header::{
-    HeaderName, HeaderValue, CACHE_CONTROL, CONTENT_TYPE, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
-};
-use axum::middleware::Next;
+use axum::http::header::{HeaderValue, CONTENT_TYPE};
 use axum::response::Response;
 use tower_http::services::ServeDir;
 
@@ -23,29 +19,14 @@ const STRICT_TYPES: [(&str, &str); 2] = [
     (".webmanifest", "application/manifest+json"),
 ];
 
-fn set(response: &mut Response, name: HeaderName, value: &'static str) {
-    response
-        .headers_mut()
-        .insert(name, HeaderValue::from_static(value));
-}
-
-/// Middleware for every answer: no MIME sniffing, no referrer; API answers
-/// (a card's link among them) never cached; the service worker always
-/// revalidated so a new version reaches the wallet.
-pub(crate) async fn headers(request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_owned();
-    let mut response = next.run(request).await;
-    set(&mut response, X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(&mut response, REFERRER_POLICY, "no-referrer");
-    if path == "/api" || path.starts_with("/api/") {
-        set(&mut response, CACHE_CONTROL, "no-store");
-    } else if path == "/sw.js" {
-        set(&mut response, CACHE_CONTROL, "no-cache");
+/// Sets the strict type of a successful answer for `path`, if it has one.
+pub(crate) fn strict_type(path: &str, response: &mut Response) {
+    if !response.status().is_success() {
+        return;
     }
-    if response.status().is_success() {
-        if let Some((_, mime)) = STRICT_TYPES.iter().find(|(ext, _)| path.ends_with(ext)) {
-            set(&mut response, CONTENT_TYPE, mime);
-        }
+    if let Some((_, mime)) = STRICT_TYPES.iter().find(|(ext, _)| path.ends_with(ext)) {
+        response
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(mime));
     }
-    response
 }
