@@ -32,6 +32,15 @@
 //! batches that lock the same two cards in opposite orders is broken by
 //! PostgreSQL (40P01); the job it hits fails alone, in its savepoint.
 //!
+//! Round trips, not statements, are what a payment waits for, so a
+//! transaction sends its statements in as few as it can ([`pipeline`]):
+//! writes whose answer nobody needs now (savepoints, releases, upserts of
+//! a card's state and allowance, payment updates, number locks) are
+//! queued and sent ahead of the next statement that is waited for, and a
+//! card read in write mode brings the rest of the card's rows with it
+//! ([`ahead`]). An approved payment over the merchant API takes about 7
+//! round trips instead of 24 (docs/BENCHMARKS.md).
+//!
 //! No call hangs: connecting, waiting for a pooled connection and each
 //! statement have timeouts, server side and client side. A server that
 //! cannot be reached is [`StoreError::Unavailable`]; any other failure is
@@ -49,7 +58,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
@@ -97,6 +106,30 @@ const POOL_SIZE: usize = 16;
 pub struct PgStore {
     pool: Pool,
     runtime: Arc<PgRuntime>,
+    merchants: Arc<MerchantCache>,
+}
+
+/// Merchants already read. A merchant row is never changed or deleted
+/// (the store has no statement that would), so a copy stays true.
+#[derive(Default)]
+struct MerchantCache(Mutex<HashMap<String, MerchantRecord>>);
+
+/// Merchants kept before the cache starts again.
+const MAX_CACHED_MERCHANTS: usize = 4096;
+
+impl MerchantCache {
+    fn get(&self, id: &str) -> Option<MerchantRecord> {
+        self.0.lock().ok()?.get(id).cloned()
+    }
+
+    fn put(&self, merchant: &MerchantRecord) {
+        if let Ok(mut cached) = self.0.lock() {
+            if cached.len() >= MAX_CACHED_MERCHANTS {
+                cached.clear();
+            }
+            cached.insert(merchant.id.clone(), merchant.clone());
+        }
+    }
 }
 
 /// No contents, no URL: the URL may carry a password.
@@ -186,6 +219,7 @@ impl PgStore {
         let store = PgStore {
             pool,
             runtime: Arc::new(PgRuntime(Some(runtime))),
+            merchants: Arc::default(),
         };
         store.migrate()?;
         Ok(store)
@@ -259,8 +293,8 @@ impl Store for PgStore {
                 client,
                 queued: RefCell::new(Vec::new()),
                 cards: RefCell::new(HashMap::new()),
-                merchants: RefCell::new(HashMap::new()),
             }))),
+            merchants: &self.merchants,
             runtime: &self.runtime,
             depth: 0,
             write: mode == TxMode::Write,
@@ -276,7 +310,6 @@ struct Session {
     client: Object,
     queued: RefCell<Vec<Queued>>,
     cards: RefCell<HashMap<CardKey, CardAhead>>,
-    merchants: RefCell<HashMap<String, MerchantRecord>>,
 }
 
 /// The session: owned by the outermost level, borrowed by savepoints.
@@ -290,6 +323,7 @@ enum Conn<'a> {
 struct PgTx<'a> {
     conn: Conn<'a>,
     runtime: &'a PgRuntime,
+    merchants: &'a MerchantCache,
     depth: u32,
     write: bool,
     done: bool,
@@ -476,6 +510,7 @@ impl StoreTx for PgTx<'_> {
         Ok(Box::new(PgTx {
             conn: Conn::Nested(self.session()),
             runtime: self.runtime,
+            merchants: self.merchants,
             depth,
             write: self.write,
             done: false,
@@ -761,10 +796,8 @@ impl StoreTx for PgTx<'_> {
     }
 
     fn merchant(&mut self, id: &str) -> Result<Option<MerchantRecord>, StoreError> {
-        // Merchant rows are never changed or deleted: one read serves the
-        // rest of the transaction.
-        if let Some(m) = self.session().merchants.borrow().get(id) {
-            return Ok(Some(m.clone()));
+        if let Some(m) = self.merchants.get(id) {
+            return Ok(Some(m));
         }
         let found = self.first(
             "SELECT id, name, api_key, created FROM merchants WHERE id = $1",
@@ -772,10 +805,7 @@ impl StoreTx for PgTx<'_> {
             read_merchant,
         )?;
         if let Some(m) = &found {
-            self.session()
-                .merchants
-                .borrow_mut()
-                .insert(id.to_owned(), m.clone());
+            self.merchants.put(m);
         }
         Ok(found)
     }
