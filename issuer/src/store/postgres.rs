@@ -620,7 +620,7 @@ impl StoreTx for PgTx<'_> {
     }
 
     fn state(&mut self, key: CardKey) -> Result<CardState, StoreError> {
-        if let Some(state) = self.ahead(&key, |a| a.state.clone()) {
+        if let Some(state) = self.ahead(&key, |a| a.state) {
             return Ok(state);
         }
         let (p, t) = key_params(&key);
@@ -641,7 +641,7 @@ impl StoreTx for PgTx<'_> {
                last_step = excluded.last_step, last_counter = excluded.last_counter",
             vec![Box::new(p), Box::new(t), Box::new(step), Box::new(counter)],
         );
-        self.ahead(&key, |a| a.state = state.clone());
+        self.ahead(&key, |a| a.state = *state);
         Ok(())
     }
 
