@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The issuer benchmark of docs/BENCHMARKS.md in one run: the same load
 # (default 20,000 signed payments over 64 connections) against SQLite with
-# one node, then PostgreSQL as it was (one writer, request log on) and
-# PostgreSQL with several writers per node, on 1 and 3 nodes. Run it beside
+# one node, then PostgreSQL with one writer and with several writers per
+# node, on 1 and 3 nodes. Run it beside
 # a throw-away cluster with fsync and synchronous_commit on:
 #
 #   cargo build --release -p paycode-issuer --example load
 #   PAYCODE_PG_FSYNC=on .ci/pg.sh bash issuer/examples/load/bench.sh
 #
-# CPU per payment is the load process's (client and servers in one
+# The load prints the statements and round trips PostgreSQL was sent per
+# payment. CPU per payment is the load process's (client and servers in one
 # process) plus PostgreSQL's (the postmaster, its live children and the
 # backends it reaped), over the whole run including provisioning.
 set -euo pipefail
@@ -40,6 +41,7 @@ bench() {
     shift
     n=$((n + 1))
     echo "== $name: load --charges $charges --connections $connections $*"
+    echo "load average before: $(cut -d ' ' -f 1-3 /proc/loadavg)"
     before=$(pg_ticks)
     out=$(mktemp)
     /usr/bin/time -f "load process cpu: %U user %S system s" \
@@ -62,6 +64,6 @@ pg_db() {
 }
 
 bench "SQLite, 1 node"
-bench "PostgreSQL, 1 node, 1 writer, request log (as before)" --db "$(pg_db before)" --writers 1 --log on
+bench "PostgreSQL, 1 node, 1 writer" --db "$(pg_db one_writer)" --writers 1
 bench "PostgreSQL, 1 node" --db "$(pg_db one)"
 bench "PostgreSQL, 3 nodes" --db "$(pg_db three)" --nodes 3

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use paycode_issuer::signing::{authorization, RequestParts};
+use paycode_issuer::store::postgres::{self, Traffic};
 use paycode_wallet::core::link::Card;
 use rand::Rng;
 use serde_json::json;
@@ -48,6 +49,8 @@ pub struct LoadReport {
     pub charge_time: Duration,
     /// Per charge, sorted.
     pub latencies: Vec<Duration>,
+    /// What this process sent PostgreSQL while charging (zero on SQLite).
+    pub pg_traffic: Traffic,
 }
 
 impl LoadReport {
@@ -93,7 +96,17 @@ impl std::fmt::Display for LoadReport {
             ms(self.quantile(0.99)),
             ms(self.quantile(1.0))
         )?;
-        write!(f, "results: {:?}", self.results)
+        write!(f, "results: {:?}", self.results)?;
+        if self.pg_traffic.round_trips > 0 {
+            let per = |n: u64| n as f64 / self.charges.max(1) as f64;
+            write!(
+                f,
+                "\npostgres per charge: {:.2} statements in {:.2} round trips",
+                per(self.pg_traffic.statements),
+                per(self.pg_traffic.round_trips)
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -156,6 +169,7 @@ pub async fn run_on(nodes: &[SocketAddr], config: LoadConfig) -> Result<LoadRepo
     }
 
     let started = Instant::now();
+    let traffic_before = postgres::traffic();
     let mut workers = Vec::new();
     for (i, plan) in plans.into_iter().filter(|p| !p.is_empty()).enumerate() {
         workers.push(tokio::spawn(charge_cards(node(i), plan)));
@@ -170,6 +184,7 @@ pub async fn run_on(nodes: &[SocketAddr], config: LoadConfig) -> Result<LoadRepo
         latencies.extend(l);
     }
     let charge_time = started.elapsed();
+    let pg_traffic = postgres::traffic().since(traffic_before);
     latencies.sort_unstable();
     Ok(LoadReport {
         cards: card_count,
@@ -178,6 +193,7 @@ pub async fn run_on(nodes: &[SocketAddr], config: LoadConfig) -> Result<LoadRepo
         results,
         charge_time,
         latencies,
+        pg_traffic,
     })
 }
 

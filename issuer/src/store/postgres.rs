@@ -32,22 +32,35 @@
 //! batches that lock the same two cards in opposite orders is broken by
 //! PostgreSQL (40P01); the job it hits fails alone, in its savepoint.
 //!
+//! Round trips, not statements, are what a payment waits for, so a
+//! transaction sends its statements in as few as it can ([`pipeline`]):
+//! writes whose answer nobody needs now (savepoints, releases, upserts of
+//! a card's state and allowance, payment updates, number locks) are
+//! queued and sent ahead of the next statement that is waited for, and a
+//! card read in write mode brings the rest of the card's rows with it
+//! ([`ahead`]). An approved payment over the merchant API takes about 7
+//! round trips instead of 24 (docs/BENCHMARKS.md).
+//!
 //! No call hangs: connecting, waiting for a pooled connection and each
 //! statement have timeouts, server side and client side. A server that
 //! cannot be reached is [`StoreError::Unavailable`]; any other failure is
 //! a [`StoreError::Database`] that says what happened.
 
 mod notify;
+mod ahead;
+mod pipeline;
 mod rows;
 mod schema;
 #[cfg(feature = "postgres-tests")]
 pub mod scratch;
 mod seal;
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
@@ -63,13 +76,21 @@ use super::{
 use crate::custody::{KeyOwner, Vault};
 use crate::payments::PaymentStatus;
 pub use notify::PgEvents;
+use ahead::CardAhead;
+pub use pipeline::{traffic, Traffic};
+use pipeline::{Answer, Owned, Queued, Step, Want};
 use rows::{
-    clamp_i64, corrupt, funding_text, get_int, pg_err, read_card, read_charge, read_merchant,
-    read_payment, read_posting, read_refund, PAYMENT_COLUMNS, REFUND_COLUMNS,
+    clamp_i64, funding_text, get_int, pg_err, read_card, read_charge, read_merchant, read_payment,
+    read_posting, read_refund, PAYMENT_COLUMNS, REFUND_COLUMNS,
 };
 
 /// The newest schema version this program knows.
 pub const SCHEMA_VERSION: i64 = schema::STEPS.len() as i64;
+
+/// A ledger account's balance. SUM of BIGINT is NUMERIC; any real
+/// balance fits back in BIGINT.
+const BALANCE_SQL: &str =
+    "SELECT COALESCE(SUM(amount_fen), 0)::BIGINT FROM postings WHERE account = $1";
 
 /// Opening a connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -92,6 +113,30 @@ pub struct PgStore {
     /// Seals card and merchant keys on insert, opens them on read: the
     /// database never holds a key in the clear.
     vault: Arc<Vault>,
+    merchants: Arc<MerchantCache>,
+}
+
+/// Merchants already read. A merchant row is never changed or deleted
+/// (the store has no statement that would), so a copy stays true.
+#[derive(Default)]
+struct MerchantCache(Mutex<HashMap<String, MerchantRecord>>);
+
+/// Merchants kept before the cache starts again.
+const MAX_CACHED_MERCHANTS: usize = 4096;
+
+impl MerchantCache {
+    fn get(&self, id: &str) -> Option<MerchantRecord> {
+        self.0.lock().ok()?.get(id).cloned()
+    }
+
+    fn put(&self, merchant: &MerchantRecord) {
+        if let Ok(mut cached) = self.0.lock() {
+            if cached.len() >= MAX_CACHED_MERCHANTS {
+                cached.clear();
+            }
+            cached.insert(merchant.id.clone(), merchant.clone());
+        }
+    }
 }
 
 /// No contents, no URL: the URL may carry a password.
@@ -182,6 +227,7 @@ impl PgStore {
             pool,
             runtime: Arc::new(PgRuntime(Some(runtime))),
             vault,
+            merchants: Arc::default(),
         };
         store.migrate()?;
         Ok(store)
@@ -248,10 +294,18 @@ impl Store for PgStore {
             TxMode::Read => "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
             TxMode::Write => "BEGIN ISOLATION LEVEL READ COMMITTED",
         };
+        // Its own round trip: a server that is down shows here, before
+        // any job runs, so the jobs can be told they never ran.
+        pipeline::count(1);
         self.runtime
             .call(async { client.batch_execute(begin).await.map_err(pg_err) })?;
         Ok(Box::new(PgTx {
-            conn: Conn::Top(Some(Box::new(client))),
+            conn: Conn::Top(Some(Box::new(Session {
+                client,
+                queued: RefCell::new(Vec::new()),
+                cards: RefCell::new(HashMap::new()),
+            }))),
+            merchants: &self.merchants,
             runtime: &self.runtime,
             vault: &self.vault,
             depth: 0,
@@ -261,11 +315,19 @@ impl Store for PgStore {
     }
 }
 
-/// The transaction's connection: owned by the outermost level, borrowed
-/// by savepoints.
+/// A transaction's connection, the writes it has queued
+/// ([`pipeline`]) and what it has read ahead of its cards ([`ahead`]);
+/// shared by the transaction and its savepoints.
+struct Session {
+    client: Object,
+    queued: RefCell<Vec<Queued>>,
+    cards: RefCell<HashMap<CardKey, CardAhead>>,
+}
+
+/// The session: owned by the outermost level, borrowed by savepoints.
 enum Conn<'a> {
-    Top(Option<Box<Object>>),
-    Nested(&'a Object),
+    Top(Option<Box<Session>>),
+    Nested(&'a Session),
 }
 
 /// A transaction (depth 0) or a savepoint inside one (depth ≥ 1). Rolls
@@ -274,6 +336,7 @@ struct PgTx<'a> {
     conn: Conn<'a>,
     runtime: &'a PgRuntime,
     vault: &'a Vault,
+    merchants: &'a MerchantCache,
     depth: u32,
     write: bool,
     done: bool,
@@ -282,10 +345,10 @@ struct PgTx<'a> {
 type Params<'p> = &'p [&'p (dyn ToSql + Sync)];
 
 impl PgTx<'_> {
-    fn client(&self) -> &Object {
+    fn session(&self) -> &Session {
         match &self.conn {
-            Conn::Top(c) => c.as_ref().expect("the connection is only taken on drop"),
-            Conn::Nested(c) => c,
+            Conn::Top(s) => s.as_ref().expect("the session is only taken on drop"),
+            Conn::Nested(s) => s,
         }
     }
 
@@ -293,18 +356,37 @@ impl PgTx<'_> {
         format!("sp{}", self.depth)
     }
 
-    fn batch(&self, sql: &str) -> Result<(), StoreError> {
-        let client = self.client();
-        self.runtime
-            .call(async { client.batch_execute(sql).await.map_err(pg_err) })
+    /// Queues a write whose answer is not needed now ([`pipeline`]).
+    fn queue(&self, sql: &str, params: Vec<Owned>) {
+        self.session()
+            .queued
+            .borrow_mut()
+            .push(Queued::write(sql, params));
+    }
+
+    /// Sends the queued writes and then `steps` in one round trip; the
+    /// answers of `steps`.
+    fn send(&self, steps: Vec<Step<'_>>) -> Result<Vec<Answer>, StoreError> {
+        let session = self.session();
+        let queued = std::mem::take(&mut *session.queued.borrow_mut());
+        let ahead = queued.len();
+        let mut all: Vec<Step<'_>> = queued.iter().map(Step::queued).collect();
+        all.extend(steps);
+        let client = &session.client;
+        let mut answers = self
+            .runtime
+            .call(async { pipeline::send(client, &all).await })?;
+        Ok(answers.split_off(ahead))
+    }
+
+    fn one(&self, sql: &str, params: Params<'_>, want: Want) -> Result<Answer, StoreError> {
+        self.send(vec![Step::new(sql, params, want)])?
+            .pop()
+            .ok_or_else(|| StoreError::Database("a statement went unanswered".into()))
     }
 
     fn exec(&self, sql: &str, params: Params<'_>) -> Result<u64, StoreError> {
-        let client = self.client();
-        self.runtime.call(async {
-            let stmt = client.prepare_cached(sql).await.map_err(pg_err)?;
-            client.execute(&stmt, params).await.map_err(pg_err)
-        })
+        Ok(self.one(sql, params, Want::Count)?.count())
     }
 
     /// An insert that does nothing on a key conflict: [`StoreError::Duplicate`]
@@ -322,12 +404,11 @@ impl PgTx<'_> {
         params: Params<'_>,
         read: impl Fn(&tokio_postgres::Row) -> Result<T, StoreError>,
     ) -> Result<Vec<T>, StoreError> {
-        let client = self.client();
-        let found = self.runtime.call(async {
-            let stmt = client.prepare_cached(sql).await.map_err(pg_err)?;
-            client.query(&stmt, params).await.map_err(pg_err)
-        })?;
-        found.iter().map(read).collect()
+        self.one(sql, params, Want::Rows)?
+            .rows()
+            .iter()
+            .map(read)
+            .collect()
     }
 
     fn first<T>(
@@ -340,16 +421,16 @@ impl PgTx<'_> {
     }
 
     /// In a write transaction, holds `key` (a merchant's out_trade_no or
-    /// out_refund_no) until the transaction ends.
-    fn lock_number(&self, kind: &str, merchant: &str, number: &str) -> Result<(), StoreError> {
+    /// out_refund_no) until the transaction ends. Queued: the lookup that
+    /// follows is sent behind it and runs once the lock is held.
+    fn lock_number(&self, kind: &str, merchant: &str, number: &str) {
         if self.write {
             let key = format!("{kind}\u{1f}{merchant}\u{1f}{number}");
-            self.exec(
+            self.queue(
                 "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-                &[&key],
-            )?;
+                vec![Box::new(key)],
+            );
         }
-        Ok(())
     }
 
     /// `FOR UPDATE` in a write transaction (the row is about to change).
@@ -360,6 +441,29 @@ impl PgTx<'_> {
             ""
         }
     }
+
+    /// Whether this savepoint's release needs no round trip of its own:
+    /// nothing was sent in it (the `SAVEPOINT` is taken back), or every
+    /// statement of it has been answered without an error, so the release
+    /// cannot fail but with the connection, which fails the whole
+    /// transaction (it is queued, for the next statement or the commit).
+    fn defer_release(&self, release: &str) -> bool {
+        let mut queued = self.session().queued.borrow_mut();
+        if queued.last().is_some_and(|q| q.opens == Some(self.depth)) {
+            queued.pop();
+            return true;
+        }
+        if queued.is_empty() {
+            queued.push(Queued::write(release, Vec::new()));
+            return true;
+        }
+        false
+    }
+
+    /// Applies `f` to what was read ahead of `key`, if anything was.
+    fn ahead<T>(&self, key: &CardKey, f: impl FnOnce(&mut CardAhead) -> T) -> Option<T> {
+        self.session().cards.borrow_mut().get_mut(key).map(f)
+    }
 }
 
 impl Drop for PgTx<'_> {
@@ -367,18 +471,37 @@ impl Drop for PgTx<'_> {
         if self.done {
             return;
         }
+        let session = self.session();
+        session.cards.borrow_mut().clear();
         let sql = if self.depth == 0 {
+            session.queued.borrow_mut().clear();
             "ROLLBACK".to_owned()
         } else {
+            let mut queued = session.queued.borrow_mut();
+            if let Some(i) = queued.iter().position(|q| q.opens == Some(self.depth)) {
+                // Never sent: nothing of this level reached the server.
+                queued.truncate(i);
+                return;
+            }
+            // Sent, and with it everything queued before: what is left
+            // was queued inside this level.
+            queued.clear();
             let sp = self.savepoint();
             format!("ROLLBACK TO SAVEPOINT {sp}; RELEASE SAVEPOINT {sp}")
         };
-        if self.batch(&sql).is_err() {
+        // A simple query, not prepared: in a failed transaction the server
+        // parses nothing but the statements that end it.
+        pipeline::count(sql.matches(';').count() + 1);
+        let client = &session.client;
+        let rolled_back = self
+            .runtime
+            .call(async { client.batch_execute(&sql).await.map_err(pg_err) });
+        if rolled_back.is_err() {
             // A connection whose rollback failed may still be inside the
             // transaction: it must not go back to the pool.
-            if let Conn::Top(c) = &mut self.conn {
-                if let Some(c) = c.take() {
-                    drop(Object::take(*c));
+            if let Conn::Top(s) = &mut self.conn {
+                if let Some(s) = s.take() {
+                    drop(Object::take(s.client));
                 }
             }
         }
@@ -392,11 +515,16 @@ fn key_params(key: &CardKey) -> (i64, i64) {
 impl StoreTx for PgTx<'_> {
     fn nested(&mut self) -> Result<Box<dyn StoreTx + '_>, StoreError> {
         let depth = self.depth + 1;
-        self.batch(&format!("SAVEPOINT sp{depth}"))?;
+        // Sent with the savepoint's first statement.
+        self.session()
+            .queued
+            .borrow_mut()
+            .push(Queued::savepoint(depth));
         Ok(Box::new(PgTx {
-            conn: Conn::Nested(self.client()),
+            conn: Conn::Nested(self.session()),
             runtime: self.runtime,
             vault: self.vault,
+            merchants: self.merchants,
             depth,
             write: self.write,
             done: false,
@@ -409,8 +537,13 @@ impl StoreTx for PgTx<'_> {
         } else {
             format!("RELEASE SAVEPOINT {}", self.savepoint())
         };
-        // On failure `done` stays false and the drop rolls back.
-        self.batch(&sql)?;
+        if self.depth > 0 && self.defer_release(&sql) {
+            self.done = true;
+            return Ok(());
+        }
+        // Sent behind every queued write, whose errors it reports. On
+        // failure `done` stays false and the drop rolls back.
+        self.send(vec![Step::new(&sql, &[], Want::Count)])?;
         self.done = true;
         Ok(())
     }
@@ -426,17 +559,47 @@ impl StoreTx for PgTx<'_> {
 
     fn card(&mut self, key: CardKey) -> Result<Option<CardRecord>, StoreError> {
         let (p, t) = key_params(&key);
-        // The lock that serialises payments of one card across nodes.
-        let lock = if self.write { " FOR NO KEY UPDATE" } else { "" };
-        self.first(
-            &format!(
-                "SELECT prefix, token, length, issuer, secret, period, funding, created,
-                        fall_through, revoked
-                 FROM cards WHERE prefix = $1 AND token = $2{lock}"
-            ),
-            &[&p, &t],
-            |row| read_card(row, self.vault),
-        )
+        let columns = "SELECT prefix, token, length, issuer, secret, period, funding, created,
+                              fall_through, revoked
+                       FROM cards WHERE prefix = $1 AND token = $2";
+        if !self.write {
+            return self.first(columns, &[&p, &t], |row| read_card(row, self.vault));
+        }
+        if let Some(card) = self.ahead(&key, |a| a.card.clone()) {
+            // Locked by this transaction already, so unchanged.
+            return Ok(Some(card));
+        }
+        let balance_account = Account::Card(key).id();
+        // The lock that serialises payments of one card across nodes, and
+        // behind it the card's other rows a payment reads ([`ahead`]).
+        let locking = format!("{columns} FOR NO KEY UPDATE");
+        let key_only: [&(dyn ToSql + Sync); 2] = [&p, &t];
+        let mut answers = self
+            .send(vec![
+                Step::new(&locking, &key_only, Want::Rows),
+                Step::new(ahead::STATE_SQL, &key_only, Want::Rows),
+                Step::new(
+                    ahead::LOCKOUTS_SQL,
+                    &[&p, &t, &ahead::NOT_READ_AHEAD],
+                    Want::Rows,
+                ),
+                Step::new(ahead::NEWEST_DAY_SQL, &key_only, Want::Rows),
+                Step::new(BALANCE_SQL, &[&balance_account], Want::Rows),
+            ])?
+            .into_iter()
+            .map(Answer::rows);
+        let mut next = || answers.next().unwrap_or_default();
+        let (card, state, lockouts, newest, balance) = (next(), next(), next(), next(), next());
+        let Some(card) = card.first().map(|row| read_card(row, self.vault)).transpose()? else {
+            return Ok(None);
+        };
+        let balance = match balance.first() {
+            Some(row) => row.try_get::<_, i64>(0).map_err(pg_err)?,
+            None => 0,
+        };
+        let read = CardAhead::read(card.clone(), &state, &lockouts, &newest, balance)?;
+        self.session().cards.borrow_mut().insert(key, read);
+        Ok(Some(card))
     }
 
     fn insert_card(&mut self, card: &CardRecord) -> Result<(), StoreError> {
@@ -466,28 +629,17 @@ impl StoreTx for PgTx<'_> {
             "UPDATE cards SET revoked = $3 WHERE prefix = $1 AND token = $2",
             &[&p, &t, &revoked],
         )?;
+        self.ahead(&key, |a| a.card.revoked = revoked);
         Ok(n > 0)
     }
 
     fn state(&mut self, key: CardKey) -> Result<CardState, StoreError> {
+        if let Some(state) = self.ahead(&key, |a| a.state) {
+            return Ok(state);
+        }
         let (p, t) = key_params(&key);
-        let row = self.first(
-            "SELECT last_step, last_counter FROM card_state WHERE prefix = $1 AND token = $2",
-            &[&p, &t],
-            |r| {
-                let step: Option<i64> = r.try_get(0).map_err(pg_err)?;
-                let counter: Option<i64> = r.try_get(1).map_err(pg_err)?;
-                Ok((step, counter))
-            },
-        )?;
-        let last_accepted = match row {
-            Some((Some(step), Some(counter))) => Some((
-                u64::try_from(step).map_err(|_| corrupt("negative step"))?,
-                u8::try_from(counter).map_err(|_| corrupt("a counter out of range"))?,
-            )),
-            _ => None,
-        };
-        Ok(CardState { last_accepted })
+        let row = self.first(ahead::STATE_SQL, &[&p, &t], ahead::state_of)?;
+        Ok(row.unwrap_or_default())
     }
 
     fn set_state(&mut self, key: CardKey, state: &CardState) -> Result<(), StoreError> {
@@ -496,17 +648,21 @@ impl StoreTx for PgTx<'_> {
             Some((s, c)) => (Some(clamp_i64(s)), Some(i64::from(c))),
             None => (None, None),
         };
-        self.exec(
+        self.queue(
             "INSERT INTO card_state (prefix, token, last_step, last_counter)
              VALUES ($1, $2, $3, $4)
              ON CONFLICT (prefix, token) DO UPDATE SET
                last_step = excluded.last_step, last_counter = excluded.last_counter",
-            &[&p, &t, &step, &counter],
-        )?;
+            vec![Box::new(p), Box::new(t), Box::new(step), Box::new(counter)],
+        );
+        self.ahead(&key, |a| a.state = *state);
         Ok(())
     }
 
     fn lockout(&mut self, key: CardKey, merchant: &str) -> Result<Lockout, StoreError> {
+        if let Some(Some(lockout)) = self.ahead(&key, |a| a.lockout(merchant)) {
+            return Ok(lockout);
+        }
         let (p, t) = key_params(&key);
         let found = self.first(
             "SELECT failures, locked_until FROM lockouts
@@ -524,23 +680,27 @@ impl StoreTx for PgTx<'_> {
 
     fn set_lockout(&mut self, key: CardKey, merchant: &str, l: &Lockout) -> Result<(), StoreError> {
         let (p, t) = key_params(&key);
-        self.exec(
+        self.queue(
             "INSERT INTO lockouts (prefix, token, merchant, failures, locked_until)
              VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (prefix, token, merchant) DO UPDATE SET
                failures = excluded.failures, locked_until = excluded.locked_until",
-            &[
-                &p,
-                &t,
-                &merchant,
-                &i64::from(l.failures),
-                &clamp_i64(l.locked_until),
+            vec![
+                Box::new(p),
+                Box::new(t),
+                Box::new(merchant.to_owned()),
+                Box::new(i64::from(l.failures)),
+                Box::new(clamp_i64(l.locked_until)),
             ],
-        )?;
+        );
+        self.ahead(&key, |a| a.set_lockout(merchant, *l));
         Ok(())
     }
 
     fn approvals_on(&mut self, key: CardKey, day: i64) -> Result<u32, StoreError> {
+        if let Some(Some(n)) = self.ahead(&key, |a| a.approvals_on(day)) {
+            return Ok(n);
+        }
         let (p, t) = key_params(&key);
         let found = self.first(
             "SELECT approvals FROM allowance WHERE prefix = $1 AND token = $2 AND day = $3",
@@ -552,21 +712,23 @@ impl StoreTx for PgTx<'_> {
 
     fn add_approval(&mut self, key: CardKey, day: i64) -> Result<(), StoreError> {
         let (p, t) = key_params(&key);
-        self.exec(
+        self.queue(
             "INSERT INTO allowance (prefix, token, day, approvals) VALUES ($1, $2, $3, 1)
              ON CONFLICT (prefix, token, day) DO UPDATE SET approvals = allowance.approvals + 1",
-            &[&p, &t, &day],
-        )?;
+            vec![Box::new(p), Box::new(t), Box::new(day)],
+        );
+        self.ahead(&key, |a| a.add_approval(day));
         Ok(())
     }
 
     fn remove_approval(&mut self, key: CardKey, day: i64) -> Result<(), StoreError> {
         let (p, t) = key_params(&key);
-        self.exec(
+        self.queue(
             "UPDATE allowance SET approvals = approvals - 1
              WHERE prefix = $1 AND token = $2 AND day = $3 AND approvals > 0",
-            &[&p, &t, &day],
-        )?;
+            vec![Box::new(p), Box::new(t), Box::new(day)],
+        );
+        self.ahead(&key, |a| a.remove_approval(day));
         Ok(())
     }
 
@@ -653,11 +815,18 @@ impl StoreTx for PgTx<'_> {
     }
 
     fn merchant(&mut self, id: &str) -> Result<Option<MerchantRecord>, StoreError> {
-        self.first(
+        if let Some(m) = self.merchants.get(id) {
+            return Ok(Some(m));
+        }
+        let found = self.first(
             "SELECT id, name, api_key, created FROM merchants WHERE id = $1",
             &[&id],
             |row| read_merchant(row, self.vault),
-        )
+        )?;
+        if let Some(m) = &found {
+            self.merchants.put(m);
+        }
+        Ok(found)
     }
 
     fn remember_nonce(
@@ -736,34 +905,54 @@ impl StoreTx for PgTx<'_> {
     }
 
     fn insert_journal(&mut self, j: &Journal) -> Result<i64, StoreError> {
+        // One statement for the journal, its accounts and its postings:
+        // the postings' foreign keys are checked at its end, when the
+        // journal and accounts it inserted are there.
+        let accounts: Vec<String> = j.legs.iter().map(|(a, _)| a.id()).collect();
+        let amounts: Vec<i64> = j.legs.iter().map(|(_, n)| *n).collect();
         let id = self
             .first(
-                "INSERT INTO journals (kind, reference, at) VALUES ($1, $2, $3) RETURNING id",
-                &[&j.kind.as_str(), &j.reference, &clamp_i64(j.at)],
+                "WITH journal AS (
+                 INSERT INTO journals (kind, reference, at) VALUES ($1, $2, $3) RETURNING id
+             ), new_accounts AS (
+                 INSERT INTO accounts (id, created)
+                 SELECT DISTINCT account, $3::BIGINT FROM unnest($4::TEXT[]) AS a (account)
+                 ON CONFLICT (id) DO NOTHING
+             ), legs AS (
+                 INSERT INTO postings (journal, account, amount_fen)
+                 SELECT journal.id, leg.account, leg.amount
+                 FROM journal, unnest($4::TEXT[], $5::BIGINT[]) WITH ORDINALITY
+                      AS leg (account, amount, n)
+                 ORDER BY leg.n
+             )
+             SELECT id FROM journal",
+                &[
+                    &j.kind.as_str(),
+                    &j.reference,
+                    &clamp_i64(j.at),
+                    &accounts,
+                    &amounts,
+                ],
                 |r| r.try_get::<_, i64>(0).map_err(pg_err),
             )?
             .ok_or_else(|| StoreError::Database("a journal insert returned no id".into()))?;
         for (account, amount) in &j.legs {
-            let account = account.id();
-            self.exec(
-                "INSERT INTO accounts (id, created) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
-                &[&account, &clamp_i64(j.at)],
-            )?;
-            self.exec(
-                "INSERT INTO postings (journal, account, amount_fen) VALUES ($1, $2, $3)",
-                &[&id, &account, amount],
-            )?;
+            if let Account::Card(key) = account {
+                self.ahead(key, |a| a.balance = a.balance.saturating_add(*amount));
+            }
         }
         Ok(id)
     }
 
     fn balance(&mut self, account: &Account) -> Result<i64, StoreError> {
-        // SUM of BIGINT is NUMERIC; any real balance fits back in BIGINT.
-        let found = self.first(
-            "SELECT COALESCE(SUM(amount_fen), 0)::BIGINT FROM postings WHERE account = $1",
-            &[&account.id()],
-            |r| r.try_get::<_, i64>(0).map_err(pg_err),
-        )?;
+        if let Account::Card(key) = account {
+            if let Some(balance) = self.ahead(key, |a| a.balance) {
+                return Ok(balance);
+            }
+        }
+        let found = self.first(BALANCE_SQL, &[&account.id()], |r| {
+            r.try_get::<_, i64>(0).map_err(pg_err)
+        })?;
         Ok(found.unwrap_or(0))
     }
 
@@ -807,24 +996,24 @@ impl StoreTx for PgTx<'_> {
 
     fn update_payment(&mut self, p: &PaymentRecord) -> Result<(), StoreError> {
         let f = p.funding.as_ref();
-        self.exec(
+        self.queue(
             "UPDATE payments SET status = $2, prefix = $3, token = $4, funding_index = $5,
                 funding_kind = $6, funding_label = $7, error = $8, deadline = $9,
                 allowance_day = $10
              WHERE id = $1",
-            &[
-                &p.id,
-                &p.status.as_str(),
-                &p.card.map(|c| i64::from(c.prefix)),
-                &p.card.map(|c| i64::from(c.token)),
-                &f.map(|f| i64::from(f.index)),
-                &f.map(|f| f.kind.as_str()),
-                &f.map(|f| f.label.as_str()),
-                &p.error.map(|e| e.as_str()),
-                &p.deadline.map(clamp_i64),
-                &p.allowance_day,
+            vec![
+                Box::new(p.id.clone()),
+                Box::new(p.status.as_str()),
+                Box::new(p.card.map(|c| i64::from(c.prefix))),
+                Box::new(p.card.map(|c| i64::from(c.token))),
+                Box::new(f.map(|f| i64::from(f.index))),
+                Box::new(f.map(|f| f.kind.as_str())),
+                Box::new(f.map(|f| f.label.clone())),
+                Box::new(p.error.map(|e| e.as_str())),
+                Box::new(p.deadline.map(clamp_i64)),
+                Box::new(p.allowance_day),
             ],
-        )?;
+        );
         Ok(())
     }
 
@@ -833,7 +1022,7 @@ impl StoreTx for PgTx<'_> {
         merchant: &str,
         out_trade_no: &str,
     ) -> Result<Option<PaymentRecord>, StoreError> {
-        self.lock_number("pay", merchant, out_trade_no)?;
+        self.lock_number("pay", merchant, out_trade_no);
         self.first(
             &format!(
                 "SELECT {PAYMENT_COLUMNS} FROM payments WHERE merchant = $1 AND out_trade_no = $2{}",
@@ -912,7 +1101,7 @@ impl StoreTx for PgTx<'_> {
         merchant: &str,
         out_refund_no: &str,
     ) -> Result<Option<RefundRecord>, StoreError> {
-        self.lock_number("refund", merchant, out_refund_no)?;
+        self.lock_number("refund", merchant, out_refund_no);
         self.first(
             &format!(
                 "SELECT {REFUND_COLUMNS} FROM refunds WHERE merchant = $1 AND out_refund_no = $2"

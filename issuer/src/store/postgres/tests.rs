@@ -259,3 +259,75 @@ fn reseal_moves_every_key_to_the_current_kek() {
     }
     assert!(tx.merchant_key("m_00000000000000bb").unwrap().is_some());
 }
+
+#[test]
+fn a_queued_write_that_fails_fails_its_savepoint_and_only_that() {
+    let (_, mut store) = fresh("queued_error");
+    let card = sample_card(13, 7);
+    let mut tx = store.begin(TxMode::Write).unwrap();
+    tx.insert_card(&card).unwrap();
+    {
+        let mut sp = tx.nested().unwrap();
+        // No such card: the upsert breaks a foreign key once it is sent,
+        // which is with the release.
+        let state = CardState {
+            last_accepted: Some((5, 1)),
+        };
+        sp.set_state(sample_card(13, 8).key, &state).unwrap();
+        assert_eq!(sp.commit().unwrap_err().kind(), "database");
+    }
+    assert!(tx.card(card.key).unwrap().is_some());
+    tx.commit().unwrap();
+    let mut tx = store.begin(TxMode::Read).unwrap();
+    assert!(tx.card(card.key).unwrap().is_some());
+    assert_eq!(
+        tx.state(sample_card(13, 8).key).unwrap(),
+        CardState::default()
+    );
+}
+
+#[test]
+fn what_is_read_ahead_follows_own_writes_and_forgets_a_rolled_back_savepoint() {
+    let (_, mut store) = fresh("read_ahead");
+    let card = sample_card(13, 9);
+    let key = card.key;
+    let mut tx = store.begin(TxMode::Write).unwrap();
+    tx.insert_card(&card).unwrap();
+    tx.commit().unwrap();
+
+    let used = CardState {
+        last_accepted: Some((5, 1)),
+    };
+    let failed = Lockout {
+        failures: 3,
+        locked_until: 0,
+    };
+    let mut tx = store.begin(TxMode::Write).unwrap();
+    assert!(tx.card(key).unwrap().is_some());
+    {
+        let mut sp = tx.nested().unwrap();
+        assert_eq!(sp.state(key).unwrap(), CardState::default());
+        sp.set_state(key, &used).unwrap();
+        sp.add_approval(key, 9).unwrap();
+        assert_eq!(sp.state(key).unwrap(), used);
+        assert_eq!(sp.approvals_on(key, 9).unwrap(), 1);
+        sp.commit().unwrap();
+    }
+    {
+        let mut sp = tx.nested().unwrap();
+        sp.set_lockout(key, "m_1", &failed).unwrap();
+        sp.add_approval(key, 9).unwrap();
+        assert_eq!(sp.lockout(key, "m_1").unwrap(), failed);
+        assert_eq!(sp.approvals_on(key, 9).unwrap(), 2);
+        // Dropped: rolled back.
+    }
+    assert_eq!(tx.lockout(key, "m_1").unwrap(), Lockout::default());
+    assert_eq!(tx.approvals_on(key, 9).unwrap(), 1);
+    assert_eq!(tx.state(key).unwrap(), used);
+    tx.commit().unwrap();
+
+    let mut tx = store.begin(TxMode::Read).unwrap();
+    assert_eq!(tx.state(key).unwrap(), used);
+    assert_eq!(tx.approvals_on(key, 9).unwrap(), 1);
+    assert_eq!(tx.lockout(key, "m_1").unwrap(), Lockout::default());
+}
