@@ -138,6 +138,7 @@ fn a_card_from_its_link_makes_the_same_codes() {
                     last4: format!("{:04}", i * 1111),
                 })
                 .collect(),
+            api: None,
         };
         let back = Card::from_link(&card.to_link()).unwrap();
         assert_eq!(back, card, "{}", c.name);

@@ -58,6 +58,7 @@ fn card() -> impl Strategy<Value = Card> {
                 period,
                 issued_at,
                 funding,
+                api: None,
             },
         )
 }

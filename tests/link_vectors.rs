@@ -61,6 +61,7 @@ fn valid_links_give_their_cards() {
         );
         assert_eq!(u64::from(card.period), n("period"), "{name}");
         assert_eq!(card.issued_at, n("time"), "{name}");
+        assert_eq!(card.api.as_deref(), case["api"].as_str(), "{name}");
         let expected = case["funding"].as_array().unwrap();
         assert_eq!(card.funding.len(), expected.len(), "{name}");
         for (got, want) in card.funding.iter().zip(expected) {

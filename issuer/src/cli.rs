@@ -48,12 +48,13 @@ USAGE (from the repository root):
 COMMANDS
   provision [--prefix 13] [--length 18] [--funding balance,debit:BANK:1234]
             [--issuer NAME] [--period 60] [--at UNIX_SECONDS]
-            [--fall-through yes|no]
+            [--fall-through yes|no] [--api https://ISSUER-ORIGIN]
       Create a card with a random token id and a new 32-byte key, store it,
       print {\"link\", \"token\", ...}. The link holds the key: hand it to the
       wallet only. --funding may be repeated or comma-separated (1 to 8).
       With --fall-through yes, a payment from an empty source is paid by the
-      next source in index order instead.
+      next source in index order instead. --api puts this issuer's origin
+      in the link, for a wallet served from another origin (docs/FORMAT.md §8).
   code --link LINK [--at UNIX_SECONDS] [--swipe N] [--funding NAME|INDEX]
       The code the wallet shows at that time after N swipes (default 0),
       paying from the given source (index, or balance / debit / bank name /
@@ -277,6 +278,7 @@ fn cmd_provision(words: &[String], now: u64) -> Result<Output, Failure> {
             "period",
             "at",
             "fall-through",
+            "api",
         ],
         &["funding"],
     )?;
@@ -310,8 +312,10 @@ fn cmd_provision(words: &[String], now: u64) -> Result<Output, Failure> {
         period,
         issued_at: at,
         funding: funding.clone(),
+        api: a.get("api").map(str::to_owned),
     };
-    Card::from_link(&probe.to_link())?;
+    // The reader also writes the origin as links carry it (lower case, no `/`).
+    let api = Card::from_link(&probe.to_link())?.api;
 
     let mut store = open_store(&a)?;
     let record = provision(
@@ -325,7 +329,8 @@ fn cmd_provision(words: &[String], now: u64) -> Result<Output, Failure> {
             fall_through,
         },
     )?;
-    let card = record.to_card();
+    let mut card = record.to_card();
+    card.api = api;
     Ok(Output::json(
         status::OK,
         json!({

@@ -1478,6 +1478,7 @@ fn nothing_the_issuer_prints_shows_the_key() {
         period: 60,
         issued_at: T0,
         funding: vec![paycode_wallet::core::funding::Funding::Balance],
+        api: None,
     };
     let good = card.code_at(T0, 0, 0).expect("code").to_string();
     let mut bad = good.clone().into_bytes();

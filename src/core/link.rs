@@ -38,6 +38,9 @@ pub struct Card {
     pub issued_at: u64,
     /// 1..=8 sources; a code's funding index points into this list.
     pub funding: Vec<Funding>,
+    /// The origin of the issuer's wallet API (`https://host[:port]`), when
+    /// it is not the origin serving the wallet page (docs/FORMAT.md §8).
+    pub api: Option<String>,
 }
 
 impl Card {
@@ -104,6 +107,10 @@ impl Card {
             .iter()
             .map(|f| Funding::parse(f))
             .collect::<Result<Vec<_>, _>>()?;
+        let api = match raw.api {
+            None => None,
+            Some(api) => Some(api_origin(&api).ok_or(LinkError::BadApi)?),
+        };
 
         Ok(Card {
             issuer,
@@ -113,6 +120,7 @@ impl Card {
             period,
             issued_at,
             funding,
+            api,
         })
     }
 
@@ -134,6 +142,9 @@ impl Card {
             .append_pair("time", &self.issued_at.to_string());
         for f in &self.funding {
             query.append_pair("funding", &f.to_link_value());
+        }
+        if let Some(api) = &self.api {
+            query.append_pair("api", api);
         }
         query.finish()
     }
@@ -178,6 +189,7 @@ struct RawLink<'a> {
     period: Option<Cow<'a, str>>,
     time: Option<Cow<'a, str>>,
     funding: Vec<Cow<'a, str>>,
+    api: Option<Cow<'a, str>>,
 }
 
 impl<'a> RawLink<'a> {
@@ -194,6 +206,7 @@ impl<'a> RawLink<'a> {
                 "algorithm" => ("algorithm", &mut raw.algorithm),
                 "period" => ("period", &mut raw.period),
                 "time" => ("time", &mut raw.time),
+                "api" => ("api", &mut raw.api),
                 "funding" => {
                     if raw.funding.len() == usize::from(MAX_FUNDING) {
                         return Err(LinkError::TooManyFunding);
@@ -217,6 +230,38 @@ fn required<'a>(
     field: &'static str,
 ) -> Result<Cow<'a, str>, LinkError> {
     value.ok_or(LinkError::MissingField { field })
+}
+
+/// Loopback hosts a link may name over plain http: the device itself, where
+/// no one on the network can read or change the traffic.
+const LOOPBACK_HOSTS: [&str; 2] = ["127.0.0.1", "localhost"];
+const MAX_API_CHARS: usize = 200;
+
+/// `text` as an issuer origin, written without a trailing `/`: `https://`
+/// and a host name (letters, digits, `.` and `-`), or `http://` and a
+/// loopback host; then an optional `:port`. Nothing else: no path, query,
+/// fragment or user name, so the origin is all a page's CSP has to allow.
+fn api_origin(text: &str) -> Option<String> {
+    if text.len() > MAX_API_CHARS {
+        return None;
+    }
+    let lower = text.to_ascii_lowercase();
+    let origin = lower.strip_suffix('/').unwrap_or(&lower);
+    let (secure, rest) = match origin.strip_prefix("https://") {
+        Some(rest) => (true, rest),
+        None => (false, origin.strip_prefix("http://")?),
+    };
+    let (host, port) = split_first(rest, b':').unwrap_or((rest, ""));
+    let edge_ok = |b: Option<&u8>| b.is_some_and(u8::is_ascii_alphanumeric);
+    let host_ok = edge_ok(host.as_bytes().first())
+        && edge_ok(host.as_bytes().last())
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+    let port_ok = rest.len() == host.len()
+        || number(port).is_some_and(|p| (1..=65_535).contains(&p) && port.len() <= 5);
+    let loopback = LOOPBACK_HOSTS.contains(&host);
+    (host_ok && port_ok && (secure || loopback)).then(|| origin.to_owned())
 }
 
 /// Plain decimal digits only (no sign, no spaces), at most 20 of them.
@@ -254,6 +299,50 @@ mod tests {
     }
 
     #[test]
+    fn the_issuer_origin_is_read_checked_and_written_back() {
+        assert_eq!(Card::from_link(LINK).unwrap().api, None);
+        for (given, origin) in [
+            ("https://bank-b.example", "https://bank-b.example"),
+            (
+                "HTTPS://Bank-B.Example:8443/",
+                "https://bank-b.example:8443",
+            ),
+            ("http://127.0.0.1:41234", "http://127.0.0.1:41234"),
+            ("http://localhost", "http://localhost"),
+        ] {
+            let link = format!(
+                "{LINK}&api={}",
+                given.replace(':', "%3A").replace('/', "%2F")
+            );
+            let card = Card::from_link(&link).unwrap();
+            assert_eq!(card.api.as_deref(), Some(origin), "{given}");
+            assert_eq!(Card::from_link(&card.to_link()).unwrap(), card);
+        }
+        for bad in [
+            "http://bank-b.example",
+            "https://bank-b.example/wallet",
+            "https://bank-b.example?x=1",
+            "https://user@bank-b.example",
+            "https://bank-b.example:0",
+            "https://bank-b.example:65536",
+            "https://bank-b.example:",
+            "https://-bank.example",
+            "https://",
+            "ftp://bank-b.example",
+            "bank-b.example",
+            "",
+        ] {
+            let link = format!("{LINK}&api={}", bad.replace(':', "%3A").replace('/', "%2F"));
+            assert_eq!(Card::from_link(&link), Err(LinkError::BadApi), "{bad}");
+        }
+        let twice = format!("{LINK}&api=https%3A%2F%2Fa.example&api=https%3A%2F%2Fb.example");
+        assert_eq!(
+            Card::from_link(&twice),
+            Err(LinkError::DuplicateField { field: "api" })
+        );
+    }
+
+    #[test]
     fn a_hand_built_card_with_period_zero_does_not_divide_by_zero() {
         let mut card = Card::from_link(LINK).unwrap();
         card.period = 0;
@@ -285,6 +374,7 @@ mod tests {
             LinkError::BadFunding,
             LinkError::BadBank,
             LinkError::BadLast4,
+            LinkError::BadApi,
         ];
         let mut kinds: Vec<_> = all.iter().map(LinkError::kind).collect();
         for kind in &kinds {

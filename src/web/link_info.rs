@@ -38,5 +38,9 @@ pub fn parse_link(link: &str) -> Result<LinkInfo, JsValue> {
         funding.push(&entry);
     }
     set(&info, "funding", funding);
+    // The origin the card's issuer answers the wallet at; absent: the page's own.
+    if let Some(api) = &card.api {
+        set(&info, "api", api.as_str());
+    }
     Ok(info.unchecked_into())
 }

@@ -30,6 +30,8 @@ export interface LinkInfo {
   /** The issuer's unix time (seconds) when the link was made. */
   issuerTime: number;
   funding: FundingInfo[];
+  /** The issuer's origin for the wallet's requests (`https://host[:port]`), when the link names one. */
+  api?: string;
 }
 
 export interface RotateEvent {

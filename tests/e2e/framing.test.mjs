@@ -37,7 +37,7 @@ before(async () => {
   allowed = await hostServer();
   stranger = await hostServer();
   issuer = await issuerDb();
-  serve = await startServe(issuer.db, { demo: false, extra: ['--embed-origin', allowed.url] });
+  serve = await startServe(issuer.db, { demo: false, args: ['--embed-origin', allowed.url] });
   browser = await launch();
 });
 after(async () => {

@@ -211,7 +211,10 @@ test('CSP: only self and wasm-unsafe-eval; no inline script or style', async () 
     violations: window.__csp,
   }));
   assert.match(facts.csp, /script-src 'self' 'wasm-unsafe-eval'/);
-  assert.doesNotMatch(facts.csp, /'unsafe-inline'|'unsafe-eval'|\*/);
+  // connect-src: the origins a card's issuer may answer at (a link's `api`, docs/FORMAT.md §8),
+  // exactly these; the only wildcard anywhere is the port of the two loopback hosts.
+  assert.match(facts.csp, /; connect-src 'self' https: http:\/\/127\.0\.0\.1:\* http:\/\/localhost:\*;/);
+  assert.doesNotMatch(facts.csp.replace(/ http:\/\/(127\.0\.0\.1|localhost):\*/g, ''), /'unsafe-inline'|'unsafe-eval'|\*/);
   assert.equal(facts.inlineScripts, 0);
   // The markup itself has no inline style (scripts may still set styles through the CSSOM, which CSP allows).
   for (const file of ['index.html', 'embed-example.html']) {

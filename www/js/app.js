@@ -1,8 +1,9 @@
 // The wallet page: a thin shell around the wasm module, which generates,
 // draws, rotates and swipes the codes. This file wires the page together:
-// provisioning, the funding picker, digits, countdown, persistence, the
-// payer's PIN (sent to the issuer, never kept), the card's recent payments,
-// live results and the barcode full screen.
+// provisioning, the cards and their switcher, the funding picker, digits,
+// countdown, persistence, the payer's PIN (sent to the issuer, never kept),
+// the card's recent payments, live results and the barcode full screen.
+// One card is shown at a time; each talks to its own issuer.
 
 import { takeFragmentLink, fetchDemoLink } from './provision.js';
 import { t, applyTranslations, setIfChanged, setLanguage, otherLanguage, errorMessage } from './i18n.js';
@@ -16,16 +17,17 @@ import { createHistory } from './history.js';
 import { openChannel, signedFetch } from './card-channel.js';
 import { createLiveResults } from './live-results.js';
 import { createResultSheet } from './result-sheet.js';
+import { createSwitcher } from './switcher.js';
 
 // First of all: a link in the fragment leaves the address bar before anything can leak it.
 const fragmentLink = takeFragmentLink();
 // Started at once and side by side: the first code waits for both. A link
-// in the fragment is drawn without the stored card, which is read only if
-// that link turns out bad: reading it would first create the database on a
-// first visit, work the first code would share the machine with.
+// in the fragment is drawn before the stored cards are read: reading them
+// would first create the database on a first visit, work the first code
+// would share the machine with.
 const wasmLoading = loadWasm();
-let storedLoading = fragmentLink === null ? storage.loadCard() : null;
-storedLoading?.catch(() => {}); // handled in restoreStoredCard
+let storedLoading = fragmentLink === null ? storage.loadCards() : null;
+storedLoading?.catch(() => {}); // handled in listStoredCards
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -47,10 +49,17 @@ const els = {
 };
 
 let wasm = null; // the wasm module's exports once loaded
-let card = null; // the code card (view + digits + countdown) of the current card
-let info = null; // parseLink() of the current card: no secret in it
+/**
+ * The wallet's cards, in the switcher's order: {id (null until stored),
+ * link, info (parseLink(): no secret in it), fundingIndex, clockOffsetMs}.
+ */
+let entries = [];
+let listed = null; // resolves once the stored cards are in `entries`
+let shown = null; // the entry on screen
+let card = null; // the code card (view + digits + countdown) of the shown card
+let info = null; // parseLink() of the shown card
 let lastMessage = null; // {kind} or {key, args}: re-rendered on a language switch
-let link = null; // the current card's link, to draw it again with a corrected clock
+let link = null; // the shown card's link, to draw it again with a corrected clock
 let channel = null; // the current card's signed channel to its issuer (card-channel.js)
 let pinSet = null; // whether the issuer has the payer's PIN for this card (null: not known)
 let pinSetupMessage = null; // {key, args} under the PIN field
@@ -163,6 +172,15 @@ const emit = installBridge({
   provision: (link) => enqueue(() => provision(link)),
   setFunding: (index) => chooseFunding(index),
   refresh: () => card?.refresh(),
+  cards: () => cardList(),
+  select: (id) => enqueue(() => selectCard(id)),
+  remove: (id) => enqueue(() => removeCard(id)),
+});
+
+const switcher = createSwitcher({
+  nav: $('switcher'),
+  list: $('switcher-list'),
+  onSelect: (id) => enqueue(() => selectCard(id)).catch(() => {}),
 });
 
 const scanAids = installScanAids({
@@ -240,17 +258,48 @@ function renderCard() {
   const hasCard = Boolean(card);
   els.wallet.hidden = !hasCard;
   els.remove.hidden = !hasCard;
-  els.provisionTitle.textContent = t(hasCard ? 'replaceCard' : 'addCard');
+  els.provisionTitle.textContent = t(hasCard ? 'addAnother' : 'addCard');
   if (hasCard) {
     els.issuer.textContent = info.issuer;
     renderFunding();
   }
   renderPinSetup();
+  renderSwitcher();
   scanAids.codeShown(hasCard);
 }
 
+/** What the switcher and the host see of a card: no secret, no token. */
+function summaryOf(entry) {
+  const chosen = entry.info.funding.find((source) => source.index === entry.fundingIndex) ?? entry.info.funding[0];
+  return {
+    id: entry.id,
+    issuer: entry.info.issuer,
+    prefix: entry.info.prefix,
+    fundingIndex: entry.fundingIndex,
+    funding: entry.info.funding.map(({ index, kind, label }) => ({ index, kind, label })),
+    fundingText: chosen ? fundingText(chosen) : '',
+    selected: entry === shown,
+  };
+}
+
+/** The cards for the host (PayCodeWallet.cards()): stored ones only, each with its id. */
+function cardList() {
+  return entries.filter((entry) => entry.id).map(summaryOf);
+}
+
+function renderSwitcher() {
+  switcher.render(entries.filter((entry) => entry.id).map(summaryOf));
+  // Room under the page for the bar, so that it covers nothing.
+  document.body.classList.toggle('has-switcher', !$('switcher').hidden);
+}
+
+/** Same prefix, token and issuer origin: the same card, provisioned again. */
+function isSameCard(a, b) {
+  return a.prefix === b.prefix && a.token === b.token && (a.api ?? '') === (b.api ?? '');
+}
+
 /** Make the code card for `link`; throws (kind set) without touching the current card. */
-function openCard(link, { fundingIndex, clockOffsetMs }) {
+function openCard(link, { fundingIndex, clockOffsetMs, resume }) {
   const parsed = wasm.parseLink(link);
   const wasHidden = els.wallet.hidden;
   els.wallet.hidden = false; // the canvases need a laid-out size before the first draw
@@ -258,8 +307,10 @@ function openCard(link, { fundingIndex, clockOffsetMs }) {
     const next = createCodeCard(wasm, link, {
       fundingIndex: fundingIndex < parsed.funding.length ? fundingIndex : 0,
       clockOffsetMs,
+      resume,
       periodMs: parsed.period * 1000,
       onRotate: (masked) => {
+        rememberPosition();
         // A new step brings new codes: the "no more codes for now" notice is over.
         if (lastMessage?.kind === 'counter_exhausted') clearMessage();
         fullBarcode.codeChanged();
@@ -274,13 +325,18 @@ function openCard(link, { fundingIndex, clockOffsetMs }) {
   }
 }
 
-function swapIn({ next, parsed }, cardLink, { sameCard = false } = {}) {
+function swapIn({ next, parsed }, entry, { sameCard = false } = {}) {
   fullBarcode.close(); // it shows the replaced card's code
   const replaced = card;
   replaced?.destroy();
   card = next;
   info = parsed;
-  link = cardLink;
+  shown = entry;
+  link = entry.link;
+  entry.info = parsed;
+  entry.fundingIndex = card.fundingIndex;
+  entry.clockOffsetMs = card.clockOffsetMs;
+  rememberPosition();
   // The new view drew its code in fromLink: a first card goes to the screen as
   // drawn, without a second measure-and-draw before its first frame.
   if (replaced) card.render();
@@ -294,9 +350,16 @@ function swapIn({ next, parsed }, cardLink, { sameCard = false } = {}) {
   renderPinSetup();
   // Signed with the card channel's key; the card key stays in wasm.
   const bytes = card.channelKey();
-  channel = openChannel(bytes, { token: info.token, prefix: info.prefix }, () => Date.now() + (card?.clockOffsetMs ?? 0));
+  channel = openChannel(bytes, { token: info.token, prefix: info.prefix, api: info.api }, () => Date.now() + (card?.clockOffsetMs ?? 0));
   payments.show(channel);
   live.show(channel);
+}
+
+/** Keep the shown card's code position, so that the card shown again goes on past it. */
+function rememberPosition() {
+  if (!card || !shown) return;
+  shown.resume = card.position;
+  if (shown.id) storage.updateCard(shown.id, { resume: shown.resume }).catch(() => {});
 }
 
 /**
@@ -306,15 +369,74 @@ function swapIn({ next, parsed }, cardLink, { sameCard = false } = {}) {
 function correctClock(offsetMs) {
   if (!card || !link || !Number.isFinite(offsetMs)) return;
   if (Math.abs(offsetMs - card.clockOffsetMs) < CLOCK_TOLERANCE_MS) return;
+  const entry = shown;
   enqueue(() => {
-    if (!card || !link) return;
-    const opened = openCard(link, { fundingIndex: card.fundingIndex, clockOffsetMs: offsetMs });
-    swapIn(opened, link, { sameCard: true });
-    storage.updateCard({ clockOffsetMs: card.clockOffsetMs }).catch(() => {});
+    if (!card || !link || shown !== entry) return; // another card is shown now: its own stream measures
+    const opened = openCard(link, { fundingIndex: card.fundingIndex, clockOffsetMs: offsetMs, resume: card.position });
+    swapIn(opened, entry, { sameCard: true });
+    if (entry.id) storage.updateCard(entry.id, { clockOffsetMs: card.clockOffsetMs }).catch(() => {});
   }).catch(() => {});
 }
 
-/** Keep `rawLink` as the card. */
+/** The stored cards, read once into `entries` (before any is added, changed or removed). */
+function listStoredCards() {
+  listed ??= (async () => {
+    let stored;
+    try {
+      stored = await (storedLoading ??= storage.loadCards());
+    } catch {
+      showMessage({ kind: 'stored_unreadable' }, true);
+      return null;
+    }
+    if (stored.unreadable > 0) showMessage({ kind: 'stored_unreadable' }, true);
+    const known = [];
+    for (const { id, link: storedLink, fundingIndex, clockOffsetMs, resume } of stored.cards) {
+      try {
+        known.push({ id, link: storedLink, info: wasm.parseLink(storedLink), fundingIndex, clockOffsetMs, resume });
+      } catch (error) {
+        showMessage({ kind: kindOf(error) }, true);
+      }
+    }
+    // Cards added meanwhile (a link in the fragment) go after the stored ones.
+    entries = [...known, ...entries];
+    return stored.selected;
+  })();
+  return listed;
+}
+
+/** Show the stored card `id` (a switcher tap, the host's select(id)); false when there is none. */
+async function selectCard(id) {
+  await listStoredCards();
+  const entry = entries.find((candidate) => candidate.id === id && id);
+  if (!entry) return false;
+  if (entry !== shown) {
+    try {
+      swapIn(openCard(entry.link, entry), entry);
+    } catch (error) {
+      fail(kindOf(error));
+      return false;
+    }
+    announce(t('cardShown', entry.info.issuer));
+    storage.selectCard(id).catch(() => {});
+  }
+  emit({ type: 'selected', id });
+  return true;
+}
+
+function announce(text) {
+  const region = $('announce-card'); // its own region: a new code's announcement does not replace it
+  region.textContent = '';
+  // A new node on the next frame: screen readers announce a change, not a repeat.
+  requestAnimationFrame(() => {
+    region.textContent = text;
+  });
+}
+
+/**
+ * Add the card of `rawLink` to the wallet and show it. The same card
+ * provisioned again (same prefix, token and issuer) takes the place of the
+ * old one; a bad link changes nothing.
+ */
 async function provision(rawLink) {
   const link = String(rawLink ?? '').trim();
   if (!wasm) throw fail('wasm_failed');
@@ -323,17 +445,27 @@ async function provision(rawLink) {
   try {
     opened = openCard(link, { fundingIndex: 0 });
   } catch (error) {
-    throw fail(kindOf(error)); // a bad link never removes the existing card
+    throw fail(kindOf(error)); // a bad link never removes a card
   }
-  swapIn(opened, link);
+  const entry = { id: null, link, info: opened.parsed, fundingIndex: 0, clockOffsetMs: undefined };
+  swapIn(opened, entry); // drawn first; the stored list is read after
   showMessage({ key: 'added', args: [info.issuer] }, false);
+  await listStoredCards();
+  const old = entries.find((other) => other !== entry && isSameCard(other.info, entry.info));
+  if (old) {
+    entry.id = old.id;
+    entries[entries.indexOf(old)] = entry;
+  } else {
+    entries.push(entry);
+  }
   try {
-    await storage.saveCard({ link, fundingIndex: card.fundingIndex, clockOffsetMs: card.clockOffsetMs });
+    entry.id = await storage.saveCard({ id: entry.id ?? undefined, link, fundingIndex: entry.fundingIndex, clockOffsetMs: entry.clockOffsetMs });
     navigator.storage?.persist?.().catch(() => {});
   } catch {
     showMessage({ kind: storage.canSeal() ? 'storage_failed' : 'no_crypto' }, true);
   }
-  const summary = { issuer: info.issuer, funding: info.funding.map(({ index, kind, label }) => ({ index, kind, label })) };
+  renderSwitcher();
+  const summary = { id: entry.id, issuer: info.issuer, funding: info.funding.map(({ index, kind, label }) => ({ index, kind, label })) };
   emit({ type: 'provisioned', ...summary });
   return summary;
 }
@@ -341,44 +473,73 @@ async function provision(rawLink) {
 function chooseFunding(index) {
   if (!card || !info || !Number.isInteger(index) || index < 0 || index >= info.funding.length) return false;
   if (!card.setFunding(index)) return false;
+  shown.fundingIndex = index;
   renderFunding();
-  storage.updateCard({ fundingIndex: index }).catch(() => {});
+  renderSwitcher();
+  if (shown.id) storage.updateCard(shown.id, { fundingIndex: index }).catch(() => {});
   return true;
 }
 
-async function removeCurrentCard() {
+function clearShownCard() {
   fullBarcode.close();
   card?.destroy();
   card = null;
   info = null;
+  shown = null;
   link = null;
   channel = null;
   pinSet = null;
   $('digits').textContent = '';
-  renderCard();
   payments.show(null);
   live.show(null);
   sheet.hide();
+}
+
+/**
+ * Remove card `id` (by default the one shown); the others stay, and the
+ * next one is shown. Resolves to false when there is no such card.
+ */
+async function removeCard(id = shown?.id) {
+  await listStoredCards();
+  const entry = id ? entries.find((candidate) => candidate.id === id) : shown;
+  if (!entry) return false;
+  const at = entries.indexOf(entry);
+  entries = entries.filter((other) => other !== entry);
+  // Gone from the screen at once; the store follows.
+  let following = null;
+  if (entry === shown) {
+    clearShownCard();
+    following = entries[Math.min(at, entries.length - 1)] ?? null;
+    if (following) {
+      try {
+        swapIn(openCard(following.link, following), following);
+      } catch (error) {
+        showMessage({ kind: kindOf(error) }, true);
+      }
+    }
+  }
+  renderCard();
+  showMessage({ key: 'removed' }, false);
   try {
-    await storage.removeCard();
+    if (entry.id) await storage.removeCard(entry.id);
+    if (following?.id) await storage.selectCard(following.id);
   } catch {
     // The card is gone from the page either way; a stale record fails to load next time.
   }
-  showMessage({ key: 'removed' }, false);
-  emit({ type: 'removed' });
+  emit({ type: 'removed', id: entry.id });
+  return true;
 }
 
-async function restoreStoredCard() {
-  let stored;
-  try {
-    stored = await (storedLoading ??= storage.loadCard());
-  } catch {
-    showMessage({ kind: 'stored_unreadable' }, true);
+async function restoreStoredCards() {
+  const selected = await listStoredCards();
+  if (shown) {
+    renderSwitcher(); // a card from the fragment is on screen: the stored ones join the switcher
     return;
   }
-  if (!stored) return;
+  const entry = entries.find((candidate) => candidate.id === selected) ?? entries[0];
+  if (!entry) return;
   try {
-    swapIn(openCard(stored.link, stored), stored.link);
+    swapIn(openCard(entry.link, entry), entry);
   } catch (error) {
     showMessage({ kind: kindOf(error) }, true);
   }
@@ -416,11 +577,19 @@ function wireControls() {
     els.pinNew.value = ''; // the PIN goes to the issuer, not into the page
     choosePin(pin);
   });
-  els.remove.addEventListener('click', () => els.confirm.showModal());
+  els.remove.addEventListener('click', () => {
+    if (!shown) return;
+    // The dialog names the card it removes, and keeps its id: the shown card may change meanwhile.
+    els.confirm.dataset.issuer = shown.info.issuer;
+    els.confirm.dataset.cardId = shown.id ?? '';
+    $('confirm-card').textContent = t('removeWhich', shown.info.issuer);
+    els.confirm.showModal();
+  });
   $('confirm-cancel').addEventListener('click', () => els.confirm.close());
   $('confirm-ok').addEventListener('click', () => {
     els.confirm.close();
-    removeCurrentCard();
+    const id = els.confirm.dataset.cardId || undefined;
+    enqueue(() => removeCard(id)).catch(() => {});
   });
   window.addEventListener('hashchange', () => {
     const link = takeFragmentLink();
@@ -445,6 +614,7 @@ function relabel() {
   scanAids.relabel();
   payments.render();
   sheet.render();
+  if (els.confirm.dataset.issuer) $('confirm-card').textContent = t('removeWhich', els.confirm.dataset.issuer);
   if (card) {
     renderCard();
     card.render();
@@ -473,17 +643,16 @@ async function start() {
   await enqueue(async () => {
     wasm = await wasmLoading;
     if (!wasm) return;
-    // A link in the fragment replaces the stored card: its code is drawn without
-    // waiting for IndexedDB, and the stored card is restored only if the link is bad.
+    // A link in the fragment joins the stored cards and is shown: its code is
+    // drawn without waiting for IndexedDB. A bad one leaves the stored cards as they were.
     if (fragmentLink !== null) {
       try {
         await provision(fragmentLink);
-        return;
       } catch {
-        // provision() has shown and sent why; the stored card stays.
+        // provision() has shown and sent why.
       }
     }
-    await restoreStoredCard();
+    await restoreStoredCards();
   });
   // Offline support after the first code, not competing with it: installing
   // the service worker downloads the whole shell, and a controlling one

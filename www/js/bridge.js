@@ -4,7 +4,7 @@
 // Events carry no secret and no full code: only masked digits, a brightness
 // wish and error kinds. See docs/EMBEDDING.md.
 
-const EVENTS = ['rotated', 'brightness', 'error', 'provisioned', 'removed'];
+const EVENTS = ['rotated', 'brightness', 'error', 'provisioned', 'removed', 'selected', 'cards'];
 
 const embeddedInFrame = window.parent !== window;
 
@@ -39,7 +39,8 @@ export function isEmbedded() {
 
 /**
  * Install the API and the bridge. `actions` = {provision(link) → Promise,
- * setFunding(i), refresh()}; returns emit(event) for the page to send events.
+ * setFunding(i), refresh(), cards() → [summary], select(id) → Promise,
+ * remove(id) → Promise}; returns emit(event) for the page to send events.
  */
 export function installBridge(actions) {
   const listeners = new Map(EVENTS.map((name) => [name, new Set()]));
@@ -69,6 +70,9 @@ export function installBridge(actions) {
     provision: (link) => actions.provision(String(link)),
     setFunding: (index) => actions.setFunding(Number(index)),
     refresh: () => actions.refresh(),
+    cards: () => actions.cards(),
+    select: (id) => actions.select(String(id)),
+    remove: (id) => actions.remove(String(id)),
     on(type, fn) {
       const set = listeners.get(type);
       if (!set || typeof fn !== 'function') throw new TypeError(`Unknown event "${type}" or listener not a function`);
@@ -102,6 +106,16 @@ export function installBridge(actions) {
         break;
       case 'refresh':
         actions.refresh();
+        break;
+      case 'select':
+        if (typeof data.id === 'string') actions.select(data.id).catch(() => {});
+        break;
+      case 'remove':
+        if (typeof data.id === 'string') actions.remove(data.id).catch(() => {});
+        break;
+      case 'listCards':
+        // A message has no answer: the list comes back as an event.
+        emit({ type: 'cards', cards: actions.cards() });
         break;
       default:
         break;

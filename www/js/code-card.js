@@ -10,11 +10,18 @@ const COUNTDOWN_MS = 250;
 
 const $ = (id) => document.getElementById(id);
 
+/** The highest swipe counter within a time step (docs/FORMAT.md §2). */
+const MAX_COUNTER = 15;
+
 /**
  * Create the view for `link` on the page's canvases. Throws what
  * PaymentCode.fromLink throws (an Error with .kind); nothing on screen changes then.
+ * `resume` ({step, counter} of the card's last code on screen): within that
+ * step the view goes on from that code (another card was shown meanwhile,
+ * the page was reloaded), as `<paycode-view>` does when attached again,
+ * instead of going back to an earlier code that the issuer would refuse.
  */
-export function createCodeCard(wasm, link, { fundingIndex, clockOffsetMs, periodMs, onRotate, onError }) {
+export function createCodeCard(wasm, link, { fundingIndex, clockOffsetMs, periodMs, resume, onRotate, onError }) {
   const cardEl = $('card');
   const digitsEl = $('digits');
   const countdownEl = $('countdown');
@@ -49,7 +56,9 @@ export function createCodeCard(wasm, link, { fundingIndex, clockOffsetMs, period
     cardEl.animate(frames, { duration: reducedMotion.matches ? 160 : 220, easing: 'ease-out' });
   }
 
+  let resuming = false;
   function rotated({ masked, reason }) {
+    if (resuming) return;
     showDigits();
     updateCountdown();
     if (reason === 'swipe') animate();
@@ -115,6 +124,17 @@ export function createCodeCard(wasm, link, { fundingIndex, clockOffsetMs, period
   };
   if (Number.isFinite(clockOffsetMs)) options.clockOffsetMs = clockOffsetMs;
   view = wasm.PaymentCode.fromLink(link, options);
+  if (resume && view.step === resume.step) {
+    const target = Math.min(resume.counter, MAX_COUNTER);
+    resuming = true;
+    try {
+      while (view.counter < target) view.refresh();
+    } catch {
+      // cannot happen below MAX_COUNTER; the code reached stays
+    } finally {
+      resuming = false;
+    }
+  }
 
   const stopRevealTaps = onTap(digitsEl, toggleReveal);
   document.addEventListener('visibilitychange', onVisibility);
@@ -136,6 +156,10 @@ export function createCodeCard(wasm, link, { fundingIndex, clockOffsetMs, period
     },
     get clockOffsetMs() {
       return view.clockOffsetMs;
+    },
+    /** The code on screen's time step and swipe counter (for `resume`). */
+    get position() {
+      return { step: view.step, counter: view.counter };
     },
     /** The current code's digits, for the barcode full screen. */
     get digits() {

@@ -28,8 +28,8 @@ use super::{statics, ServerConfig};
 /// The wallet page's policy as www/index.html's `<meta>` states it
 /// (a test keeps the two equal).
 pub const WALLET_META_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
-style-src 'self'; img-src 'self'; connect-src 'self'; worker-src 'self'; manifest-src 'self'; \
-object-src 'none'; base-uri 'none'; form-action 'none'";
+style-src 'self'; img-src 'self'; connect-src 'self' https: http://127.0.0.1:* http://localhost:*; \
+worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
 
 /// The cashier page's policy as www/cashier.html's `<meta>` states it.
 pub const CASHIER_META_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \

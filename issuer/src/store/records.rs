@@ -53,6 +53,7 @@ impl CardRecord {
             period: self.period,
             issued_at: self.created,
             funding: self.funding.clone(),
+            api: None,
         }
     }
 

@@ -32,6 +32,7 @@ pub enum LinkError {
     BadFunding,
     BadBank,
     BadLast4,
+    BadApi,
 }
 
 impl LinkError {
@@ -58,6 +59,7 @@ impl LinkError {
             Self::BadFunding => "bad_funding",
             Self::BadBank => "bad_bank",
             Self::BadLast4 => "bad_last4",
+            Self::BadApi => "bad_api",
         }
     }
 }
@@ -141,6 +143,9 @@ impl LinkError {
                 .into()
             }
             Self::BadLast4 => "a debit card needs exactly the last 4 digits of its number",
+            Self::BadApi => {
+                "the issuer's address must be an https:// origin (or http:// on this device only)"
+            }
         };
         Cow::Borrowed(fixed)
     }

@@ -5,8 +5,11 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { PAYCODE, ROOT } from './issuer.mjs';
 
-/** Starts `paycode serve [--demo] [extra…]` on a free loopback port; resolves to {url, stop()} once it listens. */
-export async function startServe(db, { demo = true, extra = [] } = {}) {
+/**
+ * Starts `paycode serve [--demo] [ARGS]` on a free loopback port; resolves to
+ * {url, stop()} once it listens. `args`: more flags for the server.
+ */
+export async function startServe(db, { demo = true, args: extra = [] } = {}) {
   const args = ['serve', '--addr', '127.0.0.1:0', '--db', db, '--www', path.join(ROOT, 'www'), ...(demo ? ['--demo'] : []), ...extra];
   const child = spawn(PAYCODE, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

@@ -1,8 +1,10 @@
 //! The wallet's routes, signed by the card (docs/FORMAT.md §11): the
 //! card's history and its live results. Same error shape and the same
-//! uniform 401 as the merchant API under `/v1/`.
+//! uniform 401 as the merchant API under `/v1/`. Open to pages of any
+//! origin (`cors.rs`): the signature is what authorises.
 
 mod auth;
+mod cors;
 mod events;
 mod history;
 mod pin;
@@ -57,6 +59,9 @@ pub(crate) fn router(
             "/v1/wallet/payments/{payment_id}/decline",
             post(pin::decline).fallback(not_found),
         )
+        // Outside the routes' own fallbacks, so a preflight (OPTIONS) is
+        // answered here without a signature.
+        .layer(cors::layer())
         .with_state(state)
 }
 
