@@ -7,8 +7,6 @@
 mod server_support;
 
 use hyper::Method;
-use paycode_issuer::signing::{card_authorization, CardSigner, RequestParts};
-use paycode_wallet::core::channel::channel_key;
 use server_support::*;
 
 const PAGE: &str = "http://127.0.0.1:9";
@@ -63,19 +61,7 @@ async fn wallet_routes_answer_other_origins_and_still_need_the_signature() {
     assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
 
     // Signed: the card's history, with the same header.
-    let key = channel_key(&card.card.secret);
-    let signer = CardSigner {
-        prefix: card.card.layout.prefix,
-        token: card.card.token,
-    };
-    let parts = RequestParts {
-        method: "GET",
-        path_and_query: target,
-        ts: now(),
-        nonce: &nonce(),
-        body: b"",
-    };
-    let auth = card_authorization(&key[..], signer, &parts);
+    let auth = card_signed(&card.card, "GET", target, b"");
     let headers = [("origin", PAGE), ("authorization", auth.as_str())];
     let reply = c.send(Method::GET, target, &headers, "").await.unwrap();
     assert_eq!(reply.status, 200, "{:?}", reply.body);

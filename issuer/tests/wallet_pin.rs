@@ -7,8 +7,6 @@
 mod server_support;
 
 use hyper::Method;
-use paycode_issuer::signing::{card_authorization, CardSigner, RequestParts};
-use paycode_wallet::core::channel::channel_key;
 use paycode_wallet::core::link::Card;
 use serde_json::{json, Value};
 use server_support::*;
@@ -42,18 +40,7 @@ async fn post_as(c: &mut ApiClient, card: &Card, target: &str, body: &Value) -> 
     } else {
         body.to_string()
     };
-    let me = CardSigner {
-        prefix: card.layout.prefix,
-        token: card.token,
-    };
-    let parts = RequestParts {
-        method: "POST",
-        path_and_query: target,
-        ts: now(),
-        nonce: &nonce(),
-        body: text.as_bytes(),
-    };
-    let auth = card_authorization(&channel_key(&card.secret)[..], me, &parts);
+    let auth = card_signed(card, "POST", target, text.as_bytes());
     let mut headers = vec![("authorization", auth.as_str())];
     if !text.is_empty() {
         headers.push(("content-type", "application/json"));

@@ -476,3 +476,45 @@ fn pins_revocation_and_history(store: &mut dyn Store) {
     assert_eq!(tx.approvals_on(card.key, 9).unwrap(), 1);
     assert_eq!(tx.approvals_on(card.key, 8).unwrap(), 0);
 }
+
+/// `reseal_keys` on a store whose KEK file gains a new key while it is
+/// open: it opens keys under both, re-seals in batches of `limit`, and
+/// afterwards (reopened by `open` with the new KEK alone) every key opens.
+pub(crate) fn reseal_follows_the_kek_file(
+    open: &mut dyn FnMut(std::sync::Arc<crate::custody::Vault>) -> Box<dyn Store>,
+) {
+    use crate::custody::{Kek, Vault};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kek");
+    let old = Kek::create(&path).unwrap();
+    let mut store = open(Arc::new(Vault::from_file(&path).unwrap()));
+    let merchant = sample_merchant("m_00000000000000bb");
+    let mut tx = store.begin(TxMode::Write).unwrap();
+    for token in 1..=3 {
+        tx.insert_card(&sample_card(13, token)).unwrap();
+    }
+    tx.insert_merchant(&merchant).unwrap();
+    tx.commit().unwrap();
+    let new = Kek::generate();
+    Kek::write_ring(&path, &[&new, &old]).unwrap();
+    let mut tx = store.begin(TxMode::Write).unwrap();
+    assert_eq!(tx.reseal_keys(2).unwrap(), 2);
+    assert_eq!(tx.reseal_keys(50).unwrap(), 2);
+    assert_eq!(tx.reseal_keys(50).unwrap(), 0);
+    tx.commit().unwrap();
+    drop(store);
+    let mut store = open(Arc::new(Vault::new(Kek::load(&path).unwrap())));
+    let mut tx = store.begin(TxMode::Read).unwrap();
+    for token in 1..=3 {
+        let key = CardKey { prefix: 13, token };
+        assert_eq!(
+            tx.card(key).unwrap().unwrap().secret,
+            sample_card(13, token).secret
+        );
+    }
+    assert_eq!(
+        tx.merchant_key(&merchant.id).unwrap(),
+        Some(merchant.api_key)
+    );
+}

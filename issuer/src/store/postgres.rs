@@ -46,8 +46,8 @@
 //! cannot be reached is [`StoreError::Unavailable`]; any other failure is
 //! a [`StoreError::Database`] that says what happened.
 
-mod notify;
 mod ahead;
+mod notify;
 mod pipeline;
 mod rows;
 mod schema;
@@ -75,8 +75,8 @@ use super::{
 };
 use crate::custody::{KeyOwner, Vault};
 use crate::payments::PaymentStatus;
-pub use notify::PgEvents;
 use ahead::CardAhead;
+pub use notify::PgEvents;
 pub use pipeline::{traffic, Traffic};
 use pipeline::{Answer, Owned, Queued, Step, Want};
 use rows::{
@@ -590,7 +590,11 @@ impl StoreTx for PgTx<'_> {
             .map(Answer::rows);
         let mut next = || answers.next().unwrap_or_default();
         let (card, state, lockouts, newest, balance) = (next(), next(), next(), next(), next());
-        let Some(card) = card.first().map(|row| read_card(row, self.vault)).transpose()? else {
+        let Some(card) = card
+            .first()
+            .map(|row| read_card(row, self.vault))
+            .transpose()?
+        else {
             return Ok(None);
         };
         let balance = match balance.first() {

@@ -1,5 +1,6 @@
 //! A phone's signed `GET /v1/wallet/events` stream, for the tests of
-//! events across nodes (pg_events, pg_events_failover).
+//! live results (wallet_events) and of events across nodes (pg_events,
+//! pg_events_failover).
 #![allow(dead_code)] // Each test file uses its own part.
 
 use std::net::SocketAddr;
@@ -10,12 +11,10 @@ use http_body_util::{BodyExt, Empty};
 use hyper::body::Incoming;
 use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
-use paycode_issuer::signing::{card_authorization, CardSigner, RequestParts};
-use paycode_wallet::core::channel::channel_key;
 use serde_json::Value;
 use tokio::net::TcpStream;
 
-use crate::server_support::{nonce, now, DemoCard, Till};
+use crate::server_support::{card_signed, DemoCard, Till};
 
 /// Longest wait for any one event.
 pub const WITHIN: Duration = Duration::from_secs(30);
@@ -26,48 +25,64 @@ pub struct Stream {
     buffer: String,
 }
 
+/// The `PAYCODE-CARD` authorization of one events request by `card`.
+pub fn signed(card: &DemoCard) -> String {
+    card_signed(&card.card, "GET", TARGET, b"")
+}
+
+const TARGET: &str = "/v1/wallet/events";
+
+/// Opens the stream with this `Authorization` (or none): the status, and
+/// the stream when it is 200 (served as text/event-stream).
+pub async fn open_as(addr: SocketAddr, auth: Option<&str>) -> (u16, Option<Stream>) {
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let (mut sender, connection) = http1::handshake(TokioIo::new(tcp)).await.unwrap();
+    tokio::spawn(connection);
+    let mut request = hyper::Request::get(TARGET).header(hyper::header::HOST, addr.to_string());
+    if let Some(a) = auth {
+        request = request.header(hyper::header::AUTHORIZATION, a);
+    }
+    let response = sender
+        .send_request(request.body(Empty::<Bytes>::new()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    if status != 200 {
+        return (status, None);
+    }
+    let kind = response.headers()[hyper::header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(kind.starts_with("text/event-stream"), "{kind}");
+    // The sender goes with the connection task: keep it alive.
+    std::mem::forget(sender);
+    let stream = Stream {
+        body: response.into_body(),
+        buffer: String::new(),
+    };
+    (status, Some(stream))
+}
+
 impl Stream {
-    /// Opens the stream, signed with the card's channel key.
+    /// Opens the stream, signed with the card's channel key, past its
+    /// `hello`.
     pub async fn open(addr: SocketAddr, card: &DemoCard) -> Stream {
-        let target = "/v1/wallet/events";
-        let key = channel_key(&card.card.secret);
-        let me = CardSigner {
-            prefix: card.card.layout.prefix,
-            token: card.card.token,
-        };
-        let parts = RequestParts {
-            method: "GET",
-            path_and_query: target,
-            ts: now(),
-            nonce: &nonce(),
-            body: b"",
-        };
-        let tcp = TcpStream::connect(addr).await.unwrap();
-        let (mut sender, connection) = http1::handshake(TokioIo::new(tcp)).await.unwrap();
-        tokio::spawn(connection);
-        let request = hyper::Request::get(target)
-            .header(hyper::header::HOST, addr.to_string())
-            .header(
-                hyper::header::AUTHORIZATION,
-                card_authorization(&key[..], me, &parts),
-            )
-            .body(Empty::<Bytes>::new())
-            .unwrap();
-        let response = sender.send_request(request).await.unwrap();
-        assert_eq!(response.status(), 200);
-        // The sender goes with the connection task: keep it alive.
-        std::mem::forget(sender);
-        let mut stream = Stream {
-            body: response.into_body(),
-            buffer: String::new(),
-        };
+        let (status, stream) = open_as(addr, Some(&signed(card))).await;
+        assert_eq!(status, 200);
+        let mut stream = stream.unwrap();
         assert_eq!(stream.next().await.0, "hello");
         stream
     }
 
-    /// The next `(event, data)`; keep-alive comments are skipped.
+    /// The next `(event, data)` within [`WITHIN`].
     pub async fn next(&mut self) -> (String, Value) {
-        let deadline = Instant::now() + WITHIN;
+        self.next_within(WITHIN).await
+    }
+
+    /// The next `(event, data)`; keep-alive comments are skipped.
+    pub async fn next_within(&mut self, within: Duration) -> (String, Value) {
+        let deadline = Instant::now() + within;
         loop {
             if let Some(end) = self.buffer.find("\n\n") {
                 let block: String = self.buffer.drain(..end + 2).collect();

@@ -13,7 +13,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hyper::Method;
 use paycode_issuer::server::{start, RateLimit, RunningServer, ServerConfig};
-use paycode_issuer::signing::{authorization, RequestParts};
+use paycode_issuer::signing::{authorization, card_authorization, CardSigner, RequestParts};
+use paycode_wallet::core::channel::channel_key;
 use paycode_wallet::core::link::Card;
 use rand::distr::{Alphanumeric, SampleString};
 use serde_json::{json, Value};
@@ -69,6 +70,23 @@ impl DemoCard {
         self.last = Some(at);
         code
     }
+}
+
+/// The `PAYCODE-CARD` authorization of one request by `card`, signed now
+/// with its channel key and a fresh nonce.
+pub fn card_signed(card: &Card, method: &str, target: &str, body: &[u8]) -> String {
+    let me = CardSigner {
+        prefix: card.layout.prefix,
+        token: card.token,
+    };
+    let parts = RequestParts {
+        method,
+        path_and_query: target,
+        ts: now(),
+        nonce: &nonce(),
+        body,
+    };
+    card_authorization(&channel_key(&card.secret)[..], me, &parts)
 }
 
 pub async fn new_card(addr: SocketAddr) -> DemoCard {
