@@ -3,4 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 addr=${1:-127.0.0.1:8080}
-exec target/release/paycode serve --addr "$addr" --db "${PAYCODE_DB:-paycode.db}" --www www --demo
+# The embedding example (www/embed-example.html) frames the wallet from
+# this same origin, which the wallet's frame-ancestors must name.
+exec target/release/paycode serve --addr "$addr" --db "${PAYCODE_DB:-paycode.db}" --www www --demo \
+    --embed-origin "http://$addr"
