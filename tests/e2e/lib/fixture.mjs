@@ -69,9 +69,21 @@ export async function waitForCode(page) {
 
 /** Tap the masked digits to reveal them, as a person would; resolves to the digits without spaces. */
 export async function revealDigits(page) {
-  const pressed = await page.getAttribute('#digits', 'aria-pressed');
-  if (pressed !== 'true') await page.tap('#digits');
-  const text = await page.textContent('#digits');
+  // The digits as shown while revealed, else null: state and text read in one step of the page.
+  const revealed = () => page.evaluate(() => {
+    const el = document.getElementById('digits');
+    return el?.getAttribute('aria-pressed') === 'true' ? el.textContent : null;
+  });
+  let text = await revealed();
+  if (text === null) {
+    await page.tap('#digits');
+    // The click a touch becomes may arrive after tap() has returned: wait for the reveal.
+    const until = Date.now() + 5_000;
+    while ((text = await revealed()) === null) {
+      if (Date.now() > until) throw new Error('tapping the digits did not reveal them');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
   const digits = text.replace(/\s+/g, '');
   assert.match(digits, /^\d{16,24}$/, `revealed digits look wrong: ${JSON.stringify(text)}`);
   return digits;
