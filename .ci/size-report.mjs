@@ -3,9 +3,10 @@
 //   node .ci/size-report.mjs PKG_DIR NAMED_WASM
 //
 // 1. The whole first load, gzipped (level 9, as the size budget counts):
-//    the service worker and every file of its shell (www/sw.js's SHELL list:
-//    the page, its CSS, the bundled script, the wasm, the manifest and the
-//    icons), which a first visit downloads in full.
+//    the service worker, its precache list (PKG_DIR/precache.js, written by
+//    .ci/precache.mjs) and every file on that list (the page, its CSS, the
+//    bundled script, the wasm, the manifest and the icons), which a first
+//    visit downloads in full.
 // 2. Where the wasm's bytes go, crate by crate: twiggy's `top` of NAMED_WASM,
 //    the shipped wasm before its name section was stripped (build-wasm.sh
 //    strips it and nothing else), so each item's size is its size in the
@@ -31,16 +32,15 @@ const gz = (file) => gzipSync(readFileSync(file), { level: 9 }).length;
 const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`;
 
 // --- first load -------------------------------------------------------------
-const sw = readFileSync(path.join(www, 'sw.js'), 'utf8');
-const list = sw.match(/const SHELL = \[([^\]]*)\]/);
-if (!list) {
-  console.error('size: no SHELL list in www/sw.js');
+const precache = path.join(pkg, 'precache.js');
+const listed = readFileSync(precache, 'utf8').match(/self\.PRECACHE = (\{[\s\S]*\});/);
+if (!listed) {
+  console.error(`size: no PRECACHE list in ${path.relative(ROOT, precache)} (run .ci/precache.mjs)`);
   process.exit(1);
 }
-const shell = [...list[1].matchAll(/'([^']+)'/g)].map((m) => m[1])
-  .filter((p) => p !== './')             // the same answer as index.html
+const shell = Object.keys(JSON.parse(listed[1]).files)
   .map((p) => (p.startsWith('pkg/') ? path.join(pkg, p.slice(4)) : path.join(www, p)));
-const files = [path.join(www, 'sw.js'), ...shell];
+const files = [path.join(www, 'sw.js'), precache, ...shell];
 let total = 0;
 console.log('size: first load, gzipped');
 for (const file of files) {
