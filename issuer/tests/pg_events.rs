@@ -13,7 +13,7 @@ mod server_support;
 
 use std::time::{Duration, Instant};
 
-use event_stream::{pay, Stream, WITHIN};
+use event_stream::{gap_then_result, pay, Stream, WITHIN};
 use paycode_issuer::payments::events::{Heard, PaymentEvents, WalletEvent};
 use paycode_issuer::store::postgres::{scratch, PgEvents};
 use paycode_issuer::store::CardKey;
@@ -138,13 +138,5 @@ async fn a_phone_on_one_node_hears_a_till_on_another_and_a_database_restart() {
     tokio::task::spawn_blocking(move || pg_ctl(&data, &["start"]))
         .await
         .unwrap();
-    // Each node is listening again once its streams hear the gap.
-    for stream in [&mut on_a, &mut on_b] {
-        let (event, _) = stream.next().await;
-        assert_eq!(event, "gap");
-    }
-    let third = pay(&mut till, "E3", &mut card, "3.00").await;
-    for stream in [&mut on_a, &mut on_b] {
-        stream.expect_result(&third).await;
-    }
+    gap_then_result([&mut on_a, &mut on_b], &mut till, "E3", &mut card, "3.00").await;
 }

@@ -11,7 +11,7 @@ mod server_support;
 
 use std::str::FromStr;
 
-use event_stream::{pay, Stream};
+use event_stream::{gap_then_result, pay, Stream};
 use paycode_issuer::store::postgres::scratch;
 use pg_support::{kill_cluster, pg_ctl, spawn_node};
 use server_support::{new_card, Till};
@@ -51,13 +51,5 @@ async fn after_a_failover_the_streams_get_a_gap_and_later_results() {
     tokio::task::spawn_blocking(move || pg_ctl(&standby_data, &["promote"]))
         .await
         .unwrap();
-    // Each node listens on the new primary once its stream hears the gap.
-    for stream in [&mut on_a, &mut on_b] {
-        let (event, _) = stream.next().await;
-        assert_eq!(event, "gap");
-    }
-    let after = pay(&mut till, "F2", &mut card, "2.00").await;
-    for stream in [&mut on_a, &mut on_b] {
-        stream.expect_result(&after).await;
-    }
+    gap_then_result([&mut on_a, &mut on_b], &mut till, "F2", &mut card, "2.00").await;
 }

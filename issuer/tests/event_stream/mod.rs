@@ -127,3 +127,24 @@ pub async fn pay(till: &mut Till, no: &str, card: &mut DemoCard, amount: &str) -
     assert_eq!(paid["status"], "SUCCESS", "{paid}");
     paid
 }
+
+/// After the database went away under two nodes: each stream hears a gap
+/// once its node listens again, then the next payment (`no`, `amount`)
+/// reaches every stream.
+pub async fn gap_then_result(
+    streams: [&mut Stream; 2],
+    till: &mut Till,
+    no: &str,
+    card: &mut DemoCard,
+    amount: &str,
+) {
+    let [a, b] = streams;
+    for stream in [&mut *a, &mut *b] {
+        let (event, _) = stream.next().await;
+        assert_eq!(event, "gap");
+    }
+    let paid = pay(till, no, card, amount).await;
+    for stream in [a, b] {
+        stream.expect_result(&paid).await;
+    }
+}
