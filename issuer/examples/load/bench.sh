@@ -7,8 +7,10 @@
 # spread over the nodes. Run it beside a throw-away cluster with fsync and
 # synchronous_commit on:
 #
-#   cargo build --release -p paycode-issuer --example load --bin paycode
 #   PAYCODE_PG_FSYNC=on .ci/pg.sh bash issuer/examples/load/bench.sh
+#
+# (it first brings the release `load` and `paycode` up to date, so that no
+# stale node binary is measured).
 #
 # CPU per payment is the load process's, plus the nodes' (read from /proc
 # just before each is stopped), plus PostgreSQL's (the postmaster, its live
@@ -21,6 +23,7 @@ charges=${CHARGES:-20000}
 connections=${CONNECTIONS:-64}
 count_charges=${COUNT_CHARGES:-5000}
 root=$(cd "$(dirname "$0")/../../.." && pwd)
+(cd "$root" && cargo build --quiet --release -p paycode-issuer --example load --bin paycode)
 load="$root/target/release/examples/load"
 paycode="$root/target/release/paycode"
 psql="$PAYCODE_TEST_PG_BIN/psql"
@@ -46,6 +49,21 @@ pg_ticks() {
         total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
     done
     echo "$total"
+}
+
+# PostgreSQL's live processes by kind, with their CPU seconds so far: the
+# backends (one line for all of them) and each helper process.
+pg_kinds() {
+    local pid title
+    for pid in $(pgrep -P "$postmaster"); do
+        title=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || continue
+        case $title in
+        *"127.0.0.1("*) title=backends ;;
+        *) title=${title#postgres: } ;;
+        esac
+        echo "$title	$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)"
+    done | awk -F '\t' -v hz="$ticks" '{t[$1] += $2} END {
+        for (k in t) printf "  %s: %.2f s\n", k, t[k] / hz }' | sort
 }
 
 seconds() { # ticks
@@ -98,6 +116,8 @@ run_load() { # name, then the load's own arguments
         cat "$out" "$out.err"
         return 1
     }
+    echo "postgres processes now (backends: this run's; helpers: since the cluster started):"
+    pg_kinds
     if [ ${#nodes[@]} -gt 0 ]; then
         node_cpu=$(node_ticks)
         stop_nodes
