@@ -105,9 +105,9 @@ node_ticks() {
 }
 
 run_load() { # name, then the load's own arguments
-    local name=$1 pg_before node_cpu=0 out
+    local name=$1 pg_before node_cpu=0 out kinds
     shift
-    echo "== $name: load --charges $charges --connections $connections $*"
+    echo "== $name: load --connections $connections $*"
     echo "load average before: $(cut -d ' ' -f 1-3 /proc/loadavg)"
     pg_before=$(pg_ticks)
     out="$work/load"
@@ -116,8 +116,7 @@ run_load() { # name, then the load's own arguments
         cat "$out" "$out.err"
         return 1
     }
-    echo "postgres processes now (backends: this run's; helpers: since the cluster started):"
-    pg_kinds
+    kinds=$(pg_kinds)
     if [ ${#nodes[@]} -gt 0 ]; then
         node_cpu=$(node_ticks)
         stop_nodes
@@ -128,6 +127,8 @@ run_load() { # name, then the load's own arguments
     cat "$out"
     grep -E "write jobs in|load process cpu" "$out.err" || true
     echo "nodes cpu: $(seconds "$node_cpu") s"
+    echo "postgres processes at the end (backends: this run's; helpers: since the cluster started):"
+    echo "$kinds"
     echo "postgres cpu: $(seconds $(($(pg_ticks) - pg_before))) s"
 }
 
@@ -151,5 +152,5 @@ pg_db() {
 bench "SQLite, 1 node" "$work/bench.db" 1
 bench "PostgreSQL, 1 node" "$(pg_db one)" 1
 bench "PostgreSQL, 3 nodes" "$(pg_db three)" 3
-charges=$count_charges run_load "PostgreSQL, 1 node inside the load process (statement counts)" \
+run_load "PostgreSQL, 1 node inside the load process (statement counts)" \
     --charges "$count_charges" --db "$(pg_db counts)"
