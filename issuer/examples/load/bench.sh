@@ -34,8 +34,9 @@ nodes=()
 stop_nodes() {
     local pid
     for pid in "${nodes[@]}"; do
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
+        if kill "$pid" 2>/dev/null; then
+            wait "$pid" 2>/dev/null || true
+        fi
     done
     nodes=()
 }
@@ -78,6 +79,9 @@ seconds() { # ticks
 addrs=()
 start_node() {
     local db=$1 i=${#nodes[@]} addr=""
+    # Made here: the node's shell may not have opened them when they are read.
+    : >"$work/node$i.out"
+    : >"$work/node$i.err"
     "$paycode" serve --addr 127.0.0.1:0 --db "$db" --www "$root/www" --demo \
         --merchant-rate 0 --client-rate 0 >"$work/node$i.out" 2>"$work/node$i.err" &
     nodes+=("$!")
