@@ -38,8 +38,10 @@
 //! a card's state and allowance, payment updates, number locks) are
 //! queued and sent ahead of the next statement that is waited for, and a
 //! card read in write mode brings the rest of the card's rows with it
-//! ([`ahead`]). An approved payment over the merchant API takes about 7
-//! round trips instead of 24 (docs/BENCHMARKS.md).
+//! ([`ahead`]), in one statement. A payment this transaction wrote is
+//! looked up again from memory, and a payment's insert under a number just
+//! found free under its lock is queued too. An approved payment over the
+//! merchant API takes about 14 statements in 6 round trips (docs/BENCHMARKS.md).
 //!
 //! No call hangs: connecting, waiting for a pooled connection and each
 //! statement have timeouts, server side and client side. A server that
