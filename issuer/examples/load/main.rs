@@ -4,12 +4,14 @@
 //!
 //! Starts its own server (fresh database in a temporary folder, or the
 //! database `--db PATH|postgres://…` names; no rate limit) unless
-//! `--addr IP:PORT` names a running one, provisions
+//! `--addr IP:PORT[,IP:PORT…]` names running ones (nodes of one database,
+//! say; the connections are spread over them), provisions
 //! charges / per-card cards, charges distinct valid codes of them and prints
 //! throughput and latency quantiles.
 //!
 //! With `--nodes N` (PostgreSQL only) it starts N servers in this process
-//! on the one database and spreads the connections over them. `--writers`
+//! on the one database and spreads the connections over them (the
+//! benchmark runs its nodes as `paycode serve` processes instead). `--writers`
 //! sets each node's PostgreSQL writer threads. The servers' per-request
 //! log lines are off unless `--log on`: printing 40,000 of them slows the
 //! run it measures.
@@ -32,7 +34,7 @@ use run::{LoadConfig, MAX_PER_CARD};
 fn usage() -> ExitCode {
     eprintln!(
         "usage: load [--charges 20000] [--connections 64] [--per-card 1..={MAX_PER_CARD}] \
-         [--addr 127.0.0.1:PORT | --db PATH|URL [--nodes 1] [--writers {PG_WRITERS}] [--log on|off]]"
+         [--addr 127.0.0.1:PORT[,…] | --db PATH|URL [--nodes 1] [--writers {PG_WRITERS}] [--log on|off]]"
     );
     ExitCode::from(2)
 }
@@ -44,7 +46,7 @@ async fn main() -> ExitCode {
         connections: 64,
         per_card: MAX_PER_CARD,
     };
-    let mut target: Option<SocketAddr> = None;
+    let mut target: Option<Vec<SocketAddr>> = None;
     let mut db: Option<DbLocation> = None;
     let mut nodes: usize = 1;
     let mut writers = PG_WRITERS;
@@ -59,7 +61,12 @@ async fn main() -> ExitCode {
             "--charges" => value.parse().map(|v| config.charges = v).is_ok(),
             "--connections" => value.parse().map(|v| config.connections = v).is_ok(),
             "--per-card" => value.parse().map(|v| config.per_card = v).is_ok(),
-            "--addr" => value.parse().map(|v| target = Some(v)).is_ok(),
+            "--addr" => value
+                .split(',')
+                .map(str::parse)
+                .collect::<Result<Vec<SocketAddr>, _>>()
+                .map(|v| target = Some(v))
+                .is_ok(),
             "--nodes" => value.parse().map(|v| nodes = v).is_ok() && nodes >= 1,
             "--writers" => value.parse().map(|v| writers = v).is_ok() && writers >= 1,
             "--log" => match value.as_str() {
@@ -87,7 +94,7 @@ async fn main() -> ExitCode {
     let mut own = Vec::new();
     let _dir;
     let addrs = match target {
-        Some(addr) => vec![addr],
+        Some(addrs) => addrs,
         None => {
             let dir = match tempfile::tempdir() {
                 Ok(d) => d,

@@ -2,10 +2,12 @@
 //! round trip as the card's lock and served from here for the rest of the
 //! write transaction.
 //!
-//! The card row is locked (`FOR NO KEY UPDATE`) first; the reads of its
-//! replay state, lockouts, newest allowance day and balance go in the same
-//! round trip right behind it, so the server runs them after the lock is
-//! held, each with a snapshot taken then. Every writer of these rows holds
+//! The card row is locked (`FOR NO KEY UPDATE`) first; one statement that
+//! reads its replay state, lockouts, newest allowance day and balance goes
+//! in the same round trip right behind it, so the server runs it after the
+//! lock is held, with a snapshot taken then. (It cannot be the locking
+//! statement itself: a statement that waits for a row lock keeps the
+//! snapshot it started with for everything but the locked row.) Every writer of these rows holds
 //! that lock (a payment, a reversal or refund back to the card, a demo
 //! charge), so no other transaction can change them until this one ends,
 //! and this transaction's own writes are applied here as they are queued.
@@ -26,20 +28,35 @@ use std::collections::HashMap;
 
 use tokio_postgres::Row;
 
-use super::rows::{corrupt, get_int, pg_err};
+use super::rows::{corrupt, pg_err};
 use crate::payments::pin::PIN_LOCKOUT;
 use crate::store::{CardRecord, CardState, Lockout, StoreError};
 
-/// The reads that follow the locking read of the card, in this order;
-/// each takes the card's prefix and token as `$1`, `$2`.
+/// A card's replay state, read again only when it was not read ahead.
 pub(super) const STATE_SQL: &str =
     "SELECT last_step, last_counter FROM card_state WHERE prefix = $1 AND token = $2";
-pub(super) const LOCKOUTS_SQL: &str = "SELECT merchant, failures, locked_until FROM lockouts
-     WHERE prefix = $1 AND token = $2 AND merchant <> $3";
-pub(super) const NEWEST_DAY_SQL: &str = "SELECT day, approvals FROM allowance
-     WHERE prefix = $1 AND token = $2 ORDER BY day DESC LIMIT 1";
 
-/// The `$3` of [`LOCKOUTS_SQL`].
+/// The one read that follows the locking read of the card: its replay
+/// state, its lockouts but the one at `$3` (as three arrays), its newest
+/// allowance day and its balance (the account `$4`), in one row.
+pub(super) const AHEAD_SQL: &str = "SELECT s.last_step, s.last_counter,
+            l.merchants, l.failures, l.locked_until, d.day, d.approvals, b.balance
+     FROM (SELECT $1::BIGINT AS prefix, $2::BIGINT AS token) k
+     LEFT JOIN card_state s ON s.prefix = k.prefix AND s.token = k.token
+     CROSS JOIN LATERAL (
+         SELECT array_agg(merchant) AS merchants, array_agg(failures) AS failures,
+                array_agg(locked_until) AS locked_until
+         FROM lockouts WHERE prefix = k.prefix AND token = k.token AND merchant <> $3
+     ) l
+     LEFT JOIN LATERAL (
+         SELECT day, approvals FROM allowance WHERE prefix = k.prefix AND token = k.token
+         ORDER BY day DESC LIMIT 1
+     ) d ON true
+     CROSS JOIN LATERAL (
+         SELECT COALESCE(SUM(amount_fen), 0)::BIGINT AS balance FROM postings WHERE account = $4
+     ) b";
+
+/// The `$3` of [`AHEAD_SQL`].
 pub(super) const NOT_READ_AHEAD: &str = PIN_LOCKOUT;
 
 /// One card's rows as this transaction sees them.
@@ -55,36 +72,43 @@ pub(super) struct CardAhead {
 }
 
 impl CardAhead {
-    /// From the answers of the three reads above.
-    pub fn read(
-        card: CardRecord,
-        state: &[Row],
-        lockouts: &[Row],
-        newest: &[Row],
-        balance: i64,
-    ) -> Result<CardAhead, StoreError> {
-        let state = match state.first() {
-            Some(row) => state_of(row)?,
-            None => CardState::default(),
-        };
-        let mut ahead = HashMap::new();
-        for row in lockouts {
-            let merchant: String = row.try_get(0).map_err(pg_err)?;
-            let lockout = Lockout {
-                failures: get_int(row, 1)?,
-                locked_until: get_int(row, 2)?,
-            };
-            ahead.insert(merchant, lockout);
+    /// From the row of [`AHEAD_SQL`].
+    pub fn read(card: CardRecord, row: &Row) -> Result<CardAhead, StoreError> {
+        let state = state_of(row)?;
+        let merchants: Vec<String> = row
+            .try_get::<_, Option<_>>(2)
+            .map_err(pg_err)?
+            .unwrap_or_default();
+        let failures: Vec<i64> = row
+            .try_get::<_, Option<_>>(3)
+            .map_err(pg_err)?
+            .unwrap_or_default();
+        let until: Vec<i64> = row
+            .try_get::<_, Option<_>>(4)
+            .map_err(pg_err)?
+            .unwrap_or_default();
+        if failures.len() != merchants.len() || until.len() != merchants.len() {
+            return Err(corrupt("lockout arrays of different lengths"));
         }
-        let newest_day = match newest.first() {
-            Some(row) => Some((row.try_get::<_, i64>(0).map_err(pg_err)?, get_int(row, 1)?)),
-            None => None,
+        let mut lockouts = HashMap::new();
+        for ((merchant, failures), until) in merchants.into_iter().zip(failures).zip(until) {
+            let lockout = Lockout {
+                failures: int(failures)?,
+                locked_until: int(until)?,
+            };
+            lockouts.insert(merchant, lockout);
+        }
+        let day: Option<i64> = row.try_get(5).map_err(pg_err)?;
+        let approvals: Option<i64> = row.try_get(6).map_err(pg_err)?;
+        let newest_day = match (day, approvals) {
+            (Some(day), Some(n)) => Some((day, int(n)?)),
+            _ => None,
         };
         Ok(CardAhead {
             card,
             state,
-            balance,
-            lockouts: ahead,
+            balance: row.try_get(7).map_err(pg_err)?,
+            lockouts,
             newest_day,
         })
     }
@@ -131,7 +155,11 @@ impl CardAhead {
     }
 }
 
-/// A `card_state` row (`last_step`, `last_counter`).
+fn int<T: TryFrom<i64>>(n: i64) -> Result<T, StoreError> {
+    T::try_from(n).map_err(|_| corrupt("an integer out of range"))
+}
+
+/// A `card_state` row (`last_step`, `last_counter`, first in the row).
 pub(super) fn state_of(row: &Row) -> Result<CardState, StoreError> {
     let step: Option<i64> = row.try_get(0).map_err(pg_err)?;
     let counter: Option<i64> = row.try_get(1).map_err(pg_err)?;

@@ -298,3 +298,118 @@ fn what_is_read_ahead_follows_own_writes_and_forgets_a_rolled_back_savepoint() {
     assert_eq!(tx.approvals_on(key, 9).unwrap(), 1);
     assert_eq!(tx.lockout(key, "m_1").unwrap(), Lockout::default());
 }
+
+#[test]
+fn a_card_read_in_write_mode_brings_its_committed_rows_along() {
+    let (_, mut store) = fresh("read_ahead_rows");
+    let card = sample_card(13, 10);
+    let key = card.key;
+    let used = CardState {
+        last_accepted: Some((7, 2)),
+    };
+    let at = |failures, locked_until| Lockout {
+        failures,
+        locked_until,
+    };
+    let mut tx = store.begin(TxMode::Write).unwrap();
+    tx.insert_card(&card).unwrap();
+    tx.set_state(key, &used).unwrap();
+    tx.set_lockout(key, "m_1", &at(2, 0)).unwrap();
+    tx.set_lockout(key, "m_2", &at(5, 900)).unwrap();
+    tx.set_lockout(key, crate::payments::pin::PIN_LOCKOUT, &at(1, 0))
+        .unwrap();
+    tx.add_approval(key, 8).unwrap();
+    tx.add_approval(key, 9).unwrap();
+    tx.add_approval(key, 9).unwrap();
+    tx.insert_journal(&Journal {
+        kind: JournalKind::Topup,
+        reference: "top_1".into(),
+        at: 1,
+        legs: vec![(Account::External, -4_200), (Account::Card(key), 4_200)],
+    })
+    .unwrap();
+    tx.commit().unwrap();
+
+    // Answered from the read that came with the card's lock.
+    let mut tx = store.begin(TxMode::Write).unwrap();
+    assert!(tx.card(key).unwrap().is_some());
+    assert_eq!(tx.state(key).unwrap(), used);
+    assert_eq!(tx.balance(&Account::Card(key)).unwrap(), 4_200);
+    assert_eq!(tx.lockout(key, "m_1").unwrap(), at(2, 0));
+    assert_eq!(tx.lockout(key, "m_2").unwrap(), at(5, 900));
+    assert_eq!(tx.lockout(key, "m_3").unwrap(), Lockout::default());
+    assert_eq!(tx.approvals_on(key, 9).unwrap(), 2);
+    assert_eq!(tx.approvals_on(key, 10).unwrap(), 0);
+    // Not read ahead: read fresh.
+    assert_eq!(tx.approvals_on(key, 8).unwrap(), 1);
+    assert_eq!(
+        tx.lockout(key, crate::payments::pin::PIN_LOCKOUT).unwrap(),
+        at(1, 0)
+    );
+}
+
+#[test]
+fn a_payment_written_is_looked_up_as_written_and_forgotten_with_its_savepoint() {
+    let (_, mut store) = fresh("written_payment");
+    let merchant = crate::store::contract::sample_merchant("m_00000000000000ab");
+    let mut tx = store.begin(TxMode::Write).unwrap();
+    tx.insert_merchant(&merchant).unwrap();
+    tx.commit().unwrap();
+    let kept = crate::store::contract::sample_payment("pay_k", &merchant.id, "K");
+    let gone = crate::store::contract::sample_payment("pay_g", &merchant.id, "G");
+
+    let mut tx = store.begin(TxMode::Write).unwrap();
+    {
+        let mut sp = tx.nested().unwrap();
+        sp.insert_payment(&kept).unwrap();
+        sp.commit().unwrap();
+    }
+    assert_eq!(tx.payment(&merchant.id, "K").unwrap(), Some(kept.clone()));
+    let mut closed = kept.clone();
+    closed.status = PaymentStatus::Closed;
+    tx.update_payment(&closed).unwrap();
+    assert_eq!(tx.payment(&merchant.id, "K").unwrap(), Some(closed.clone()));
+    {
+        let mut sp = tx.nested().unwrap();
+        sp.insert_payment(&gone).unwrap();
+        assert_eq!(sp.payment(&merchant.id, "G").unwrap(), Some(gone.clone()));
+        // Dropped: rolled back.
+    }
+    assert_eq!(tx.payment(&merchant.id, "G").unwrap(), None);
+    assert_eq!(tx.payment(&merchant.id, "K").unwrap(), Some(closed.clone()));
+    tx.commit().unwrap();
+
+    let mut tx = store.begin(TxMode::Read).unwrap();
+    assert_eq!(tx.payment(&merchant.id, "K").unwrap(), Some(closed));
+    assert_eq!(tx.payment(&merchant.id, "G").unwrap(), None);
+}
+
+#[test]
+fn a_queued_payment_insert_that_clashes_fails_its_savepoint_as_a_duplicate() {
+    let (_, mut store) = fresh("queued_payment");
+    let merchant = crate::store::contract::sample_merchant("m_00000000000000ac");
+    let first = crate::store::contract::sample_payment("pay_same", &merchant.id, "A");
+    let mut tx = store.begin(TxMode::Write).unwrap();
+    tx.insert_merchant(&merchant).unwrap();
+    tx.insert_payment(&first).unwrap();
+    tx.commit().unwrap();
+
+    // A free number, looked up first (so the insert is queued), but an id
+    // that is taken: the clash shows at the savepoint's commit.
+    let clash = crate::store::contract::sample_payment("pay_same", &merchant.id, "B");
+    let mut tx = store.begin(TxMode::Write).unwrap();
+    {
+        let mut sp = tx.nested().unwrap();
+        assert_eq!(sp.payment(&merchant.id, "B").unwrap(), None);
+        sp.insert_payment(&clash).unwrap();
+        assert_eq!(sp.commit(), Err(StoreError::Duplicate));
+    }
+    assert_eq!(tx.payment(&merchant.id, "B").unwrap(), None);
+    let later = crate::store::contract::sample_payment("pay_new", &merchant.id, "B");
+    tx.insert_payment(&later).unwrap();
+    tx.commit().unwrap();
+
+    let mut tx = store.begin(TxMode::Read).unwrap();
+    assert_eq!(tx.payment(&merchant.id, "B").unwrap(), Some(later));
+    assert_eq!(tx.payment(&merchant.id, "A").unwrap(), Some(first));
+}
