@@ -134,7 +134,7 @@ OUTPUT AND EXIT STATUS
   2  PIN required
   4  ledger check found violations
   3  rejected (reason: malformed, unknown_prefix, unknown_card, bad_mac,
-     expired, replayed, superseded, locked, revoked)
+     expired, replayed, superseded, locked, revoked, card_expired)
   1  error: {\"error\": KIND, \"message\": TEXT}, e.g. KIND = unknown_option,
      missing_value, bad_value, amount_not_a_number, amount_negative,
      amount_too_many_decimals, amount_zero, amount_too_large, amount_empty,

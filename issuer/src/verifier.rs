@@ -53,10 +53,12 @@ pub enum RejectReason {
     Locked,
     /// A genuine code of a revoked card.
     Revoked,
+    /// A genuine code of a card whose key has expired.
+    CardExpired,
 }
 
 impl RejectReason {
-    pub const ALL: [RejectReason; 9] = [
+    pub const ALL: [RejectReason; 10] = [
         Self::Malformed,
         Self::UnknownPrefix,
         Self::UnknownCard,
@@ -66,6 +68,7 @@ impl RejectReason {
         Self::Superseded,
         Self::Locked,
         Self::Revoked,
+        Self::CardExpired,
     ];
 
     /// Stable snake_case name used in JSON output.
@@ -80,6 +83,7 @@ impl RejectReason {
             Self::Superseded => "superseded",
             Self::Locked => "locked",
             Self::Revoked => "revoked",
+            Self::CardExpired => "card_expired",
         }
     }
 }
@@ -479,6 +483,15 @@ fn check(
         return Ok(Err(Rejection::new(
             RejectReason::Revoked,
             "this card has been revoked by its issuer",
+        )
+        .into()));
+    }
+    // After the MAC, as for revocation: only the card's own codes learn
+    // that its key has expired.
+    if card.is_expired(now) {
+        return Ok(Err(Rejection::new(
+            RejectReason::CardExpired,
+            "this card's key has expired; the issuer must provision it again",
         )
         .into()));
     }
