@@ -10,7 +10,7 @@ use rand::Rng;
 use crate::custody::KEY_VERSION;
 use crate::secret::SecretKey;
 use crate::store::audit::{self, AuditEvent, AuditKind};
-use crate::store::{CardKey, CardRecord, Store, StoreError, TxMode};
+use crate::store::{CardKey, CardRecord, Store, StoreError, StoreTx, TxMode};
 
 /// Random tries for an unused token before giving up. With a million ids
 /// per prefix, running out of tries means the prefix is nearly full.
@@ -183,6 +183,29 @@ pub fn reprovision(
     let card = tx.card(key)?.ok_or(ProvisionError::UnknownCard)?;
     tx.commit()?;
     Ok(card)
+}
+
+/// Revokes (or with `revoked` false restores) `key` in `tx` and records it
+/// in the audit trail; false when there is no such card. `by` names who
+/// asked ("cli", "admin api"). Shared by the command line and the admin
+/// API; the caller commits.
+pub fn revoke(
+    tx: &mut dyn StoreTx,
+    key: CardKey,
+    revoked: bool,
+    now: u64,
+    by: &str,
+) -> Result<bool, StoreError> {
+    if !tx.set_revoked(key, revoked)? {
+        return Ok(false);
+    }
+    let kind = if revoked {
+        AuditKind::CardRevoked
+    } else {
+        AuditKind::CardRestored
+    };
+    audit::record(tx, &AuditEvent::card(now, kind, key, format!("by {by}")))?;
+    Ok(true)
 }
 
 #[cfg(test)]

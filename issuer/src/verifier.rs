@@ -14,6 +14,7 @@ use std::fmt;
 use crate::allowance::{AllowancePolicy, PinReason};
 use crate::lockout::LockoutPolicy;
 use crate::money::Fen;
+use crate::store::audit::{self, AuditEvent, AuditKind};
 use crate::store::{
     CardKey, CardRecord, CardState, ChargeRecord, ChargeStatus, Lockout, Store, StoreError,
     StoreTx, TxMode, NO_MERCHANT,
@@ -248,11 +249,38 @@ pub(crate) fn examine(
             // lock the card for that shop.
             let counts = refused.rejection.reason != RejectReason::Replayed;
             if let Some((key, lockout)) = refused.failed.filter(|_| counts) {
-                tx.set_lockout(key, merchant, &lockout)?;
+                write_failure(tx, key, merchant, &lockout, now)?;
             }
             Ok(Err(refused.rejection))
         }
     }
+}
+
+/// Writes the failure count of `key` at `merchant`; the failure that
+/// locks the card (it was not locked before, or the check would not have
+/// run) goes into the audit trail too.
+fn write_failure(
+    tx: &mut dyn StoreTx,
+    key: CardKey,
+    merchant: &str,
+    lockout: &Lockout,
+    now: u64,
+) -> Result<(), StoreError> {
+    tx.set_lockout(key, merchant, lockout)?;
+    if lockout.is_locked(now) {
+        let locked = AuditEvent::card(
+            now,
+            AuditKind::CodeLockout,
+            key,
+            format!(
+                "too many failed codes; locked for {} s",
+                lockout.locked_until - now
+            ),
+        )
+        .with_merchant(merchant);
+        audit::record(tx, &locked)?;
+    }
+    Ok(())
 }
 
 impl From<Rejection> for Refused {
@@ -297,7 +325,7 @@ impl<S: Store> Verifier<S> {
             Ok(c) => c,
             Err(refused) => {
                 if let Some((key, lockout)) = refused.failed {
-                    tx.set_lockout(key, NO_MERCHANT, &lockout)?;
+                    write_failure(tx.as_mut(), key, NO_MERCHANT, &lockout, request.now)?;
                     tx.commit()?;
                 }
                 return Ok(ChargeOutcome::Rejected(refused.rejection));

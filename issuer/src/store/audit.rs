@@ -91,6 +91,19 @@ pub struct AuditEvent {
 }
 
 impl AuditEvent {
+    /// An event about no card in particular, once.
+    pub fn new(at: u64, kind: AuditKind, detail: impl Into<String>) -> AuditEvent {
+        AuditEvent {
+            at,
+            kind,
+            card: None,
+            merchant: None,
+            address: None,
+            count: 1,
+            detail: detail.into(),
+        }
+    }
+
     /// An event about `card`, once.
     pub fn card(at: u64, kind: AuditKind, card: CardKey, detail: impl Into<String>) -> AuditEvent {
         AuditEvent {

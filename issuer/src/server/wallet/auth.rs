@@ -80,7 +80,14 @@ impl FromRequest<Arc<WalletState>> for CardSigned {
         );
         let card = match checked {
             Ok(card) => card,
-            Err(failed) => return Channel::Wallet.refuse(&state.clients, received.client, failed),
+            Err(failed) => {
+                state.failures.count(
+                    crate::server::admin::tally::Refused::Wallet,
+                    None,
+                    received.client,
+                );
+                return Channel::Wallet.refuse(&state.clients, received.client, failed);
+            }
         };
         Ok(CardSigned {
             card: CardKey {
