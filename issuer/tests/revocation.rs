@@ -372,3 +372,52 @@ fn an_expiry_before_provisioning_is_refused() {
     assert_eq!(out["expires"], 1_764_003_600);
     assert_eq!(out["key_version"], 1);
 }
+
+#[test]
+fn the_admin_key_file_is_made_0600_and_serve_refuses_an_exposed_or_served_one() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("admin.key");
+    let file = path.display().to_string();
+    let (status, out) = run(&["admin", "key", "--admin-key-file", &file]);
+    assert_eq!(status, 0, "{out}");
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        !out.to_string().contains(written.trim()),
+        "the key is not printed"
+    );
+    let (status, out) = run(&["admin", "key", "--admin-key-file", &file]);
+    assert_eq!(
+        (status, out["error"].as_str()),
+        (1, Some("admin_key_exists"))
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), written);
+
+    let www = dir.path().join("www");
+    std::fs::create_dir(&www).unwrap();
+    let served = www.join("admin.key");
+    std::fs::copy(&path, &served).unwrap();
+    std::fs::set_permissions(&served, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let www_arg = www.display().to_string();
+    let (status, out) = run(&[
+        "serve",
+        "--www",
+        &www_arg,
+        "--admin-key-file",
+        &served.display().to_string(),
+    ]);
+    assert_eq!(
+        (status, out["error"].as_str()),
+        (1, Some("secret_inside_www")),
+        "{out}"
+    );
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (status, out) = run(&["serve", "--www", &www_arg, "--admin-key-file", &file]);
+    assert_eq!(
+        (status, out["error"].as_str()),
+        (1, Some("admin_key_exposed")),
+        "{out}"
+    );
+}
