@@ -123,6 +123,8 @@ fn verifier() -> Verifier<MemoryStore> {
                 created: T0,
                 fall_through: false,
                 revoked: false,
+                key_version: paycode_issuer::custody::KEY_VERSION,
+                expires: None,
             })
             .expect("new card");
         }

@@ -54,6 +54,8 @@ fn fill<S: Store>(mut store: S) -> Verifier<S> {
             created: T0,
             fall_through: false,
             revoked: false,
+            key_version: paycode_issuer::custody::KEY_VERSION,
+            expires: None,
         })
         .unwrap();
     }

@@ -4,7 +4,9 @@
 //! command before it reaches a decision print `{"error": KIND, "message":
 //! TEXT}` on stdout as well and exit with status 1.
 
+mod admin;
 mod args;
+mod audit;
 mod card;
 mod ledger;
 mod merchant;
@@ -21,7 +23,7 @@ use serde_json::{json, Value};
 
 use crate::allowance::UtcOffset;
 use crate::money::parse_amount;
-use crate::provision::{provision, NewCard};
+use crate::provision::{provision_expiring, NewCard};
 use crate::store::{AnyStore, DbLocation};
 use crate::verifier::{
     ChargeOutcome, ChargeRequest, FundingUsed, ValidCode, Verifier, VerifierConfig, VerifyOutcome,
@@ -49,12 +51,14 @@ COMMANDS
   provision [--prefix 13] [--length 18] [--funding balance,debit:BANK:1234]
             [--issuer NAME] [--period 60] [--at UNIX_SECONDS]
             [--fall-through yes|no] [--api https://ISSUER-ORIGIN]
+            [--expires UNIX_SECONDS]
       Create a card with a random token id and a new 32-byte key, store it,
       print {\"link\", \"token\", ...}. The link holds the key: hand it to the
       wallet only. --funding may be repeated or comma-separated (1 to 8).
       With --fall-through yes, a payment from an empty source is paid by the
       next source in index order instead. --api puts this issuer's origin
       in the link, for a wallet served from another origin (docs/FORMAT.md §8).
+      With --expires, the card's codes answer card_expired from then on.
   code --link LINK [--at UNIX_SECONDS] [--swipe N] [--funding NAME|INDEX]
       The code the wallet shows at that time after N swipes (default 0),
       paying from the given source (index, or balance / debit / bank name /
@@ -84,8 +88,19 @@ COMMANDS
       if missing) instead of the current one, while the server runs; the
       KEK file (--kek-file, default the database's path plus .kek) then
       holds F's key.
+  revoke CARD [--prefix 13]
   card revoke|restore CARD [--prefix 13]
       Revoke a card (its codes are refused as revoked) or undo that.
+  card reprovision CARD [--expires UNIX_SECONDS] [--api ORIGIN] [--prefix 13]
+      Give the card's token a new key in one transaction and print its new
+      link: the old link's codes are refused from then on (bad MAC), the
+      card is no longer revoked, balance and history stay.
+  audit [--json] [--after SEQ] [--limit N]
+      The audit trail in order: cards created, activated, revoked and
+      re-provisioned, rekeys, lockouts, counted 401s. No secret is in it.
+  admin key --admin-key-file F
+      Create F (0600) holding a new issuer-admin key, for paycode serve
+      --admin-key-file F and for signing /v1/admin/ requests.
   pin reset CARD [--prefix 13]
       After three wrong PINs on the phone, PIN payments of the card are
       blocked; this unblocks them (the PIN stays the payer's).
@@ -134,7 +149,7 @@ OUTPUT AND EXIT STATUS
   2  PIN required
   4  ledger check found violations
   3  rejected (reason: malformed, unknown_prefix, unknown_card, bad_mac,
-     expired, replayed, superseded, locked, revoked)
+     expired, replayed, superseded, locked, revoked, card_expired)
   1  error: {\"error\": KIND, \"message\": TEXT}, e.g. KIND = unknown_option,
      missing_value, bad_value, amount_not_a_number, amount_negative,
      amount_too_many_decimals, amount_zero, amount_too_large, amount_empty,
@@ -204,7 +219,8 @@ kinded!(
     paycode_wallet::core::code::CodeError,
     crate::verifier::PinError,
     crate::till::TillError,
-    crate::till::CredentialsError
+    crate::till::CredentialsError,
+    crate::server::admin::AdminKeyError
 );
 
 fn bad_value(option: &str, why: impl Into<String>) -> Failure {
@@ -234,8 +250,11 @@ pub fn run(args: &[String], now: u64) -> Output {
         "verify" => cmd_verify(rest, now),
         "pin" => cmd_pin(rest),
         "merchant" => merchant::cmd_merchant(rest, now),
-        "card" => card::cmd_card(rest),
-        "rekey" => rekey::cmd_rekey(rest),
+        "card" => card::cmd_card(rest, now),
+        "revoke" => card::cmd_revoke(rest, now),
+        "audit" => audit::cmd_audit(rest),
+        "admin" => admin::cmd_admin(rest),
+        "rekey" => rekey::cmd_rekey(rest, now),
         "topup" => ledger::cmd_topup(rest, now),
         "balance" => ledger::cmd_balance(rest),
         "ledger" => ledger::cmd_ledger(rest),
@@ -279,6 +298,7 @@ fn cmd_provision(words: &[String], now: u64) -> Result<Output, Failure> {
             "at",
             "fall-through",
             "api",
+            "expires",
         ],
         &["funding"],
     )?;
@@ -317,8 +337,9 @@ fn cmd_provision(words: &[String], now: u64) -> Result<Output, Failure> {
     // The reader also writes the origin as links carry it (lower case, no `/`).
     let api = Card::from_link(&probe.to_link())?.api;
 
+    let expires = card::expires_option(&a)?;
     let mut store = open_store(&a)?;
-    let record = provision(
+    let record = provision_expiring(
         &mut store,
         NewCard {
             issuer,
@@ -328,6 +349,7 @@ fn cmd_provision(words: &[String], now: u64) -> Result<Output, Failure> {
             at,
             fall_through,
         },
+        expires,
     )?;
     let mut card = record.to_card();
     card.api = api;
@@ -340,6 +362,8 @@ fn cmd_provision(words: &[String], now: u64) -> Result<Output, Failure> {
             "length": layout.length,
             "period": period,
             "issued_at": at,
+            "key_version": record.key_version,
+            "expires": record.expires,
             "funding": card.funding.iter().enumerate().map(|(i, f)| json!({
                 "index": i, "source": f.to_link_value(), "label": f.label(),
             })).collect::<Vec<_>>(),

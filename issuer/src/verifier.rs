@@ -14,6 +14,7 @@ use std::fmt;
 use crate::allowance::{AllowancePolicy, PinReason};
 use crate::lockout::LockoutPolicy;
 use crate::money::Fen;
+use crate::store::audit::{self, AuditEvent, AuditKind};
 use crate::store::{
     CardKey, CardRecord, CardState, ChargeRecord, ChargeStatus, Lockout, Store, StoreError,
     StoreTx, TxMode, NO_MERCHANT,
@@ -53,10 +54,12 @@ pub enum RejectReason {
     Locked,
     /// A genuine code of a revoked card.
     Revoked,
+    /// A genuine code of a card whose key has expired.
+    CardExpired,
 }
 
 impl RejectReason {
-    pub const ALL: [RejectReason; 9] = [
+    pub const ALL: [RejectReason; 10] = [
         Self::Malformed,
         Self::UnknownPrefix,
         Self::UnknownCard,
@@ -66,6 +69,7 @@ impl RejectReason {
         Self::Superseded,
         Self::Locked,
         Self::Revoked,
+        Self::CardExpired,
     ];
 
     /// Stable snake_case name used in JSON output.
@@ -80,6 +84,7 @@ impl RejectReason {
             Self::Superseded => "superseded",
             Self::Locked => "locked",
             Self::Revoked => "revoked",
+            Self::CardExpired => "card_expired",
         }
     }
 }
@@ -244,11 +249,38 @@ pub(crate) fn examine(
             // lock the card for that shop.
             let counts = refused.rejection.reason != RejectReason::Replayed;
             if let Some((key, lockout)) = refused.failed.filter(|_| counts) {
-                tx.set_lockout(key, merchant, &lockout)?;
+                write_failure(tx, key, merchant, &lockout, now)?;
             }
             Ok(Err(refused.rejection))
         }
     }
+}
+
+/// Writes the failure count of `key` at `merchant`; the failure that
+/// locks the card (it was not locked before, or the check would not have
+/// run) goes into the audit trail too.
+fn write_failure(
+    tx: &mut dyn StoreTx,
+    key: CardKey,
+    merchant: &str,
+    lockout: &Lockout,
+    now: u64,
+) -> Result<(), StoreError> {
+    tx.set_lockout(key, merchant, lockout)?;
+    if lockout.is_locked(now) {
+        let locked = AuditEvent::card(
+            now,
+            AuditKind::CodeLockout,
+            key,
+            format!(
+                "too many failed codes; locked for {} s",
+                lockout.locked_until - now
+            ),
+        )
+        .with_merchant(merchant);
+        audit::record(tx, &locked)?;
+    }
+    Ok(())
 }
 
 impl From<Rejection> for Refused {
@@ -293,7 +325,7 @@ impl<S: Store> Verifier<S> {
             Ok(c) => c,
             Err(refused) => {
                 if let Some((key, lockout)) = refused.failed {
-                    tx.set_lockout(key, NO_MERCHANT, &lockout)?;
+                    write_failure(tx.as_mut(), key, NO_MERCHANT, &lockout, request.now)?;
                     tx.commit()?;
                 }
                 return Ok(ChargeOutcome::Rejected(refused.rejection));
@@ -479,6 +511,15 @@ fn check(
         return Ok(Err(Rejection::new(
             RejectReason::Revoked,
             "this card has been revoked by its issuer",
+        )
+        .into()));
+    }
+    // After the MAC, as for revocation: only the card's own codes learn
+    // that its key has expired.
+    if card.is_expired(now) {
+        return Ok(Err(Rejection::new(
+            RejectReason::CardExpired,
+            "this card's key has expired; the issuer must provision it again",
         )
         .into()));
     }

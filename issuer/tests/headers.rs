@@ -150,6 +150,24 @@ const DECLARED: &[Declared] = &[
             (Method::GET, "/v1/wallet/payments/p_1/decline"),
         ],
     },
+    Declared {
+        file: "admin/mod.rs",
+        literal: "/v1/admin/cards/revoke",
+        requests: &[
+            (Method::POST, "/v1/admin/cards/revoke"),
+            (Method::GET, "/v1/admin/cards/revoke"),
+        ],
+    },
+    Declared {
+        file: "admin/mod.rs",
+        literal: "/v1/admin",
+        requests: &[(Method::GET, "/v1/admin")],
+    },
+    Declared {
+        file: "admin/mod.rs",
+        literal: "/v1/admin/{*rest}",
+        requests: &[(Method::POST, "/v1/admin/cards/nothing")],
+    },
 ];
 
 /// The static side (the router's fallback service): pages, files, a

@@ -34,6 +34,8 @@ fn card(token: u32, fall_through: bool) -> CardRecord {
         created: T0 - 1000,
         fall_through,
         revoked: false,
+        key_version: paycode_issuer::custody::KEY_VERSION,
+        expires: None,
     }
 }
 

@@ -37,6 +37,8 @@ fn card() -> CardRecord {
         created: T0,
         fall_through: false,
         revoked: false,
+        key_version: paycode_issuer::custody::KEY_VERSION,
+        expires: None,
     }
 }
 

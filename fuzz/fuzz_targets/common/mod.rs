@@ -14,7 +14,8 @@
 //! Oracles ([`check`]): no answer is a 500 (a handler panic is caught and
 //! answered as 500, so this also catches panics); every answer is a JSON
 //! object; every refusal has a plain-words message; no answer contains the
-//! card's key, its channel key or the merchant's key; an unsigned `/v1/` request never succeeds;
+//! card's key, its channel key or the merchant's key; an unsigned `/v1/` request (the admin API's
+//! included) never succeeds;
 //! a payment is SUCCESS only for a code whose MAC is right for the card.
 
 // Each target uses only part of this module.
@@ -27,6 +28,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use hyper::Method;
 use paycode_issuer::lockout::LockoutPolicy;
+use paycode_issuer::server::admin::AdminKey;
 use paycode_issuer::server::{RateLimit, ServerConfig, BODY_LIMIT};
 use paycode_issuer::signing::{authorization, card_authorization, CardSigner, RequestParts};
 use paycode_wallet::core::channel::channel_key;
@@ -55,6 +57,13 @@ pub fn config(dir: &Path) -> ServerConfig {
         max_failures: u32::MAX,
         cooldown_seconds: 0,
     };
+    // An admin key nobody else has: every admin request of the input is
+    // refused (the oracle: an unsigned /v1/ request never succeeds).
+    let admin = dir.join("admin.key");
+    let key = AdminKey::create(&admin)
+        .or_else(|_| AdminKey::load(&admin))
+        .expect("the fuzz admin key");
+    config.admin_key = Some(std::sync::Arc::new(key));
     config
 }
 
@@ -290,19 +299,26 @@ pub fn case(subject: &Subject, shapes: Shapes, selector: u8, rest: &[u8]) -> Cas
         }
         // The card-signed wallet routes.
         5 => wallet_case(subject, rest),
-        // The demo routes with any body, and unknown paths and methods.
+        // The demo routes with any body, unknown paths and methods, and
+        // the admin API with any body and the input as its signature.
         6 => {
-            let (method, path) = match rest.first().copied().unwrap_or(0) % 4 {
+            let pick = rest.first().copied().unwrap_or(0);
+            let (method, path) = match pick % 5 {
                 0 => (Method::POST, "/api/demo/till".to_owned()),
                 1 => (Method::POST, "/api/cards".to_owned()),
                 2 => (Method::PUT, format!("/v1/{}", encoded(rest))),
-                _ => (Method::PUT, format!("/api/{}", encoded(rest))),
+                3 => (Method::PUT, format!("/api/{}", encoded(rest))),
+                _ => (Method::POST, "/v1/admin/cards/revoke".to_owned()),
             };
+            let body = rest.get(1..).unwrap_or_default().to_vec();
+            let authorization = (pick % 5 == 4).then(|| {
+                format!("PAYCODE-ADMIN {}", String::from_utf8_lossy(&body))
+            });
             Case {
                 method,
                 path,
-                body: rest.get(1..).unwrap_or_default().to_vec(),
-                authorization: None,
+                body,
+                authorization,
                 signed: false,
                 json_endpoint: false,
             }

@@ -1,11 +1,13 @@
-//! `paycode card revoke|restore CARD`, `paycode pin reset CARD`, and how
-//! commands name a card.
+//! `paycode revoke CARD`, `paycode card revoke|restore|reprovision CARD`,
+//! `paycode pin reset CARD`, and how commands name a card.
 
-use serde_json::json;
+use paycode_wallet::core::link::Card;
+use serde_json::{json, Value};
 
 use super::{args, bad_value, open_store, status, ArgError, Failure, Output};
 use crate::payments::pin::{pin_failures, reset_pin_failures};
-use crate::store::{CardKey, Store, TxMode};
+use crate::provision::{reprovision, revoke};
+use crate::store::{CardKey, CardRecord, Store, TxMode};
 
 /// CARD is `TOKEN` (with `--prefix`, default 13) or `PREFIX:TOKEN`, as
 /// `paycode provision` prints them.
@@ -27,20 +29,40 @@ pub(super) fn card_key(word: &str, a: &args::Parsed) -> Result<CardKey, Failure>
     }
 }
 
-pub(super) fn cmd_card(words: &[String]) -> Result<Output, Failure> {
+/// `--expires UNIX_SECONDS`, if given.
+pub(super) fn expires_option(a: &args::Parsed) -> Result<Option<u64>, ArgError> {
+    a.get("expires")
+        .map(|_| a.number("expires", 0u64, u64::MAX))
+        .transpose()
+}
+
+pub(super) fn cmd_card(words: &[String], now: u64) -> Result<Output, Failure> {
     let Some((sub, rest)) = words.split_first() else {
-        return Err(ArgError::MissingArgument("a subcommand: card revoke|restore CARD").into());
+        return Err(ArgError::MissingArgument(
+            "a subcommand: card revoke|restore|reprovision CARD",
+        )
+        .into());
     };
     let revoked = match sub.as_str() {
         "revoke" => true,
         "restore" => false,
+        "reprovision" => return cmd_reprovision(rest, now),
         other => return Err(ArgError::UnknownCommand(format!("card {other}")).into()),
     };
-    let a = args::parse(rest, &["db", "prefix"], &[])?;
+    set_revoked(rest, revoked, now)
+}
+
+/// `paycode revoke CARD`: the same as `paycode card revoke CARD`.
+pub(super) fn cmd_revoke(words: &[String], now: u64) -> Result<Output, Failure> {
+    set_revoked(words, true, now)
+}
+
+fn set_revoked(words: &[String], revoked: bool, now: u64) -> Result<Output, Failure> {
+    let a = args::parse(words, &["db", "prefix"], &[])?;
     let key = card_key(a.single_positional("the CARD")?, &a)?;
     let mut store = open_store(&a)?;
     let mut tx = store.begin(TxMode::Write)?;
-    if !tx.set_revoked(key, revoked)? {
+    if !revoke(tx.as_mut(), key, revoked, now, "cli")? {
         return Err(bad_value("CARD", "there is no card with this token"));
     }
     tx.commit()?;
@@ -48,6 +70,33 @@ pub(super) fn cmd_card(words: &[String]) -> Result<Output, Failure> {
         status::OK,
         json!({ "token": key.token, "prefix": key.prefix, "revoked": revoked }),
     ))
+}
+
+/// `paycode card reprovision CARD [--expires T] [--api ORIGIN]`.
+fn cmd_reprovision(words: &[String], now: u64) -> Result<Output, Failure> {
+    let a = args::parse(words, &["db", "prefix", "expires", "api", "at"], &[])?;
+    let key = card_key(a.single_positional("the CARD")?, &a)?;
+    let expires = expires_option(&a)?;
+    let at = a.number("at", now, u64::MAX)?;
+    let mut store = open_store(&a)?;
+    let record = reprovision(&mut store, key, expires, at, "cli")?;
+    Ok(Output::json(status::OK, link_json(&record, a.get("api"))?))
+}
+
+/// A card's provisioning link and what a person needs to know of it.
+fn link_json(record: &CardRecord, api: Option<&str>) -> Result<Value, Failure> {
+    let mut card = record.to_card();
+    card.api = api.map(str::to_owned);
+    // The reader writes the origin as links carry it (lower case, no `/`).
+    let card = Card::from_link(&card.to_link())?;
+    Ok(json!({
+        "link": card.to_link(),
+        "token": record.key.token,
+        "prefix": record.key.prefix,
+        "key_version": record.key_version,
+        "expires": record.expires,
+        "revoked": record.revoked,
+    }))
 }
 
 /// `paycode pin reset CARD`: PIN payments of the card work again after

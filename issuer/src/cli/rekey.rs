@@ -20,6 +20,7 @@ use serde_json::json;
 
 use super::{args, bad_value, status, Failure, Output};
 use crate::custody::{Kek, KekSource, Vault};
+use crate::store::audit::{self, AuditEvent, AuditKind};
 use crate::store::{DbLocation, Store, TxMode};
 
 /// Keys re-sealed per transaction: a payment waits at most for one batch.
@@ -29,7 +30,7 @@ const BATCH: u32 = 50;
 /// seal that was already under way).
 const SETTLE: Duration = Duration::from_millis(1500);
 
-pub(super) fn cmd_rekey(words: &[String]) -> Result<Output, Failure> {
+pub(super) fn cmd_rekey(words: &[String], now: u64) -> Result<Output, Failure> {
     let a = args::parse(words, &["db", "new-kek-file"], &[])?;
     let new_path = Path::new(
         a.get("new-kek-file")
@@ -68,6 +69,18 @@ pub(super) fn cmd_rekey(words: &[String]) -> Result<Output, Failure> {
     let mut check = location.open(std::sync::Arc::new(Vault::new(Kek::load(new_path)?)))?;
     reseal_all(&mut check)?;
     Kek::write_ring(&kek_path, &[&new])?;
+    let mut event = AuditEvent::new(
+        now,
+        AuditKind::KeysRekeyed,
+        format!(
+            "{resealed} keys re-sealed under KEK {}",
+            hex::encode(new.id())
+        ),
+    );
+    event.count = resealed.max(1);
+    let mut tx = check.begin(TxMode::Write)?;
+    audit::record(tx.as_mut(), &event)?;
+    tx.commit()?;
     Ok(Output::json(
         status::OK,
         json!({

@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::{status, Output};
 use crate::allowance::UtcOffset;
+use crate::server::admin::AdminKey;
 use crate::server::{bind, Origin, PublicUrl, ServeError, ServerConfig};
 use crate::store::DbLocation;
 
@@ -26,8 +27,13 @@ same database as the other commands.
                         $PAYCODE_KEK_FILE, else the database file's path
                         plus .kek; created, mode 0600, for a new SQLite
                         database or with --demo)
-  --www DIR             static files (default ./www; the database and the
-                        KEK file may not lie inside it)
+  --www DIR             static files (default ./www; the database, the
+                        KEK file and the admin key file may not lie inside
+                        it)
+  --admin-key-file F    the issuer-admin key (paycode admin key makes it,
+                        mode 0600): /v1/admin/ requests must be signed with
+                        it (PAYCODE-ADMIN). Without it the admin routes
+                        answer 403 ADMIN_DISABLED
   --demo                the demo routes: POST /api/cards (cards with money
                         on them) and POST /api/demo/till (a merchant and
                         its key for the cashier page)
@@ -74,6 +80,7 @@ fn parse(words: &[String]) -> Result<ServerConfig, Output> {
         DbLocation::from_option(None),
         "www",
     );
+    let mut admin_key_file = None;
     let mut rest = words.iter();
     while let Some(word) = rest.next() {
         if word == "-h" || word == "--help" {
@@ -104,6 +111,7 @@ fn parse(words: &[String]) -> Result<ServerConfig, Output> {
             "--public-url",
             "--embed-origin",
             "--connect-origin",
+            "--admin-key-file",
         ];
         if !known.contains(&name) {
             return Err(output_error(
@@ -125,6 +133,7 @@ fn parse(words: &[String]) -> Result<ServerConfig, Output> {
             }
             "--db" => config.db = DbLocation::parse(&value),
             "--kek-file" => config.kek_file = Some(value.into()),
+            "--admin-key-file" => admin_key_file = Some(std::path::PathBuf::from(value)),
             "--www" => config.www = value.into(),
             "--merchant-rate" => config.merchant_rate.per_second = rate(name, &value)?,
             "--merchant-burst" => config.merchant_rate.burst = burst(name, &value)?,
@@ -149,7 +158,28 @@ fn parse(words: &[String]) -> Result<ServerConfig, Output> {
             }
         }
     }
+    if let Some(path) = admin_key_file {
+        config.admin_key = Some(admin_key(&path, &config.www)?);
+    }
     Ok(config)
+}
+
+/// The admin key in `path`, which must not lie inside `www`.
+fn admin_key(
+    path: &std::path::Path,
+    www: &std::path::Path,
+) -> Result<std::sync::Arc<AdminKey>, Output> {
+    let key = AdminKey::load(path).map_err(|e| output_error(e.kind(), e))?;
+    if let (Ok(file), Ok(www)) = (path.canonicalize(), www.canonicalize()) {
+        if file.starts_with(&www) {
+            let e = ServeError::InsideWww {
+                what: "admin key file",
+                path: path.to_owned(),
+            };
+            return Err(output_error(e.kind(), e));
+        }
+    }
+    Ok(std::sync::Arc::new(key))
 }
 
 fn origin(name: &str, value: &str) -> Result<Origin, Output> {

@@ -25,14 +25,17 @@ const MAGIC: &[u8; 4] = b"PKS1";
 const NONCE_BYTES: usize = 12;
 const TAG_BYTES: usize = 16;
 const HEADER_BYTES: usize = MAGIC.len() + KEK_ID_BYTES + NONCE_BYTES;
-/// The version of a row's key, bound into its associated data. Every key
-/// is version 1 until keys are replaced in place.
+/// The version of a new key, bound into its associated data. A merchant
+/// key is always this version; a card's row keeps its own version
+/// (`CardRecord::key_version`), one more each time the card is
+/// re-provisioned.
 pub const KEY_VERSION: u32 = 1;
 
 /// Whose key a sealed value is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyOwner<'a> {
-    Card(CardKey),
+    /// A card and the version of its key.
+    Card(CardKey, u32),
     Merchant(&'a str),
 }
 
@@ -41,7 +44,7 @@ impl KeyOwner<'_> {
         let mut ad = b"paycode/v1/sealed-key\0".to_vec();
         ad.extend_from_slice(header);
         match self {
-            KeyOwner::Card(key) => {
+            KeyOwner::Card(key, _) => {
                 ad.extend_from_slice(b"card\0");
                 ad.push(key.prefix);
                 ad.extend_from_slice(&key.token.to_be_bytes());
@@ -53,7 +56,11 @@ impl KeyOwner<'_> {
                 ad.extend_from_slice(id.as_bytes());
             }
         }
-        ad.extend_from_slice(&KEY_VERSION.to_be_bytes());
+        let version = match self {
+            KeyOwner::Card(_, version) => *version,
+            KeyOwner::Merchant(_) => KEY_VERSION,
+        };
+        ad.extend_from_slice(&version.to_be_bytes());
         ad
     }
 }
@@ -61,7 +68,7 @@ impl KeyOwner<'_> {
 impl fmt::Display for KeyOwner<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            KeyOwner::Card(key) => write!(f, "card {}:{}", key.prefix, key.token),
+            KeyOwner::Card(key, _) => write!(f, "card {}:{}", key.prefix, key.token),
             KeyOwner::Merchant(id) => write!(f, "merchant {id}"),
         }
     }
@@ -259,43 +266,63 @@ mod tests {
     #[test]
     fn a_sealed_key_opens_as_itself_and_does_not_show_its_bytes() {
         let vault = Vault::ephemeral();
-        let sealed = vault.seal(KeyOwner::Card(CARD), &key());
+        let sealed = vault.seal(KeyOwner::Card(CARD, KEY_VERSION), &key());
         assert!(!sealed.windows(4).any(|w| w == [0x5a; 4]));
-        assert_eq!(vault.open(KeyOwner::Card(CARD), &sealed).unwrap(), key());
+        assert_eq!(
+            vault
+                .open(KeyOwner::Card(CARD, KEY_VERSION), &sealed)
+                .unwrap(),
+            key()
+        );
         // A fresh nonce each time.
-        assert_ne!(sealed, vault.seal(KeyOwner::Card(CARD), &key()));
+        assert_ne!(
+            sealed,
+            vault.seal(KeyOwner::Card(CARD, KEY_VERSION), &key())
+        );
     }
 
     #[test]
     fn a_ciphertext_moved_to_another_row_does_not_open() {
         let vault = Vault::ephemeral();
-        let sealed = vault.seal(KeyOwner::Card(CARD), &key());
+        let sealed = vault.seal(KeyOwner::Card(CARD, KEY_VERSION), &key());
         let other = CardKey {
             prefix: 13,
             token: 4243,
         };
         assert_eq!(
-            vault.open(KeyOwner::Card(other), &sealed).unwrap_err(),
+            vault
+                .open(KeyOwner::Card(other, KEY_VERSION), &sealed)
+                .unwrap_err(),
             CustodyError::DoesNotOpen {
                 owner: "card 13:4243".into()
             }
         );
+        // The same row's key of another version does not open either: a
+        // re-provisioned card's old ciphertext is not its new key.
+        assert!(vault
+            .open(KeyOwner::Card(CARD, KEY_VERSION + 1), &sealed)
+            .is_err());
         let merchant = vault.seal(KeyOwner::Merchant("m_1"), &key());
         assert!(vault.open(KeyOwner::Merchant("m_2"), &merchant).is_err());
-        assert!(vault.open(KeyOwner::Card(CARD), &merchant).is_err());
+        assert!(vault
+            .open(KeyOwner::Card(CARD, KEY_VERSION), &merchant)
+            .is_err());
     }
 
     #[test]
     fn a_flipped_bit_anywhere_is_refused() {
         let vault = Vault::ephemeral();
-        let sealed = vault.seal(KeyOwner::Card(CARD), &key());
+        let sealed = vault.seal(KeyOwner::Card(CARD, KEY_VERSION), &key());
         for i in 0..sealed.len() {
             let mut bad = sealed.clone();
             bad[i] ^= 1;
-            assert!(vault.open(KeyOwner::Card(CARD), &bad).is_err(), "byte {i}");
+            assert!(
+                vault.open(KeyOwner::Card(CARD, KEY_VERSION), &bad).is_err(),
+                "byte {i}"
+            );
         }
         assert!(matches!(
-            vault.open(KeyOwner::Card(CARD), key().as_bytes()),
+            vault.open(KeyOwner::Card(CARD, KEY_VERSION), key().as_bytes()),
             Err(CustodyError::NotSealed { .. })
         ));
     }
@@ -306,18 +333,28 @@ mod tests {
         let path = dir.path().join("kek");
         let old = Kek::create(&path).unwrap();
         let vault = Vault::from_file(&path).unwrap();
-        let under_old = vault.seal(KeyOwner::Card(CARD), &key());
+        let under_old = vault.seal(KeyOwner::Card(CARD, KEY_VERSION), &key());
         // Another process puts a new KEK first.
         let new = Kek::generate();
         let new_id = new.id();
         let other = Vault::new(Kek::from_hex(&hex::encode(new.bytes()), "t").unwrap());
-        let under_new = other.seal(KeyOwner::Card(CARD), &key());
+        let under_new = other.seal(KeyOwner::Card(CARD, KEY_VERSION), &key());
         Kek::write_ring(&path, &[&new, &old]).unwrap();
         // A key sealed under the new KEK opens at once (the file is re-read)...
-        assert_eq!(vault.open(KeyOwner::Card(CARD), &under_new).unwrap(), key());
-        assert_eq!(vault.open(KeyOwner::Card(CARD), &under_old).unwrap(), key());
+        assert_eq!(
+            vault
+                .open(KeyOwner::Card(CARD, KEY_VERSION), &under_new)
+                .unwrap(),
+            key()
+        );
+        assert_eq!(
+            vault
+                .open(KeyOwner::Card(CARD, KEY_VERSION), &under_old)
+                .unwrap(),
+            key()
+        );
         // ...and new seals use it.
-        let sealed = vault.seal(KeyOwner::Card(CARD), &key());
+        let sealed = vault.seal(KeyOwner::Card(CARD, KEY_VERSION), &key());
         assert_eq!(Vault::sealed_under(&sealed), Some(new_id));
     }
 
@@ -325,10 +362,12 @@ mod tests {
     fn another_kek_is_named_not_mistaken_for_tampering() {
         let old = Kek::generate();
         let old_id = old.id();
-        let sealed = Vault::new(old).seal(KeyOwner::Card(CARD), &key());
+        let sealed = Vault::new(old).seal(KeyOwner::Card(CARD, KEY_VERSION), &key());
         let vault = Vault::ephemeral();
         assert_eq!(
-            vault.open(KeyOwner::Card(CARD), &sealed).unwrap_err(),
+            vault
+                .open(KeyOwner::Card(CARD, KEY_VERSION), &sealed)
+                .unwrap_err(),
             CustodyError::UnknownKek {
                 sealed_under: hex::encode(old_id)
             }

@@ -68,6 +68,8 @@ pub enum ErrorCode {
     InsufficientFunds,
     CardLocked,
     CardRevoked,
+    /// A genuine code of a card whose key has expired.
+    CardExpired,
     BankDeclined,
     AmountInvalid,
     CurrencyUnsupported,
@@ -89,13 +91,14 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 17] = [
+    pub const ALL: [ErrorCode; 18] = [
         Self::AuthCodeInvalid,
         Self::AuthCodeExpired,
         Self::AuthCodeUsed,
         Self::InsufficientFunds,
         Self::CardLocked,
         Self::CardRevoked,
+        Self::CardExpired,
         Self::BankDeclined,
         Self::AmountInvalid,
         Self::CurrencyUnsupported,
@@ -117,6 +120,7 @@ impl ErrorCode {
             Self::InsufficientFunds => "INSUFFICIENT_FUNDS",
             Self::CardLocked => "CARD_LOCKED",
             Self::CardRevoked => "CARD_REVOKED",
+            Self::CardExpired => "CARD_EXPIRED",
             Self::BankDeclined => "BANK_DECLINED",
             Self::AmountInvalid => "AMOUNT_INVALID",
             Self::CurrencyUnsupported => "CURRENCY_UNSUPPORTED",
@@ -145,6 +149,7 @@ impl ErrorCode {
             Self::InsufficientFunds => "the funding source does not hold enough money",
             Self::CardLocked => "too many failed codes for this card at this merchant; try later",
             Self::CardRevoked => "the card has been revoked",
+            Self::CardExpired => "the card's key has expired",
             Self::BankDeclined => "the bank declined the payment",
             Self::AmountInvalid => "the amount must be yuan like 12.50, from 0.01 to 99999999.99",
             Self::CurrencyUnsupported => "only CNY is accepted",

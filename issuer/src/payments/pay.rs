@@ -32,6 +32,7 @@ fn error_of(reason: RejectReason) -> ErrorCode {
         RejectReason::Replayed | RejectReason::Superseded => ErrorCode::AuthCodeUsed,
         RejectReason::Locked => ErrorCode::CardLocked,
         RejectReason::Revoked => ErrorCode::CardRevoked,
+        RejectReason::CardExpired => ErrorCode::CardExpired,
     }
 }
 

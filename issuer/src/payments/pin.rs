@@ -11,6 +11,7 @@
 //! merchant's failed-code count.
 
 use super::{ErrorCode, Payment, PaymentError, PaymentService, PaymentStatus};
+use crate::store::audit::{self, AuditEvent, AuditKind};
 use crate::store::{CardKey, Lockout, StoreError, StoreTx};
 
 /// Wrong PINs in a row that block PIN payments.
@@ -79,6 +80,15 @@ impl PaymentService {
         if !pin_matches {
             failures.failures += 1;
             tx.set_lockout(card, PIN_LOCKOUT, &failures)?;
+            if failures.failures == MAX_PIN_FAILURES {
+                let blocked = AuditEvent::card(
+                    now,
+                    AuditKind::PinBlocked,
+                    card,
+                    format!("{MAX_PIN_FAILURES} wrong PINs in a row"),
+                );
+                audit::record(tx, &blocked)?;
+            }
             return Ok(match MAX_PIN_FAILURES - failures.failures {
                 0 => PinOutcome::Blocked,
                 left => PinOutcome::Wrong { left },

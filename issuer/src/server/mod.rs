@@ -16,6 +16,7 @@
 //! writer thread that commits in groups ([`db`]), reads use a small pool
 //! of read-only connections on blocking threads.
 
+pub mod admin;
 mod db;
 mod demo;
 mod error;
@@ -100,6 +101,9 @@ pub struct ServerConfig {
     /// is answered besides the listen address and localhost, and an
     /// https:// URL turns on HSTS.
     pub public_url: Option<PublicUrl>,
+    /// `--admin-key-file`: the key `/v1/admin/` requests are signed with.
+    /// `None`: the admin routes refuse every request.
+    pub admin_key: Option<Arc<admin::AdminKey>>,
 }
 
 impl ServerConfig {
@@ -119,6 +123,7 @@ impl ServerConfig {
             embed_origins: Vec::new(),
             connect_origins: Vec::new(),
             public_url: None,
+            admin_key: None,
         }
     }
 }
@@ -228,7 +233,7 @@ impl RunningServer {
 /// Binds, opens the database and serves until [`RunningServer::shutdown`].
 pub async fn start(config: ServerConfig) -> Result<RunningServer, ServeError> {
     let (stop, stopped) = oneshot::channel::<()>();
-    let (listener, app, db, closing) = prepare(&config).await?;
+    let (listener, app, db, closing, failures) = prepare(&config).await?;
     let addr = listener.local_addr().map_err(ServeError::Io)?;
     let shared = db.db();
     let task = tokio::spawn(async move {
@@ -236,6 +241,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServeError> {
             let _ = stopped.await;
         })
         .await;
+        failures.flush(&db.db()).await;
         db.close().await;
         result
     });
@@ -250,12 +256,13 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServeError> {
 /// Opens the database and binds, without serving yet (`paycode serve`
 /// prints the address in between).
 pub async fn bind(config: &ServerConfig) -> Result<BoundServer, ServeError> {
-    let (listener, app, db, closing) = prepare(config).await?;
+    let (listener, app, db, closing, failures) = prepare(config).await?;
     Ok(BoundServer {
         listener,
         app,
         db,
         closing,
+        failures,
     })
 }
 
@@ -265,6 +272,7 @@ pub struct BoundServer {
     app: axum::Router,
     db: db::DbHandle,
     closing: watch::Sender<bool>,
+    failures: Arc<admin::tally::FailureTally>,
 }
 
 impl BoundServer {
@@ -278,14 +286,23 @@ impl BoundServer {
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
         let result = serve_until(self.listener, self.app, self.closing, stop).await;
+        // The last 401 counts, after the last request and before the close.
+        self.failures.flush(&self.db.db()).await;
         self.db.close().await;
         result
     }
 }
 
-/// What [`prepare`] makes: the socket, the app, the database, and the
-/// switch that ends open event streams when the server stops.
-type Prepared = (TcpListener, axum::Router, db::DbHandle, watch::Sender<bool>);
+/// What [`prepare`] makes: the socket, the app, the database, the
+/// switch that ends open event streams when the server stops, and the
+/// 401 counts to write before the database closes.
+type Prepared = (
+    TcpListener,
+    axum::Router,
+    db::DbHandle,
+    watch::Sender<bool>,
+    Arc<admin::tally::FailureTally>,
+);
 
 async fn prepare(config: &ServerConfig) -> Result<Prepared, ServeError> {
     let db = open_db(config).await?;
@@ -294,8 +311,14 @@ async fn prepare(config: &ServerConfig) -> Result<Prepared, ServeError> {
         .map_err(|e| ServeError::Bind(config.addr, e))?;
     let events = open_events(&config.db).await?;
     let (closing, closed) = watch::channel(false);
-    let app = routes::router(config, db.db(), events, closed);
-    Ok((listener, app, db, closing))
+    let failures = Arc::new(admin::tally::FailureTally::default());
+    tokio::spawn(admin::tally::flush_periodically(
+        Arc::clone(&failures),
+        db.db(),
+        closed.clone(),
+    ));
+    let app = routes::router(config, db.db(), events, closed, Arc::clone(&failures));
+    Ok((listener, app, db, closing, failures))
 }
 
 /// The bus for the phones' live results: in process on SQLite, which one
@@ -386,7 +409,13 @@ pub async fn in_process(config: &ServerConfig) -> Result<InProcessServer, ServeE
     let events = open_events(&config.db).await?;
     let (closing, closed) = watch::channel(false);
     Ok(InProcessServer {
-        router: routes::router(config, db.db(), events, closed),
+        router: routes::router(
+            config,
+            db.db(),
+            events,
+            closed,
+            Arc::new(admin::tally::FailureTally::default()),
+        ),
         db,
         _closing: closing,
     })

@@ -12,6 +12,7 @@ use axum::Router;
 use tokio::sync::watch;
 use tower_http::catch_panic::CatchPanicLayer;
 
+use super::admin::{self, tally::FailureTally};
 use super::db::Db;
 use super::error::ApiError;
 use super::headers::{self, SecurityHeaders};
@@ -20,12 +21,14 @@ use super::{demo, handlers, log, statics, v1, wallet, ServerConfig, BODY_LIMIT};
 use crate::payments::events::PaymentEvents;
 
 /// `events` carries the phones' live results; `closing` turns true when
-/// the server stops (open event streams end).
+/// the server stops (open event streams end); `failures` counts 401s for
+/// the audit trail.
 pub(crate) fn router(
     config: &ServerConfig,
     db: Arc<Db>,
     events: Arc<dyn PaymentEvents>,
     closing: watch::Receiver<bool>,
+    failures: Arc<FailureTally>,
 ) -> Router {
     // One bucket per address for everything not authenticated: failed
     // signatures on /v1/ and the demo routes.
@@ -49,8 +52,16 @@ pub(crate) fn router(
         Arc::clone(&clients),
         Arc::clone(&events),
         closing,
+        Arc::clone(&failures),
     );
-    let mut merchant_api = v1::router(config, Arc::clone(&db), clients, events);
+    let admin_api = admin::router(
+        Arc::clone(&db),
+        config.admin_key.clone(),
+        Arc::clone(&clients),
+        Arc::clone(&failures),
+    );
+    let mut merchant_api =
+        v1::router(config, Arc::clone(&db), clients, events, failures).merge(admin_api);
     if config.request_log {
         wallet_api = wallet_api.route_layer(middleware::from_fn(log::requests));
         merchant_api = merchant_api.route_layer(middleware::from_fn(log::requests));

@@ -127,6 +127,7 @@ impl NonceLog for Pending {
 pub(crate) enum Channel {
     Merchant,
     Wallet,
+    Admin,
 }
 
 impl Channel {
@@ -134,6 +135,7 @@ impl Channel {
         match self {
             Channel::Merchant => eprintln!("paycode serve: unauthorized ({kind})"),
             Channel::Wallet => eprintln!("paycode serve: wallet request unauthorized ({kind})"),
+            Channel::Admin => eprintln!("paycode serve: admin request unauthorized ({kind})"),
         }
     }
 

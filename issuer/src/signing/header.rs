@@ -83,7 +83,7 @@ pub fn authorization(key: &[u8], merchant: &str, parts: &RequestParts<'_>) -> St
 /// The values of `names` in an `Authorization` value of `scheme`: each
 /// exactly once, in any order, with optional spaces around the commas.
 /// Shared by every scheme, so they all read headers the same way.
-pub(super) fn fields<'v, const N: usize>(
+pub(crate) fn fields<'v, const N: usize>(
     value: &'v str,
     scheme: &str,
     names: &[&'static str; N],
@@ -129,7 +129,7 @@ pub fn check_merchant_id(id: &str) -> Result<&str, AuthError> {
 
 /// Decimal digits, no sign, no leading zero (so that the text signed and
 /// the number checked are one and the same), within `u64`.
-pub(super) fn parse_ts(text: &str) -> Result<u64, AuthError> {
+pub(crate) fn parse_ts(text: &str) -> Result<u64, AuthError> {
     let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
     let canonical = text == "0" || !text.starts_with('0');
     if !digits || !canonical {
@@ -149,7 +149,7 @@ pub fn check_nonce(nonce: &str) -> Result<&str, AuthError> {
     Ok(nonce)
 }
 
-pub(super) fn check_sig(sig: &str) -> Result<&str, AuthError> {
+pub(crate) fn check_sig(sig: &str) -> Result<&str, AuthError> {
     let ok = sig.len() == 64 && sig.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
     ok.then_some(sig).ok_or(AuthError::BadSignatureFormat)
 }

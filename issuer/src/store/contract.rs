@@ -16,6 +16,8 @@ pub(crate) fn sample_card(prefix: u8, token: u32) -> CardRecord {
         created: 1_764_100_000,
         fall_through: false,
         revoked: false,
+        key_version: crate::custody::KEY_VERSION,
+        expires: None,
     }
 }
 
@@ -43,6 +45,94 @@ pub(crate) fn check_all(make: &mut dyn FnMut() -> Box<dyn Store>) {
     payments_and_refunds(make().as_mut());
     savepoints_roll_back_alone(make().as_mut());
     pins_revocation_and_history(make().as_mut());
+    keys_are_replaced_in_place(make().as_mut());
+    the_audit_trail_keeps_order_and_rolls_back(make().as_mut());
+}
+
+fn keys_are_replaced_in_place(store: &mut dyn Store) {
+    let mut card = sample_card(13, 31);
+    card.expires = Some(1_764_200_000);
+    card.revoked = true;
+    let mut tx = store.begin(TxMode::Write).unwrap();
+    tx.insert_card(&card).unwrap();
+    tx.commit().unwrap();
+    let mut tx = store.begin(TxMode::Read).unwrap();
+    assert_eq!(tx.card(card.key).unwrap(), Some(card.clone()));
+    drop(tx);
+
+    let new_key = SecretKey::from_slice(&[0x77; 32]);
+    // Uncommitted: the old key stays.
+    let mut tx = store.begin(TxMode::Write).unwrap();
+    assert_eq!(
+        tx.replace_card_key(card.key, &new_key, None).unwrap(),
+        Some(card.key_version + 1)
+    );
+    drop(tx);
+    let mut tx = store.begin(TxMode::Read).unwrap();
+    assert_eq!(tx.card(card.key).unwrap(), Some(card.clone()));
+    drop(tx);
+
+    let mut tx = store.begin(TxMode::Write).unwrap();
+    // Read first, as a payment would, then replaced: the same
+    // transaction sees the new key.
+    assert_eq!(tx.card(card.key).unwrap().unwrap().secret, card.secret);
+    assert_eq!(
+        tx.replace_card_key(card.key, &new_key, Some(1_764_300_000))
+            .unwrap(),
+        Some(card.key_version + 1)
+    );
+    let seen = tx.card(card.key).unwrap().unwrap();
+    assert_eq!(seen.secret, new_key);
+    let missing = sample_card(13, 32).key;
+    assert_eq!(tx.replace_card_key(missing, &new_key, None).unwrap(), None);
+    tx.commit().unwrap();
+    let mut tx = store.begin(TxMode::Read).unwrap();
+    let now = tx.card(card.key).unwrap().unwrap();
+    assert_eq!(now.secret, new_key);
+    assert_eq!(now.key_version, card.key_version + 1);
+    assert_eq!(now.expires, Some(1_764_300_000));
+    assert!(!now.revoked, "a re-provisioned card is live again");
+    assert!(now.is_expired(1_764_300_000) && !now.is_expired(1_764_299_999));
+}
+
+fn the_audit_trail_keeps_order_and_rolls_back(store: &mut dyn Store) {
+    let card = CardKey {
+        prefix: 13,
+        token: 41,
+    };
+    let first = AuditEvent::card(100, AuditKind::CardCreated, card, "key version 1");
+    let mut counted = AuditEvent::card(101, AuditKind::Unauthorized, card, "").with_merchant("m_1");
+    counted.card = None;
+    counted.address = Some("192.0.2.7".into());
+    counted.count = 17;
+    let mut tx = store.begin(TxMode::Write).unwrap();
+    audit::record(tx.as_mut(), &first).unwrap();
+    audit::record(tx.as_mut(), &counted).unwrap();
+    tx.commit().unwrap();
+    let mut tx = store.begin(TxMode::Write).unwrap();
+    audit::record(
+        tx.as_mut(),
+        &AuditEvent::card(102, AuditKind::CardRevoked, card, "rolled back"),
+    )
+    .unwrap();
+    drop(tx);
+    let mut tx = store.begin(TxMode::Write).unwrap();
+    let third = AuditEvent::card(103, AuditKind::CardRevoked, card, "x".repeat(500));
+    audit::record(tx.as_mut(), &third).unwrap();
+    tx.commit().unwrap();
+
+    let mut tx = store.begin(TxMode::Read).unwrap();
+    let all = tx.audit_events(0, 100).unwrap();
+    let events: Vec<&AuditEvent> = all.iter().map(|r| &r.event).collect();
+    assert_eq!(events.len(), 3, "{events:?}");
+    assert_eq!(events[0], &first);
+    assert_eq!(events[1], &counted);
+    assert_eq!(events[2].kind, AuditKind::CardRevoked);
+    assert_eq!(events[2].detail.len(), audit::MAX_DETAIL);
+    assert!(all.windows(2).all(|w| w[0].seq < w[1].seq));
+    let after = tx.audit_events(all[0].seq, 1).unwrap();
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0], all[1]);
 }
 
 fn cards_round_trip(store: &mut dyn Store) {
@@ -495,6 +585,13 @@ pub(crate) fn reseal_follows_the_kek_file(
         tx.insert_card(&sample_card(13, token)).unwrap();
     }
     tx.insert_merchant(&merchant).unwrap();
+    // A card on its second key: re-sealed under its own version.
+    let second = SecretKey::from_slice(&[0x42; 32]);
+    let moved = CardKey {
+        prefix: 13,
+        token: 3,
+    };
+    assert_eq!(tx.replace_card_key(moved, &second, None).unwrap(), Some(2));
     tx.commit().unwrap();
     let new = Kek::generate();
     Kek::write_ring(&path, &[&new, &old]).unwrap();
@@ -506,13 +603,15 @@ pub(crate) fn reseal_follows_the_kek_file(
     drop(store);
     let mut store = open(Arc::new(Vault::new(Kek::load(&path).unwrap())));
     let mut tx = store.begin(TxMode::Read).unwrap();
-    for token in 1..=3 {
+    for token in 1..=2 {
         let key = CardKey { prefix: 13, token };
         assert_eq!(
             tx.card(key).unwrap().unwrap().secret,
             sample_card(13, token).secret
         );
     }
+    let card = tx.card(moved).unwrap().unwrap();
+    assert_eq!((card.secret, card.key_version), (second, 2));
     assert_eq!(
         tx.merchant_key(&merchant.id).unwrap(),
         Some(merchant.api_key)

@@ -5,11 +5,12 @@ use std::fmt;
 use std::hash::Hash;
 
 use super::{
-    Account, CardKey, CardRecord, CardState, ChargeRecord, ChargeStatus, Journal, Lockout,
-    MerchantRecord, PaymentRecord, Posting, RefundRecord, Store, StoreError, StoreTx, StoredPin,
-    TxMode,
+    audit, Account, AuditEvent, AuditRecord, CardKey, CardRecord, CardState, ChargeRecord,
+    ChargeStatus, Journal, Lockout, MerchantRecord, PaymentRecord, Posting, RefundRecord, Store,
+    StoreError, StoreTx, StoredPin, TxMode,
 };
 use crate::payments::PaymentStatus;
+use crate::secret::SecretKey;
 
 #[derive(Default)]
 struct Data {
@@ -26,6 +27,8 @@ struct Data {
     nonces: HashMap<(String, String), u64>,
     postings: Vec<Posting>,
     journals: i64,
+    /// Append-only: only an uncommitted transaction's undo shortens it.
+    audit: Vec<AuditRecord>,
     payments: BTreeMap<String, PaymentRecord>,
     payment_ids: HashMap<(String, String), String>,
     refunds: BTreeMap<String, RefundRecord>,
@@ -184,6 +187,27 @@ impl StoreTx for MemoryTx<'_> {
         Ok(true)
     }
 
+    fn replace_card_key(
+        &mut self,
+        key: CardKey,
+        secret: &SecretKey,
+        expires: Option<u64>,
+    ) -> Result<Option<u32>, StoreError> {
+        let Some(mut card) = self.data.cards.get(&key).cloned() else {
+            return Ok(None);
+        };
+        card.key_version = card
+            .key_version
+            .checked_add(1)
+            .ok_or_else(|| StoreError::Corrupt("a card's key version is at its largest".into()))?;
+        card.secret = secret.clone();
+        card.expires = expires;
+        card.revoked = false;
+        let version = card.key_version;
+        self.put(|d| &mut d.cards, key, card);
+        Ok(Some(version))
+    }
+
     fn state(&mut self, key: CardKey) -> Result<CardState, StoreError> {
         Ok(self.data.states.get(&key).copied().unwrap_or_default())
     }
@@ -309,6 +333,28 @@ impl StoreTx for MemoryTx<'_> {
         let n = expired.len() as u64;
         self.log.push(Box::new(move |d| d.nonces.extend(expired)));
         Ok(n)
+    }
+
+    fn append_audit(&mut self, event: &AuditEvent) -> Result<(), StoreError> {
+        let seq = self.data.audit.last().map_or(1, |r| r.seq + 1);
+        let mut event = event.clone();
+        event.count = event.count.max(1);
+        event.detail = audit::bounded(&event.detail).to_owned();
+        self.data.audit.push(AuditRecord { seq, event });
+        let before = self.data.audit.len() - 1;
+        self.log.push(Box::new(move |d| d.audit.truncate(before)));
+        Ok(())
+    }
+
+    fn audit_events(&mut self, after: i64, limit: u32) -> Result<Vec<AuditRecord>, StoreError> {
+        Ok(self
+            .data
+            .audit
+            .iter()
+            .filter(|r| r.seq > after)
+            .take(limit as usize)
+            .cloned()
+            .collect())
     }
 
     fn insert_journal(&mut self, j: &Journal) -> Result<i64, StoreError> {

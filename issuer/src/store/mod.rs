@@ -17,6 +17,7 @@
 //! busy merchant only ever insert rows (docs/LEDGER.md).
 
 mod any;
+pub mod audit;
 pub mod memory;
 pub mod postgres;
 mod records;
@@ -29,6 +30,7 @@ use crate::money::Fen;
 use crate::secret::SecretKey;
 
 pub use any::{AnyStore, DbLocation, DB_ENV, DEFAULT_DB};
+pub use audit::{AuditEvent, AuditKind, AuditRecord};
 pub use memory::MemoryStore;
 pub use postgres::PgStore;
 pub use records::{
@@ -157,6 +159,17 @@ pub trait StoreTx {
     fn insert_card(&mut self, card: &CardRecord) -> Result<(), StoreError>;
     /// Sets the revoked flag; false when there is no such card.
     fn set_revoked(&mut self, key: CardKey, revoked: bool) -> Result<bool, StoreError>;
+    /// Gives the card a new key in place (`paycode card reprovision`): the
+    /// key version goes up by one, the new key is sealed under it, the
+    /// card is no longer revoked and expires at `expires`. The old key
+    /// opens nothing from then on. The card's new version; `None` when
+    /// there is no such card.
+    fn replace_card_key(
+        &mut self,
+        key: CardKey,
+        secret: &SecretKey,
+        expires: Option<u64>,
+    ) -> Result<Option<u32>, StoreError>;
     /// The card's state (the default for a card never presented).
     fn state(&mut self, key: CardKey) -> Result<CardState, StoreError>;
     fn set_state(&mut self, key: CardKey, state: &CardState) -> Result<(), StoreError>;
@@ -205,6 +218,13 @@ pub trait StoreTx {
     /// sealed under the current KEK (`paycode rekey`); how many. Each is
     /// opened first, so a key that does not open stops it with that error.
     fn reseal_keys(&mut self, limit: u32) -> Result<u32, StoreError>;
+
+    // The audit trail: append-only (see [`audit`]).
+    /// Appends one event.
+    fn append_audit(&mut self, event: &AuditEvent) -> Result<(), StoreError>;
+    /// Up to `limit` events after `after` (a `seq`; 0 for the first),
+    /// oldest first.
+    fn audit_events(&mut self, after: i64, limit: u32) -> Result<Vec<AuditRecord>, StoreError>;
 
     // The ledger: append-only.
     /// Writes a journal and its postings; its id. The caller makes the

@@ -49,6 +49,7 @@
 //! a [`StoreError::Database`] that says what happened.
 
 mod ahead;
+mod lifecycle;
 mod notify;
 mod pipeline;
 mod rows;
@@ -71,12 +72,13 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::NoTls;
 
 use super::{
-    Account, CardKey, CardRecord, CardState, ChargeRecord, ChargeStatus, Journal, Lockout,
-    MerchantRecord, PaymentRecord, Posting, RefundRecord, Store, StoreError, StoreTx, StoredPin,
-    TxMode,
+    Account, AuditEvent, AuditRecord, CardKey, CardRecord, CardState, ChargeRecord, ChargeStatus,
+    Journal, Lockout, MerchantRecord, PaymentRecord, Posting, RefundRecord, Store, StoreError,
+    StoreTx, StoredPin, TxMode,
 };
 use crate::custody::{KeyOwner, Vault};
 use crate::payments::PaymentStatus;
+use crate::secret::SecretKey;
 use ahead::CardAhead;
 pub use notify::PgEvents;
 pub use pipeline::{traffic, Traffic};
@@ -584,7 +586,7 @@ impl StoreTx for PgTx<'_> {
     fn card(&mut self, key: CardKey) -> Result<Option<CardRecord>, StoreError> {
         let (p, t) = key_params(&key);
         let columns = "SELECT prefix, token, length, issuer, secret, period, funding, created,
-                              fall_through, revoked
+                              fall_through, revoked, key_version, expires
                        FROM cards WHERE prefix = $1 AND token = $2";
         if !self.write {
             return self.first(columns, &[&p, &t], |row| read_card(row, self.vault));
@@ -634,19 +636,23 @@ impl StoreTx for PgTx<'_> {
         let (p, t) = key_params(&card.key);
         self.insert(
             "INSERT INTO cards (prefix, token, length, issuer, secret, period, funding, created,
-                                fall_through, revoked)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                                fall_through, revoked, key_version, expires)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             &[
                 &p,
                 &t,
                 &i64::from(card.length),
                 &card.issuer,
-                &self.vault.seal(KeyOwner::Card(card.key), &card.secret),
+                &self
+                    .vault
+                    .seal(KeyOwner::Card(card.key, card.key_version), &card.secret),
                 &i64::from(card.period),
                 &funding_text(&card.funding)?,
                 &clamp_i64(card.created),
                 &card.fall_through,
                 &card.revoked,
+                &i64::from(card.key_version),
+                &card.expires.map(clamp_i64),
             ],
         )
     }
@@ -659,6 +665,15 @@ impl StoreTx for PgTx<'_> {
         )?;
         self.ahead(&key, |a| a.card.revoked = revoked);
         Ok(n > 0)
+    }
+
+    fn replace_card_key(
+        &mut self,
+        key: CardKey,
+        secret: &SecretKey,
+        expires: Option<u64>,
+    ) -> Result<Option<u32>, StoreError> {
+        lifecycle::replace_card_key(self, key, secret, expires)
     }
 
     fn state(&mut self, key: CardKey) -> Result<CardState, StoreError> {
@@ -886,7 +901,7 @@ impl StoreTx for PgTx<'_> {
         let current = self.vault.current_id().to_vec();
         let limit = i64::from(limit);
         let cards = self.rows(
-            "SELECT prefix, token, secret FROM cards
+            "SELECT prefix, token, secret, key_version FROM cards
              WHERE substring(secret from 5 for 8) <> $1 LIMIT $2 FOR UPDATE",
             &[&current, &limit],
             |r| {
@@ -894,12 +909,13 @@ impl StoreTx for PgTx<'_> {
                     prefix: get_int(r, 0)?,
                     token: get_int(r, 1)?,
                 };
-                Ok((key, r.try_get::<_, Vec<u8>>(2).map_err(pg_err)?))
+                let version: u32 = get_int(r, 3)?;
+                Ok((key, version, r.try_get::<_, Vec<u8>>(2).map_err(pg_err)?))
             },
         )?;
         let mut done = 0;
-        for (key, sealed) in cards {
-            let owner = KeyOwner::Card(key);
+        for (key, version, sealed) in cards {
+            let owner = KeyOwner::Card(key, version);
             let plain = self.vault.open(owner, &sealed)?;
             let (p, t) = key_params(&key);
             self.exec(
@@ -930,6 +946,14 @@ impl StoreTx for PgTx<'_> {
             done += 1;
         }
         Ok(done)
+    }
+
+    fn append_audit(&mut self, event: &AuditEvent) -> Result<(), StoreError> {
+        lifecycle::append_audit(self, event)
+    }
+
+    fn audit_events(&mut self, after: i64, limit: u32) -> Result<Vec<AuditRecord>, StoreError> {
+        lifecycle::audit_events(self, after, limit)
     }
 
     fn insert_journal(&mut self, j: &Journal) -> Result<i64, StoreError> {

@@ -37,6 +37,13 @@ pub struct CardRecord {
     pub fall_through: bool,
     /// A revoked card's genuine codes are refused with CARD_REVOKED.
     pub revoked: bool,
+    /// Which key of this token `secret` is: 1 when provisioned, one more
+    /// at each re-provisioning. Bound into the sealed key's associated
+    /// data, so an old key's ciphertext does not open as the new one's.
+    pub key_version: u32,
+    /// Issuer unix seconds from which the key is dead: its genuine codes
+    /// are refused with CARD_EXPIRED. `None`: no expiry.
+    pub expires: Option<u64>,
 }
 
 impl CardRecord {
@@ -55,6 +62,11 @@ impl CardRecord {
             funding: self.funding.clone(),
             api: None,
         }
+    }
+
+    /// Whether the key has expired at `now`.
+    pub fn is_expired(&self, now: u64) -> bool {
+        self.expires.is_some_and(|at| now >= at)
     }
 
     /// The ledger account funding source `index` draws on.

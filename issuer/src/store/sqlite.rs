@@ -19,12 +19,13 @@ use std::time::Duration;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use super::{
-    Account, CardKey, CardRecord, CardState, ChargeRecord, ChargeStatus, Journal, Lockout,
-    MerchantRecord, PaymentRecord, Posting, RefundRecord, Store, StoreError, StoreTx, StoredPin,
-    TxMode,
+    audit, Account, AuditEvent, AuditRecord, CardKey, CardRecord, CardState, ChargeRecord,
+    ChargeStatus, Journal, Lockout, MerchantRecord, PaymentRecord, Posting, RefundRecord, Store,
+    StoreError, StoreTx, StoredPin, TxMode,
 };
 use crate::custody::{KeyOwner, Vault};
 use crate::payments::PaymentStatus;
+use crate::secret::SecretKey;
 use rows::{
     clamp_i64, corrupt, db_err, funding_text, read_card, read_charge, read_payment, read_posting,
     read_refund, PAYMENT_COLUMNS, REFUND_COLUMNS,
@@ -263,7 +264,7 @@ impl StoreTx for SqliteTx<'_> {
     fn card(&mut self, key: CardKey) -> Result<Option<CardRecord>, StoreError> {
         self.first(
             "SELECT prefix, token, length, issuer, secret, period, funding, created,
-                    fall_through, revoked
+                    fall_through, revoked, key_version, expires
              FROM cards WHERE prefix = ?1 AND token = ?2",
             params![key.prefix, key.token],
             |row| read_card(row, self.vault),
@@ -273,19 +274,22 @@ impl StoreTx for SqliteTx<'_> {
     fn insert_card(&mut self, card: &CardRecord) -> Result<(), StoreError> {
         self.exec(
             "INSERT INTO cards (prefix, token, length, issuer, secret, period, funding, created,
-                                fall_through, revoked)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                                fall_through, revoked, key_version, expires)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             params![
                 card.key.prefix,
                 card.key.token,
                 card.length,
                 card.issuer,
-                self.vault.seal(KeyOwner::Card(card.key), &card.secret),
+                self.vault
+                    .seal(KeyOwner::Card(card.key, card.key_version), &card.secret),
                 card.period,
                 funding_text(&card.funding)?,
                 clamp_i64(card.created),
                 card.fall_through,
                 card.revoked,
+                card.key_version,
+                card.expires.map(clamp_i64),
             ],
         )?;
         Ok(())
@@ -297,6 +301,37 @@ impl StoreTx for SqliteTx<'_> {
             params![key.prefix, key.token, revoked],
         )?;
         Ok(n > 0)
+    }
+
+    fn replace_card_key(
+        &mut self,
+        key: CardKey,
+        secret: &SecretKey,
+        expires: Option<u64>,
+    ) -> Result<Option<u32>, StoreError> {
+        let Some(old) = self.first(
+            "SELECT key_version FROM cards WHERE prefix = ?1 AND token = ?2",
+            params![key.prefix, key.token],
+            |r| r.get::<_, u32>(0).map_err(db_err),
+        )?
+        else {
+            return Ok(None);
+        };
+        let version = old
+            .checked_add(1)
+            .ok_or_else(|| corrupt("a card's key version is at its largest"))?;
+        self.exec(
+            "UPDATE cards SET secret = ?3, key_version = ?4, expires = ?5, revoked = 0
+             WHERE prefix = ?1 AND token = ?2",
+            params![
+                key.prefix,
+                key.token,
+                self.vault.seal(KeyOwner::Card(key, version), secret),
+                version,
+                expires.map(clamp_i64),
+            ],
+        )?;
+        Ok(Some(version))
     }
 
     fn state(&mut self, key: CardKey) -> Result<CardState, StoreError> {
@@ -512,6 +547,33 @@ impl StoreTx for SqliteTx<'_> {
 
     fn reseal_keys(&mut self, limit: u32) -> Result<u32, StoreError> {
         seal::reseal(self.conn, self.vault, limit)
+    }
+
+    fn append_audit(&mut self, e: &AuditEvent) -> Result<(), StoreError> {
+        self.exec(
+            "INSERT INTO audit (at, kind, prefix, token, merchant, address, count, detail)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                clamp_i64(e.at),
+                e.kind.as_str(),
+                e.card.map(|c| c.prefix),
+                e.card.map(|c| c.token),
+                e.merchant,
+                e.address,
+                clamp_i64(e.count.max(1)),
+                audit::bounded(&e.detail),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn audit_events(&mut self, after: i64, limit: u32) -> Result<Vec<AuditRecord>, StoreError> {
+        self.rows(
+            "SELECT seq, at, kind, prefix, token, merchant, address, count, detail
+             FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            params![after, limit],
+            rows::read_audit,
+        )
     }
 
     fn insert_journal(&mut self, j: &Journal) -> Result<i64, StoreError> {

@@ -18,6 +18,7 @@ use axum::extract::{FromRequest, Request};
 use super::error::V1Error;
 use super::V1State;
 use crate::secret::SecretKey;
+use crate::server::admin::tally::Refused;
 use crate::server::rate::retry_secs;
 use crate::server::signed::{Channel, Nonce, Pending, Received};
 use crate::signing::{self, AuthHeader};
@@ -83,9 +84,14 @@ impl FromRequest<Arc<V1State>> for Signed {
 
     async fn from_request(req: Request, state: &Arc<V1State>) -> Result<Self, V1Error> {
         let received = Received::read(req).await?;
-        let key = match received.authorization.as_deref().map(AuthHeader::parse) {
-            Some(Ok(header)) => state.keys.key_of(state, header.merchant()).await?,
+        let header = received.authorization.as_deref().map(AuthHeader::parse);
+        let claimed = match &header {
+            Some(Ok(header)) => Some(header.merchant().to_owned()),
             _ => None,
+        };
+        let key = match &claimed {
+            Some(merchant) => state.keys.key_of(state, merchant).await?,
+            None => None,
         };
         let mut pending = Pending::default();
         let checked = signing::authenticate(
@@ -98,7 +104,10 @@ impl FromRequest<Arc<V1State>> for Signed {
         let merchant = match checked {
             Ok(merchant) => merchant,
             Err(failed) => {
-                return Channel::Merchant.refuse(&state.clients, received.client, failed)
+                state
+                    .failures
+                    .count(Refused::Merchant, claimed.as_deref(), received.client);
+                return Channel::Merchant.refuse(&state.clients, received.client, failed);
             }
         };
         let nonce = pending.into_nonce()?;

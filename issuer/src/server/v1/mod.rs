@@ -25,6 +25,8 @@ pub(crate) struct V1State {
     keys: auth::KeyCache,
     merchants: RateLimiter<String>,
     clients: Arc<RateLimiter<IpAddr>>,
+    /// 401s per (claimed merchant, address), for the audit trail.
+    failures: Arc<crate::server::admin::tally::FailureTally>,
 }
 
 /// The `/v1/` routes; `clients` is the per-address limiter shared with the
@@ -34,6 +36,7 @@ pub(crate) fn router(
     db: Arc<Db>,
     clients: Arc<RateLimiter<IpAddr>>,
     events: Arc<dyn PaymentEvents>,
+    failures: Arc<crate::server::admin::tally::FailureTally>,
 ) -> Router {
     let state = Arc::new(V1State {
         db,
@@ -41,6 +44,7 @@ pub(crate) fn router(
         keys: auth::KeyCache::default(),
         merchants: RateLimiter::new(config.merchant_rate),
         clients,
+        failures,
     });
     // Not nested under "/v1": nesting rewrites the request target, and the
     // signature covers it as received. Other methods and paths under /v1/

@@ -39,8 +39,8 @@ impl CardSigned {
     }
 }
 
-/// The channel key of a card that may sign: `None` for no such card or a
-/// revoked one.
+/// The channel key of a card that may sign: `None` for no such card, a
+/// revoked one or one whose key has expired.
 async fn channel_key_of(
     state: &WalletState,
     card: CardKey,
@@ -50,7 +50,7 @@ async fn channel_key_of(
         .read(move |store| store.begin(TxMode::Read)?.card(card))
         .await?;
     Ok(found
-        .filter(|record| !record.revoked)
+        .filter(|record| !record.revoked && !record.is_expired(crate::server::now()))
         .map(|record| channel_key(&Secret::from_bytes(record.secret.as_bytes().to_vec()))))
 }
 
@@ -80,7 +80,14 @@ impl FromRequest<Arc<WalletState>> for CardSigned {
         );
         let card = match checked {
             Ok(card) => card,
-            Err(failed) => return Channel::Wallet.refuse(&state.clients, received.client, failed),
+            Err(failed) => {
+                state.failures.count(
+                    crate::server::admin::tally::Refused::Wallet,
+                    None,
+                    received.client,
+                );
+                return Channel::Wallet.refuse(&state.clients, received.client, failed);
+            }
         };
         Ok(CardSigned {
             card: CardKey {

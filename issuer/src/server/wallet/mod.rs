@@ -29,6 +29,8 @@ pub(crate) struct WalletState {
     events: Arc<dyn PaymentEvents>,
     /// Turns true when the server stops: open event streams end.
     closing: watch::Receiver<bool>,
+    /// 401s per address, for the audit trail.
+    pub(crate) failures: Arc<crate::server::admin::tally::FailureTally>,
 }
 
 pub(crate) fn router(
@@ -36,12 +38,14 @@ pub(crate) fn router(
     clients: Arc<RateLimiter<IpAddr>>,
     events: Arc<dyn PaymentEvents>,
     closing: watch::Receiver<bool>,
+    failures: Arc<crate::server::admin::tally::FailureTally>,
 ) -> Router {
     let state = Arc::new(WalletState {
         db,
         clients,
         events,
         closing,
+        failures,
     });
     // Not nested, as on /v1/: the signature covers the target as received.
     Router::new()

@@ -9,8 +9,8 @@ use crate::custody::{KeyOwner, Vault};
 use crate::money::Fen;
 use crate::payments::{ErrorCode, FundingKind, PaymentFunding, PaymentStatus};
 use crate::store::{
-    Account, CardKey, CardRecord, ChargeRecord, ChargeStatus, JournalKind, MerchantRecord,
-    PaymentRecord, Posting, RefundRecord, StoreError,
+    Account, AuditEvent, AuditKind, AuditRecord, CardKey, CardRecord, ChargeRecord, ChargeStatus,
+    JournalKind, MerchantRecord, PaymentRecord, Posting, RefundRecord, StoreError,
 };
 
 pub(super) const PAYMENT_COLUMNS: &str = "id, merchant, out_trade_no, fingerprint, amount_fen, \
@@ -100,7 +100,8 @@ pub(super) fn read_card(row: &Row, vault: &Vault) -> Result<CardRecord, StoreErr
         prefix: get_int(row, 0)?,
         token: get_int(row, 1)?,
     };
-    let secret = vault.open(KeyOwner::Card(key), get::<&[u8]>(row, 4)?)?;
+    let key_version = get_int(row, 10)?;
+    let secret = vault.open(KeyOwner::Card(key, key_version), get::<&[u8]>(row, 4)?)?;
     Ok(CardRecord {
         key,
         length: get_int(row, 2)?,
@@ -111,6 +112,8 @@ pub(super) fn read_card(row: &Row, vault: &Vault) -> Result<CardRecord, StoreErr
         created: get_int(row, 7)?,
         fall_through: get(row, 8)?,
         revoked: get(row, 9)?,
+        key_version,
+        expires: get_opt_int(row, 11)?,
     })
 }
 
@@ -200,5 +203,25 @@ pub(super) fn read_refund(row: &Row) -> Result<RefundRecord, StoreError> {
         payment_id: get(row, 3)?,
         amount: get_fen(row, 4)?,
         created: get_int(row, 5)?,
+    })
+}
+
+pub(super) fn read_audit(row: &Row) -> Result<AuditRecord, StoreError> {
+    let prefix: Option<u8> = get_opt_int(row, 3)?;
+    let token: Option<u32> = get_opt_int(row, 4)?;
+    Ok(AuditRecord {
+        seq: get(row, 0)?,
+        event: AuditEvent {
+            at: get_int(row, 1)?,
+            kind: AuditKind::parse(get(row, 2)?)
+                .ok_or_else(|| corrupt("an unknown audit event"))?,
+            card: prefix
+                .zip(token)
+                .map(|(prefix, token)| CardKey { prefix, token }),
+            merchant: get(row, 5)?,
+            address: get(row, 6)?,
+            count: get_int(row, 7)?,
+            detail: get(row, 8)?,
+        },
     })
 }

@@ -152,7 +152,7 @@ CREATE TABLE refunds (
 CREATE INDEX refunds_by_payment ON refunds (payment);
 ";
 
-pub(super) const STEPS: [&str; 2] = [V1, V2];
+pub(super) const STEPS: [&str; 3] = [V1, V2, V3];
 
 /// Version 2: `cards.secret` and `merchants.api_key` hold sealed keys
 /// (crate::custody), no longer the keys themselves. No table changes; the
@@ -161,6 +161,30 @@ pub(super) const V2: &str = "-- keys sealed under the KEK";
 
 /// The version from which keys are stored sealed.
 pub(super) const KEYS_SEALED: i64 = 2;
+
+/// Version 3: the key lifecycle and the audit trail, as SQLite's version
+/// 4. A card row keeps its key's version and an optional expiry; `audit`
+/// is append-only through the same trigger function as the ledger.
+pub(super) const V3: &str = "
+ALTER TABLE cards ADD COLUMN key_version BIGINT NOT NULL DEFAULT 1;
+ALTER TABLE cards ADD COLUMN expires BIGINT;
+
+CREATE TABLE audit (
+    seq      BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at       BIGINT NOT NULL,
+    kind     TEXT   NOT NULL,
+    prefix   BIGINT,
+    token    BIGINT,
+    merchant TEXT,
+    address  TEXT,
+    count    BIGINT NOT NULL DEFAULT 1 CHECK (count > 0),
+    detail   TEXT   NOT NULL DEFAULT ''
+);
+CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit
+    FOR EACH ROW EXECUTE FUNCTION paycode_append_only();
+CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
+    FOR EACH STATEMENT EXECUTE FUNCTION paycode_append_only();
+";
 
 /// Made before any step runs; records which steps a database has.
 pub(super) const LEDGER_OF_STEPS: &str = "

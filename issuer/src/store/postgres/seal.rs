@@ -5,7 +5,7 @@
 use deadpool_postgres::Transaction;
 
 use super::rows::{get_int, pg_err};
-use crate::custody::{KeyOwner, Vault};
+use crate::custody::{KeyOwner, Vault, KEY_VERSION};
 use crate::secret::SecretKey;
 use crate::store::{CardKey, StoreError};
 
@@ -25,7 +25,8 @@ pub(super) async fn seal_plain_keys(tx: &Transaction<'_>, vault: &Vault) -> Resu
             &[
                 &i64::from(key.prefix),
                 &i64::from(key.token),
-                &vault.seal(KeyOwner::Card(key), &plain),
+                // Keys from before sealing are all the first version.
+                &vault.seal(KeyOwner::Card(key, KEY_VERSION), &plain),
             ],
         )
         .await

@@ -62,6 +62,32 @@ fn postings_refuse_update_delete_and_truncate() {
 }
 
 #[test]
+fn the_audit_trail_refuses_update_delete_and_truncate() {
+    use crate::store::{audit, AuditEvent, AuditKind};
+    let (url, mut store) = fresh("audit_append_only");
+    let mut tx = store.begin(TxMode::Write).unwrap();
+    let card = sample_card(13, 5).key;
+    audit::record(
+        tx.as_mut(),
+        &AuditEvent::card(1, AuditKind::CardCreated, card, "key version 1"),
+    )
+    .unwrap();
+    tx.commit().unwrap();
+    for sql in [
+        "UPDATE audit SET detail = 'edited'",
+        "DELETE FROM audit",
+        "TRUNCATE audit",
+    ] {
+        let err = raw(&url, sql).unwrap_err();
+        assert!(err.contains("append-only"), "{sql}: {err}");
+    }
+    let mut tx = store.begin(TxMode::Read).unwrap();
+    let kept = tx.audit_events(0, 10).unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].event.detail, "key version 1");
+}
+
+#[test]
 fn migrations_run_once_and_a_newer_schema_is_refused() {
     let (url, store) = fresh("migrations");
     drop(store);

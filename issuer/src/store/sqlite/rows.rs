@@ -7,8 +7,8 @@ use crate::custody::{KeyOwner, Vault};
 use crate::money::Fen;
 use crate::payments::{ErrorCode, FundingKind, PaymentFunding, PaymentStatus};
 use crate::store::{
-    Account, CardKey, CardRecord, ChargeRecord, ChargeStatus, JournalKind, MerchantRecord,
-    PaymentRecord, Posting, RefundRecord, StoreError,
+    Account, AuditEvent, AuditKind, AuditRecord, CardKey, CardRecord, ChargeRecord, ChargeStatus,
+    JournalKind, MerchantRecord, PaymentRecord, Posting, RefundRecord, StoreError,
 };
 
 pub(super) const PAYMENT_COLUMNS: &str = "id, merchant, out_trade_no, fingerprint, amount_fen, \
@@ -83,8 +83,10 @@ pub(super) fn read_card(row: &Row<'_>, vault: &Vault) -> Result<CardRecord, Stor
         .get_ref(4)
         .and_then(|v| Ok(v.as_blob()?))
         .map_err(db_err)?;
-    let secret = vault.open(KeyOwner::Card(key), sealed)?;
+    let key_version: u32 = get(row, 10)?;
+    let secret = vault.open(KeyOwner::Card(key, key_version), sealed)?;
     let funding: String = get(row, 6)?;
+    let expires: Option<i64> = get(row, 11)?;
     Ok(CardRecord {
         key,
         length: get(row, 2)?,
@@ -95,6 +97,10 @@ pub(super) fn read_card(row: &Row<'_>, vault: &Vault) -> Result<CardRecord, Stor
         created: get_u64(row, 7)?,
         fall_through: get(row, 8)?,
         revoked: get(row, 9)?,
+        key_version,
+        expires: expires
+            .map(|e| u64::try_from(e).map_err(|_| corrupt("a negative expiry")))
+            .transpose()?,
     })
 }
 
@@ -199,5 +205,25 @@ pub(super) fn read_refund(row: &Row<'_>) -> Result<RefundRecord, StoreError> {
         payment_id: get(row, 3)?,
         amount: get_fen(row, 4)?,
         created: get_u64(row, 5)?,
+    })
+}
+
+pub(super) fn read_audit(row: &Row<'_>) -> Result<AuditRecord, StoreError> {
+    let prefix: Option<u8> = get(row, 3)?;
+    let token: Option<u32> = get(row, 4)?;
+    let kind: String = get(row, 2)?;
+    Ok(AuditRecord {
+        seq: get(row, 0)?,
+        event: AuditEvent {
+            at: get_u64(row, 1)?,
+            kind: AuditKind::parse(&kind).ok_or_else(|| corrupt("an unknown audit event"))?,
+            card: prefix
+                .zip(token)
+                .map(|(prefix, token)| CardKey { prefix, token }),
+            merchant: get(row, 5)?,
+            address: get(row, 6)?,
+            count: get_u64(row, 7)?,
+            detail: get(row, 8)?,
+        },
     })
 }

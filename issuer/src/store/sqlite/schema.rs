@@ -162,8 +162,33 @@ CREATE INDEX refunds_by_payment ON refunds (payment);
 /// changes; the rows of an older file are sealed by [`super::seal`].
 pub(super) const V3: &str = "-- keys sealed under the KEK";
 
+/// Version 4: the key lifecycle and the audit trail. A card row keeps its
+/// key's version (bound into the sealed key, so re-provisioning makes a
+/// new version) and an optional expiry; `audit` is append-only, enforced
+/// by triggers that abort any UPDATE or DELETE.
+pub(super) const V4: &str = "
+ALTER TABLE cards ADD COLUMN key_version INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE cards ADD COLUMN expires INTEGER;
+
+CREATE TABLE audit (
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    at       INTEGER NOT NULL,
+    kind     TEXT    NOT NULL,
+    prefix   INTEGER,
+    token    INTEGER,
+    merchant TEXT,
+    address  TEXT,
+    count    INTEGER NOT NULL DEFAULT 1 CHECK (count > 0),
+    detail   TEXT    NOT NULL DEFAULT ''
+);
+CREATE TRIGGER audit_append_only_update BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+";
+
 /// The version from which keys are stored sealed.
 pub(super) const KEYS_SEALED: i64 = 3;
 
 /// `STEPS[i]` brings a file from version `i` to `i + 1`.
-pub(super) const STEPS: [&str; 3] = [V1, V2, V3];
+pub(super) const STEPS: [&str; 4] = [V1, V2, V3, V4];

@@ -6,7 +6,7 @@
 use rusqlite::{params, Connection, Transaction};
 
 use super::rows::db_err;
-use crate::custody::{KeyOwner, Vault};
+use crate::custody::{KeyOwner, Vault, KEY_VERSION};
 use crate::secret::SecretKey;
 use crate::store::{CardKey, StoreError};
 
@@ -24,7 +24,8 @@ pub(super) fn seal_plain_keys(tx: &Transaction<'_>, vault: &Vault) -> Result<(),
         rows.collect::<Result<_, _>>().map_err(db_err)?
     };
     for (prefix, token, key) in cards {
-        let sealed = vault.seal(KeyOwner::Card(CardKey { prefix, token }), &key);
+        // Keys from before sealing are all the first version.
+        let sealed = vault.seal(KeyOwner::Card(CardKey { prefix, token }, KEY_VERSION), &key);
         tx.execute(
             "UPDATE cards SET secret = ?3 WHERE prefix = ?1 AND token = ?2",
             rusqlite::params![prefix, token, sealed],
@@ -58,19 +59,20 @@ pub(super) fn seal_plain_keys(tx: &Transaction<'_>, vault: &Vault) -> Result<(),
 pub(super) fn reseal(conn: &Connection, vault: &Vault, limit: u32) -> Result<u32, StoreError> {
     let current = vault.current_id().to_vec();
     let mut done = 0;
-    let cards: Vec<(u8, u32, Vec<u8>)> = conn
+    let cards: Vec<(u8, u32, u32, Vec<u8>)> = conn
         .prepare_cached(
-            "SELECT prefix, token, secret FROM cards WHERE substr(secret, 5, 8) <> ?1 LIMIT ?2",
+            "SELECT prefix, token, key_version, secret FROM cards
+             WHERE substr(secret, 5, 8) <> ?1 LIMIT ?2",
         )
         .and_then(|mut s| {
             s.query_map(params![current, limit], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
             })?
             .collect()
         })
         .map_err(db_err)?;
-    for (prefix, token, sealed) in cards {
-        let owner = KeyOwner::Card(CardKey { prefix, token });
+    for (prefix, token, version, sealed) in cards {
+        let owner = KeyOwner::Card(CardKey { prefix, token }, version);
         let key = vault.open(owner, &sealed)?;
         conn.execute(
             "UPDATE cards SET secret = ?3 WHERE prefix = ?1 AND token = ?2",
