@@ -152,7 +152,7 @@ CREATE TABLE refunds (
 CREATE INDEX refunds_by_payment ON refunds (payment);
 ";
 
-pub(super) const STEPS: [&str; 2] = [V1, V2];
+pub(super) const STEPS: [&str; 3] = [V1, V2, V5];
 
 /// Version 2: `cards.secret` and `merchants.api_key` hold sealed keys
 /// (crate::custody), no longer the keys themselves. No table changes; the
@@ -161,6 +161,11 @@ pub(super) const V2: &str = "-- keys sealed under the KEK";
 
 /// The version from which keys are stored sealed.
 pub(super) const KEYS_SEALED: i64 = 2;
+
+/// Version 5: the payer's order of the card's funding sources, a JSON
+/// array of indices (store/funding_order.rs); NULL for index order. (V3
+/// and V4 are other branches' steps; until they join, this is step 3.)
+pub(super) const V5: &str = "ALTER TABLE cards ADD COLUMN funding_order TEXT";
 
 /// Made before any step runs; records which steps a database has.
 pub(super) const LEDGER_OF_STEPS: &str = "

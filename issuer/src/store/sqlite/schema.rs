@@ -165,5 +165,10 @@ pub(super) const V3: &str = "-- keys sealed under the KEK";
 /// The version from which keys are stored sealed.
 pub(super) const KEYS_SEALED: i64 = 3;
 
+/// Version 6: the payer's order of the card's funding sources, a JSON
+/// array of indices (store/funding_order.rs); NULL for index order. (V4
+/// and V5 are other branches' steps; until they join, this is step 4.)
+pub(super) const V6: &str = "ALTER TABLE cards ADD COLUMN funding_order TEXT;";
+
 /// `STEPS[i]` brings a file from version `i` to `i + 1`.
-pub(super) const STEPS: [&str; 3] = [V1, V2, V3];
+pub(super) const STEPS: [&str; 4] = [V1, V2, V3, V6];
