@@ -56,7 +56,8 @@ COMMANDS
       print {\"link\", \"token\", ...}. The link holds the key: hand it to the
       wallet only. --funding may be repeated or comma-separated (1 to 8).
       With --fall-through yes, a payment from an empty source is paid by the
-      next source in index order instead. --api puts this issuer's origin
+      next source instead: in the payer's order (set in the wallet), else in
+      index order. --api puts this issuer's origin
       in the link, for a wallet served from another origin (docs/FORMAT.md §8).
       With --expires, the card's codes answer card_expired from then on.
   code --link LINK [--at UNIX_SECONDS] [--swipe N] [--funding NAME|INDEX]

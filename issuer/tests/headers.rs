@@ -136,6 +136,15 @@ const DECLARED: &[Declared] = &[
     },
     Declared {
         file: "wallet/mod.rs",
+        literal: "/v1/wallet/funding-order",
+        requests: &[
+            (Method::GET, "/v1/wallet/funding-order"),
+            (Method::PUT, "/v1/wallet/funding-order"),
+            (Method::POST, "/v1/wallet/funding-order"),
+        ],
+    },
+    Declared {
+        file: "wallet/mod.rs",
         literal: "/v1/wallet/payments/{payment_id}/confirm",
         requests: &[
             (Method::POST, "/v1/wallet/payments/p_1/confirm"),

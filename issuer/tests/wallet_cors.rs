@@ -35,6 +35,7 @@ async fn wallet_routes_answer_other_origins_and_still_need_the_signature() {
         ("/v1/wallet/events", "GET"),
         ("/v1/wallet/pin", "POST"),
         ("/v1/wallet/payments/pay_x/confirm", "POST"),
+        ("/v1/wallet/funding-order", "PUT"),
     ] {
         let reply = preflight(&mut c, target, method).await;
         assert!(reply.status < 300, "{target}: {}", reply.status);

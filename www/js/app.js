@@ -1,6 +1,7 @@
 // The wallet page: a thin shell around the wasm module, which generates,
 // draws, rotates and swipes the codes. This file wires the page together:
-// provisioning, the cards and their switcher, the funding picker, digits,
+// provisioning, the cards and their switcher, the funding picker and the
+// payer's order of funding sources, digits,
 // countdown, persistence, the payer's PIN (sent to the issuer, never kept),
 // the card's recent payments, live results and the barcode full screen.
 // One card is shown at a time; each talks to its own issuer.
@@ -18,6 +19,7 @@ import { openChannel, signedFetch } from './card-channel.js';
 import { createLiveResults } from './live-results.js';
 import { createResultSheet } from './result-sheet.js';
 import { createSwitcher } from './switcher.js';
+import { createFundingOrder } from './funding-order.js';
 
 // First of all: a link in the fragment leaves the address bar before anything can leak it.
 const fragmentLink = takeFragmentLink();
@@ -76,6 +78,15 @@ const payments = createHistory({ // "Recent payments" (not window.history)
     pinSet = set;
     renderPinSetup();
   },
+});
+
+// The order in which the issuer tries the card's other sources (issuer-side, signed).
+const fundingOrder = createFundingOrder({
+  section: $('funding-order'),
+  list: $('funding-order-list'),
+  hint: $('funding-order-hint'),
+  status: $('funding-order-status'),
+  sourceText: (source) => fundingText(source),
 });
 
 const sheet = createResultSheet({
@@ -353,6 +364,7 @@ function swapIn({ next, parsed }, entry, { sameCard = false } = {}) {
   channel = openChannel(bytes, { token: info.token, prefix: info.prefix, api: info.api }, () => Date.now() + (card?.clockOffsetMs ?? 0));
   payments.show(channel);
   live.show(channel);
+  fundingOrder.show(channel, info.funding);
 }
 
 /** Keep the shown card's code position, so that the card shown again goes on past it. */
@@ -492,6 +504,7 @@ function clearShownCard() {
   $('digits').textContent = '';
   payments.show(null);
   live.show(null);
+  fundingOrder.show(null);
   sheet.hide();
 }
 
@@ -613,6 +626,7 @@ function relabel() {
   setIfChanged(els.lang, 'lang', otherLanguage()); // the button names the other language in that language
   scanAids.relabel();
   payments.render();
+  fundingOrder.render();
   sheet.render();
   if (els.confirm.dataset.issuer) $('confirm-card').textContent = t('removeWhich', els.confirm.dataset.issuer);
   if (card) {

@@ -335,7 +335,8 @@ pub fn case(subject: &Subject, shapes: Shapes, selector: u8, rest: &[u8]) -> Cas
 }
 
 /// A wallet route picked by the first byte: history with any query, the
-/// payer's PIN, a confirm or decline of any payment id, each with any body;
+/// payer's PIN, a confirm or decline of any payment id, the funding order
+/// (set or read), each with any body;
 /// signed with the card's channel key, or (high bit set) carrying the
 /// input as its signature. The event stream is sent only unsigned: signed,
 /// it is an answer that never ends. Their bodies are not held to the
@@ -346,7 +347,7 @@ fn wallet_case(subject: &Subject, rest: &[u8]) -> Case {
     let cut = rest.iter().position(|b| *b == b'/').unwrap_or(rest.len());
     let head = encoded(&rest[..cut]);
     let tail = rest.get(cut + 1..).unwrap_or_default().to_vec();
-    let (method, path, body) = match pick % 5 {
+    let (method, path, body) = match pick % 7 {
         0 => (
             Method::GET,
             format!("/v1/wallet/history?{head}"),
@@ -363,9 +364,15 @@ fn wallet_case(subject: &Subject, rest: &[u8]) -> Case {
             format!("/v1/wallet/payments/{head}/decline"),
             tail,
         ),
+        4 => (
+            Method::PUT,
+            "/v1/wallet/funding-order".to_owned(),
+            rest.to_vec(),
+        ),
+        5 => (Method::GET, "/v1/wallet/funding-order".to_owned(), Vec::new()),
         _ => (Method::GET, "/v1/wallet/events".to_owned(), Vec::new()),
     };
-    let signed = pick & 0x80 == 0 && pick % 5 != 4;
+    let signed = pick & 0x80 == 0 && pick % 7 != 6;
     let authorization = if signed {
         subject.sign_card(&method, &path, &body)
     } else {

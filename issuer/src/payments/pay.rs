@@ -10,7 +10,7 @@ use super::{
 use crate::bank::BankError;
 use crate::ledger::{fen_i64, transfer};
 use crate::money::Fen;
-use crate::store::{Account, CardRecord, JournalKind, PaymentRecord, StoreTx};
+use crate::store::{check_funding_order, Account, CardRecord, JournalKind, PaymentRecord, StoreTx};
 use crate::verifier::{examine, random_id, RejectReason};
 
 /// What identifies a request under its out_trade_no. Only its hash is
@@ -46,6 +46,20 @@ fn funding_of(card: &CardRecord, index: u8) -> Option<PaymentFunding> {
         },
         label: source.label(),
     })
+}
+
+/// The sources tried after the one a code names (`named`) could not pay:
+/// the others in the payer's order, or without one (or one that is not a
+/// permutation of this card's sources) the later ones in index order.
+fn fall_through_order(named: u8, sources: usize, payer: Option<&[u8]>) -> Vec<u8> {
+    let wide: Option<Vec<u64>> = payer.map(|order| order.iter().map(|&i| u64::from(i)).collect());
+    match wide.and_then(|order| check_funding_order(&order, sources).ok()) {
+        Some(order) => order.into_iter().filter(|&i| i != named).collect(),
+        None => {
+            let last = u8::try_from(sources).unwrap_or(u8::MAX);
+            (named.saturating_add(1)..last).collect()
+        }
+    }
 }
 
 impl PaymentService {
@@ -135,8 +149,8 @@ impl PaymentService {
     }
 
     /// Debits `amount` from source `index` (or, with fall-through, the
-    /// first later source that holds enough) and credits the merchant;
-    /// the source that paid, or the first source's refusal.
+    /// next source that holds enough, in the payer's order) and credits
+    /// the merchant; the source that paid, or the first source's refusal.
     pub(super) fn fund(
         &self,
         tx: &mut dyn StoreTx,
@@ -146,46 +160,59 @@ impl PaymentService {
         p: &PaymentRecord,
         now: u64,
     ) -> Result<Result<PaymentFunding, ErrorCode>, PaymentError> {
-        let last = u8::try_from(card.funding.len()).unwrap_or(u8::MAX);
-        let order = if card.fall_through {
-            index..last
-        } else {
-            index..index.saturating_add(1).min(last)
+        let first = match self.draw(tx, card, index, amount, p, now)? {
+            Some(Ok(paid)) => return Ok(Ok(paid)),
+            Some(Err(code)) => code,
+            None => return Ok(Err(ErrorCode::InsufficientFunds)),
         };
-        let mut first_refusal = None;
-        for i in order {
-            let Some(account) = card.source_account(i) else {
-                break;
-            };
-            let from = match account {
-                Account::Card(_) if tx.balance(&account)? >= fen_i64(amount) => Ok(account),
-                Account::Card(_) => Err(ErrorCode::InsufficientFunds),
-                _ => match self.bank.debit(tx, &account, amount, &p.id) {
-                    Ok(from) => Ok(from),
-                    Err(BankError::InsufficientFunds) => Err(ErrorCode::InsufficientFunds),
-                    Err(BankError::Declined | BankError::Unavailable(_)) => {
-                        Err(ErrorCode::BankDeclined)
-                    }
-                    Err(BankError::Store(e)) => return Err(e.into()),
-                },
-            };
-            match from {
-                Ok(from) => {
-                    let to = Account::Merchant(p.merchant.clone());
-                    transfer(tx, JournalKind::Payment, &p.id, from, to, amount, now)?;
-                    return Ok(funding_of(card, i).ok_or(ErrorCode::AuthCodeInvalid));
-                }
-                Err(code) => {
-                    first_refusal.get_or_insert(code);
-                    // Only an empty source falls through; a declining bank
-                    // is the payer's answer.
-                    if code != ErrorCode::InsufficientFunds {
-                        break;
-                    }
-                }
+        // Only an empty source falls through; a declining bank is the
+        // payer's answer.
+        if !card.fall_through || first != ErrorCode::InsufficientFunds {
+            return Ok(Err(first));
+        }
+        // Read only now: a payment its named source covers never asks.
+        let payer = tx.funding_order(card.key)?;
+        for i in fall_through_order(index, card.funding.len(), payer.as_deref()) {
+            match self.draw(tx, card, i, amount, p, now)? {
+                Some(Ok(paid)) => return Ok(Ok(paid)),
+                Some(Err(ErrorCode::InsufficientFunds)) => {}
+                Some(Err(_)) | None => break,
             }
         }
-        Ok(Err(first_refusal.unwrap_or(ErrorCode::InsufficientFunds)))
+        Ok(Err(first))
+    }
+
+    /// One try of source `i`: paid (the money has moved), refused
+    /// (nothing moved), or `None` when the card has no such source.
+    fn draw(
+        &self,
+        tx: &mut dyn StoreTx,
+        card: &CardRecord,
+        i: u8,
+        amount: Fen,
+        p: &PaymentRecord,
+        now: u64,
+    ) -> Result<Option<Result<PaymentFunding, ErrorCode>>, PaymentError> {
+        let Some(account) = card.source_account(i) else {
+            return Ok(None);
+        };
+        let from = match account {
+            Account::Card(_) if tx.balance(&account)? >= fen_i64(amount) => account,
+            Account::Card(_) => return Ok(Some(Err(ErrorCode::InsufficientFunds))),
+            _ => match self.bank.debit(tx, &account, amount, &p.id) {
+                Ok(from) => from,
+                Err(BankError::InsufficientFunds) => {
+                    return Ok(Some(Err(ErrorCode::InsufficientFunds)))
+                }
+                Err(BankError::Declined | BankError::Unavailable(_)) => {
+                    return Ok(Some(Err(ErrorCode::BankDeclined)))
+                }
+                Err(BankError::Store(e)) => return Err(e.into()),
+            },
+        };
+        let to = Account::Merchant(p.merchant.clone());
+        transfer(tx, JournalKind::Payment, &p.id, from, to, amount, now)?;
+        Ok(Some(funding_of(card, i).ok_or(ErrorCode::AuthCodeInvalid)))
     }
 
     /// The issuer-side PIN confirmation of a USERPAYING payment: SUCCESS
@@ -224,5 +251,24 @@ impl PaymentService {
         p.deadline = None;
         tx.update_payment(&p)?;
         view(tx, &p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fall_through_order;
+
+    #[test]
+    fn after_the_named_source_the_payers_order_then_index_order_without_one() {
+        assert_eq!(fall_through_order(0, 3, Some(&[2, 0, 1])), vec![2, 1]);
+        assert_eq!(fall_through_order(1, 3, Some(&[2, 0, 1])), vec![2, 0]);
+        assert_eq!(fall_through_order(2, 3, Some(&[2, 0, 1])), vec![0, 1]);
+        // No order: the later sources only, as before orders existed.
+        assert_eq!(fall_through_order(0, 3, None), vec![1, 2]);
+        assert_eq!(fall_through_order(1, 3, None), vec![2]);
+        assert_eq!(fall_through_order(2, 3, None), Vec::<u8>::new());
+        // An order that is not this card's is not followed.
+        assert_eq!(fall_through_order(0, 3, Some(&[1, 0])), vec![1, 2]);
+        assert_eq!(fall_through_order(0, 3, Some(&[1, 1, 2])), vec![1, 2]);
     }
 }

@@ -47,6 +47,7 @@ pub(crate) fn check_all(make: &mut dyn FnMut() -> Box<dyn Store>) {
     pins_revocation_and_history(make().as_mut());
     keys_are_replaced_in_place(make().as_mut());
     the_audit_trail_keeps_order_and_rolls_back(make().as_mut());
+    funding_orders_round_trip(make().as_mut());
 }
 
 fn keys_are_replaced_in_place(store: &mut dyn Store) {
@@ -525,6 +526,37 @@ fn savepoints_roll_back_alone(store: &mut dyn Store) {
     drop(tx);
     let mut tx = store.begin(TxMode::Read).unwrap();
     assert_eq!(tx.balance(&shop).unwrap(), 1011);
+}
+
+fn funding_orders_round_trip(store: &mut dyn Store) {
+    let card = sample_card(13, 61);
+    let mut tx = store.begin(TxMode::Write).unwrap();
+    tx.insert_card(&card).unwrap();
+    assert_eq!(tx.funding_order(card.key).unwrap(), None);
+    let missing = CardKey {
+        prefix: 13,
+        token: 62,
+    };
+    assert!(!tx.set_funding_order(missing, &[1, 0]).unwrap());
+    assert_eq!(tx.funding_order(missing).unwrap(), None);
+    assert!(tx.set_funding_order(card.key, &[1, 0]).unwrap());
+    assert_eq!(tx.funding_order(card.key).unwrap(), Some(vec![1, 0]));
+    tx.commit().unwrap();
+
+    // A savepoint's change vanishes alone; the committed order stays.
+    let mut tx = store.begin(TxMode::Write).unwrap();
+    {
+        let mut inner = tx.nested().unwrap();
+        assert!(inner.set_funding_order(card.key, &[0, 1]).unwrap());
+        assert_eq!(inner.funding_order(card.key).unwrap(), Some(vec![0, 1]));
+    }
+    assert_eq!(tx.funding_order(card.key).unwrap(), Some(vec![1, 0]));
+    drop(tx);
+
+    let mut tx = store.begin(TxMode::Read).unwrap();
+    assert_eq!(tx.funding_order(card.key).unwrap(), Some(vec![1, 0]));
+    // The order is beside the card, not part of it.
+    assert_eq!(tx.card(card.key).unwrap(), Some(card.clone()));
 }
 
 fn pins_revocation_and_history(store: &mut dyn Store) {

@@ -22,6 +22,7 @@ struct Data {
     lockouts: HashMap<(CardKey, String), Lockout>,
     approvals: HashMap<(CardKey, i64), u32>,
     pins: HashMap<CardKey, StoredPin>,
+    funding_orders: HashMap<CardKey, Vec<u8>>,
     charges: HashMap<String, ChargeRecord>,
     merchants: HashMap<String, MerchantRecord>,
     nonces: HashMap<(String, String), u64>,
@@ -253,6 +254,18 @@ impl StoreTx for MemoryTx<'_> {
 
     fn pin(&mut self, key: CardKey) -> Result<Option<StoredPin>, StoreError> {
         Ok(self.data.pins.get(&key).cloned())
+    }
+
+    fn funding_order(&mut self, key: CardKey) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.data.funding_orders.get(&key).cloned())
+    }
+
+    fn set_funding_order(&mut self, key: CardKey, order: &[u8]) -> Result<bool, StoreError> {
+        if !self.data.cards.contains_key(&key) {
+            return Ok(false);
+        }
+        self.put(|d| &mut d.funding_orders, key, order.to_vec());
+        Ok(true)
     }
 
     fn insert_charge(&mut self, charge: &ChargeRecord) -> Result<(), StoreError> {

@@ -18,6 +18,7 @@
 
 mod any;
 pub mod audit;
+mod funding_order;
 pub mod memory;
 pub mod postgres;
 mod records;
@@ -31,6 +32,7 @@ use crate::secret::SecretKey;
 
 pub use any::{AnyStore, DbLocation, DB_ENV, DEFAULT_DB};
 pub use audit::{AuditEvent, AuditKind, AuditRecord};
+pub use funding_order::{check_funding_order, FundingOrderError};
 pub use memory::MemoryStore;
 pub use postgres::PgStore;
 pub use records::{
@@ -183,6 +185,11 @@ pub trait StoreTx {
     fn remove_approval(&mut self, key: CardKey, day: i64) -> Result<(), StoreError>;
     fn insert_pin(&mut self, key: CardKey, pin: &StoredPin) -> Result<(), StoreError>;
     fn pin(&mut self, key: CardKey) -> Result<Option<StoredPin>, StoreError>;
+    /// The payer's order of the card's funding sources (checked by
+    /// [`check_funding_order`] before it was set); `None` when never set.
+    fn funding_order(&mut self, key: CardKey) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Replaces the card's funding order; false when there is no such card.
+    fn set_funding_order(&mut self, key: CardKey, order: &[u8]) -> Result<bool, StoreError>;
 
     // Charges of the demo routes.
     /// Records a charge; [`StoreError::Duplicate`] if the id is taken.

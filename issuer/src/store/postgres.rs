@@ -71,6 +71,7 @@ use tokio::runtime::Runtime;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::NoTls;
 
+use super::funding_order::{order_from_text, order_text};
 use super::{
     Account, AuditEvent, AuditRecord, CardKey, CardRecord, CardState, ChargeRecord, ChargeStatus,
     Journal, Lockout, MerchantRecord, PaymentRecord, Posting, RefundRecord, Store, StoreError,
@@ -781,6 +782,25 @@ impl StoreTx for PgTx<'_> {
             "INSERT INTO card_pins (prefix, token, salt, hash, rounds) VALUES ($1, $2, $3, $4, $5)",
             &[&p, &t, &pin.salt, &pin.hash, &i64::from(pin.rounds)],
         )
+    }
+
+    fn funding_order(&mut self, key: CardKey) -> Result<Option<Vec<u8>>, StoreError> {
+        let (p, t) = key_params(&key);
+        let text = self.first(
+            "SELECT funding_order FROM cards WHERE prefix = $1 AND token = $2",
+            &[&p, &t],
+            |r| r.try_get::<_, Option<String>>(0).map_err(pg_err),
+        )?;
+        text.flatten().as_deref().map(order_from_text).transpose()
+    }
+
+    fn set_funding_order(&mut self, key: CardKey, order: &[u8]) -> Result<bool, StoreError> {
+        let (p, t) = key_params(&key);
+        let n = self.exec(
+            "UPDATE cards SET funding_order = $3 WHERE prefix = $1 AND token = $2",
+            &[&p, &t, &order_text(order)],
+        )?;
+        Ok(n > 0)
     }
 
     fn pin(&mut self, key: CardKey) -> Result<Option<StoredPin>, StoreError> {

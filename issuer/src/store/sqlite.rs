@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
+use super::funding_order::{order_from_text, order_text};
 use super::{
     audit, Account, AuditEvent, AuditRecord, CardKey, CardRecord, CardState, ChargeRecord,
     ChargeStatus, Journal, Lockout, MerchantRecord, PaymentRecord, Posting, RefundRecord, Store,
@@ -454,6 +455,23 @@ impl StoreTx for SqliteTx<'_> {
                 })
             },
         )
+    }
+
+    fn funding_order(&mut self, key: CardKey) -> Result<Option<Vec<u8>>, StoreError> {
+        let text = self.first(
+            "SELECT funding_order FROM cards WHERE prefix = ?1 AND token = ?2",
+            params![key.prefix, key.token],
+            |r| r.get::<_, Option<String>>(0).map_err(db_err),
+        )?;
+        text.flatten().as_deref().map(order_from_text).transpose()
+    }
+
+    fn set_funding_order(&mut self, key: CardKey, order: &[u8]) -> Result<bool, StoreError> {
+        let n = self.exec(
+            "UPDATE cards SET funding_order = ?3 WHERE prefix = ?1 AND token = ?2",
+            params![key.prefix, key.token, order_text(order)],
+        )?;
+        Ok(n > 0)
     }
 
     fn insert_charge(&mut self, c: &ChargeRecord) -> Result<(), StoreError> {

@@ -18,7 +18,7 @@ const PREFLIGHT_CACHE: Duration = Duration::from_secs(600);
 pub(super) fn layer() -> CorsLayer {
     CorsLayer::new()
         .allow_origin(AllowOrigin::any())
-        .allow_methods([Method::GET, Method::POST])
+        .allow_methods([Method::GET, Method::POST, Method::PUT])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
         .max_age(PREFLIGHT_CACHE)
 }

@@ -1,11 +1,13 @@
 //! The wallet's routes, signed by the card (docs/FORMAT.md §11): the
-//! card's history and its live results. Same error shape and the same
-//! uniform 401 as the merchant API under `/v1/`. Open to pages of any
-//! origin (`cors.rs`): the signature is what authorises.
+//! card's history, its live results, the PIN and the payer's funding
+//! order. Same error shape and the same uniform 401 as the merchant API
+//! under `/v1/`. Open to pages of any origin (`cors.rs`): the signature is
+//! what authorises.
 
 mod auth;
 mod cors;
 mod events;
+mod funding_order;
 mod history;
 mod pin;
 
@@ -55,6 +57,12 @@ pub(crate) fn router(
         )
         .route("/v1/wallet/events", get(events::events).fallback(not_found))
         .route("/v1/wallet/pin", post(pin::set_pin).fallback(not_found))
+        .route(
+            "/v1/wallet/funding-order",
+            get(funding_order::get_order)
+                .put(funding_order::set_order)
+                .fallback(not_found),
+        )
         .route(
             "/v1/wallet/payments/{payment_id}/confirm",
             post(pin::confirm).fallback(not_found),

@@ -152,7 +152,7 @@ CREATE TABLE refunds (
 CREATE INDEX refunds_by_payment ON refunds (payment);
 ";
 
-pub(super) const STEPS: [&str; 3] = [V1, V2, V3];
+pub(super) const STEPS: [&str; 4] = [V1, V2, V3, V4];
 
 /// Version 2: `cards.secret` and `merchants.api_key` hold sealed keys
 /// (crate::custody), no longer the keys themselves. No table changes; the
@@ -185,6 +185,10 @@ CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit
 CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
     FOR EACH STATEMENT EXECUTE FUNCTION paycode_append_only();
 ";
+
+/// Version 4: the payer's order of the card's funding sources, a JSON
+/// array of indices (store/funding_order.rs); NULL for index order.
+pub(super) const V4: &str = "ALTER TABLE cards ADD COLUMN funding_order TEXT";
 
 /// Made before any step runs; records which steps a database has.
 pub(super) const LEDGER_OF_STEPS: &str = "

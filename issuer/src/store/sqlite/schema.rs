@@ -190,5 +190,9 @@ CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
 /// The version from which keys are stored sealed.
 pub(super) const KEYS_SEALED: i64 = 3;
 
+/// Version 5: the payer's order of the card's funding sources, a JSON
+/// array of indices (store/funding_order.rs); NULL for index order.
+pub(super) const V5: &str = "ALTER TABLE cards ADD COLUMN funding_order TEXT;";
+
 /// `STEPS[i]` brings a file from version `i` to `i + 1`.
-pub(super) const STEPS: [&str; 4] = [V1, V2, V3, V4];
+pub(super) const STEPS: [&str; 5] = [V1, V2, V3, V4, V5];
