@@ -19,7 +19,7 @@ use std::time::Duration;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use super::{
-    Account, CardKey, CardRecord, CardState, ChargeRecord, ChargeStatus, Journal, Lockout,
+    Account, ActivationRecord, CodeHash, CardKey, CardRecord, CardState, ChargeRecord, ChargeStatus, Journal, Lockout,
     MerchantRecord, PaymentRecord, Posting, RefundRecord, Store, StoreError, StoreTx, StoredPin,
     TxMode,
 };
@@ -699,6 +699,40 @@ impl StoreTx for SqliteTx<'_> {
             [],
             read_refund,
         )
+    }
+
+    fn insert_activation(&mut self, a: &ActivationRecord) -> Result<(), StoreError> {
+        self.exec(
+            "INSERT INTO activations (code_hash, prefix, token, created, expires_at, redeemed_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                &a.code_hash[..],
+                a.card.prefix,
+                a.card.token,
+                clamp_i64(a.created),
+                clamp_i64(a.expires_at),
+                a.redeemed_at.map(clamp_i64),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn activation(&mut self, code_hash: &CodeHash) -> Result<Option<ActivationRecord>, StoreError> {
+        self.first(
+            "SELECT prefix, token, created, expires_at, redeemed_at FROM activations
+             WHERE code_hash = ?1",
+            [&code_hash[..]],
+            |r| rows::read_activation(r, code_hash),
+        )
+    }
+
+    fn redeem_activation(&mut self, code_hash: &CodeHash, at: u64) -> Result<bool, StoreError> {
+        let n = self.exec(
+            "UPDATE activations SET redeemed_at = ?2
+             WHERE code_hash = ?1 AND redeemed_at IS NULL",
+            params![&code_hash[..], clamp_i64(at)],
+        )?;
+        Ok(n == 1)
     }
 }
 

@@ -152,7 +152,22 @@ CREATE TABLE refunds (
 CREATE INDEX refunds_by_payment ON refunds (payment);
 ";
 
-pub(super) const STEPS: [&str; 2] = [V1, V2];
+pub(super) const STEPS: [&str; 3] = [V1, V2, V4_ACTIVATIONS];
+
+/// Version 4 (numbered by the merge; the step after V2 on this branch):
+/// one-time activation codes, kept as their SHA-256 only. Self-contained:
+/// one new table, nothing else changes.
+pub(super) const V4_ACTIVATIONS: &str = "
+CREATE TABLE activations (
+    code_hash   BYTEA  PRIMARY KEY CHECK (length(code_hash) = 32),
+    prefix      BIGINT NOT NULL,
+    token       BIGINT NOT NULL,
+    created     BIGINT NOT NULL,
+    expires_at  BIGINT NOT NULL,
+    redeemed_at BIGINT,
+    FOREIGN KEY (prefix, token) REFERENCES cards (prefix, token)
+);
+";
 
 /// Version 2: `cards.secret` and `merchants.api_key` hold sealed keys
 /// (crate::custody), no longer the keys themselves. No table changes; the

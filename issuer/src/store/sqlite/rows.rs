@@ -7,7 +7,7 @@ use crate::custody::{KeyOwner, Vault};
 use crate::money::Fen;
 use crate::payments::{ErrorCode, FundingKind, PaymentFunding, PaymentStatus};
 use crate::store::{
-    Account, CardKey, CardRecord, ChargeRecord, ChargeStatus, JournalKind, MerchantRecord,
+    Account, ActivationRecord, CodeHash, CardKey, CardRecord, ChargeRecord, ChargeStatus, JournalKind, MerchantRecord,
     PaymentRecord, Posting, RefundRecord, StoreError,
 };
 
@@ -199,5 +199,25 @@ pub(super) fn read_refund(row: &Row<'_>) -> Result<RefundRecord, StoreError> {
         payment_id: get(row, 3)?,
         amount: get_fen(row, 4)?,
         created: get_u64(row, 5)?,
+    })
+}
+
+/// Columns prefix, token, created, expires_at, redeemed_at.
+pub(super) fn read_activation(
+    row: &Row<'_>,
+    code_hash: &CodeHash,
+) -> Result<ActivationRecord, StoreError> {
+    let redeemed: Option<i64> = get(row, 4)?;
+    Ok(ActivationRecord {
+        code_hash: *code_hash,
+        card: CardKey {
+            prefix: get(row, 0)?,
+            token: get(row, 1)?,
+        },
+        created: get_u64(row, 2)?,
+        expires_at: get_u64(row, 3)?,
+        redeemed_at: redeemed
+            .map(|v| u64::try_from(v).map_err(|_| corrupt("a negative time")))
+            .transpose()?,
     })
 }

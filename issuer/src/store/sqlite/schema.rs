@@ -165,5 +165,20 @@ pub(super) const V3: &str = "-- keys sealed under the KEK";
 /// The version from which keys are stored sealed.
 pub(super) const KEYS_SEALED: i64 = 3;
 
+/// Version 5 (numbered by the merge; the step after V3 on this branch):
+/// one-time activation codes, kept as their SHA-256 only. Self-contained:
+/// one new table, nothing else changes.
+pub(super) const V5_ACTIVATIONS: &str = "
+CREATE TABLE activations (
+    code_hash   BLOB    PRIMARY KEY CHECK (length(code_hash) = 32),
+    prefix      INTEGER NOT NULL,
+    token       INTEGER NOT NULL,
+    created     INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    redeemed_at INTEGER,
+    FOREIGN KEY (prefix, token) REFERENCES cards (prefix, token)
+);
+";
+
 /// `STEPS[i]` brings a file from version `i` to `i + 1`.
-pub(super) const STEPS: [&str; 3] = [V1, V2, V3];
+pub(super) const STEPS: [&str; 4] = [V1, V2, V3, V5_ACTIVATIONS];
