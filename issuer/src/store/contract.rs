@@ -43,6 +43,39 @@ pub(crate) fn check_all(make: &mut dyn FnMut() -> Box<dyn Store>) {
     payments_and_refunds(make().as_mut());
     savepoints_roll_back_alone(make().as_mut());
     pins_revocation_and_history(make().as_mut());
+    activations_redeem_once(make().as_mut());
+}
+
+fn activations_redeem_once(store: &mut dyn Store) {
+    let card = sample_card(13, 55);
+    let a = ActivationRecord {
+        code_hash: [7; 32],
+        card: card.key,
+        created: 1_764_100_000,
+        expires_at: 1_764_100_600,
+        redeemed_at: None,
+    };
+    let mut tx = store.begin(TxMode::Write).unwrap();
+    tx.insert_card(&card).unwrap();
+    tx.insert_activation(&a).unwrap();
+    assert_eq!(tx.insert_activation(&a), Err(StoreError::Duplicate));
+    tx.commit().unwrap();
+
+    let mut tx = store.begin(TxMode::Write).unwrap();
+    assert_eq!(tx.activation(&a.code_hash).unwrap(), Some(a.clone()));
+    assert_eq!(tx.activation(&[8; 32]).unwrap(), None);
+    {
+        // A savepoint's redemption vanishes with it.
+        let mut sp = tx.nested().unwrap();
+        assert!(sp.redeem_activation(&a.code_hash, 1_764_100_001).unwrap());
+    }
+    assert!(tx.redeem_activation(&a.code_hash, 1_764_100_002).unwrap());
+    assert!(!tx.redeem_activation(&a.code_hash, 1_764_100_003).unwrap());
+    assert!(!tx.redeem_activation(&[8; 32], 1_764_100_003).unwrap());
+    tx.commit().unwrap();
+    let mut tx = store.begin(TxMode::Read).unwrap();
+    let back = tx.activation(&a.code_hash).unwrap().unwrap();
+    assert_eq!(back.redeemed_at, Some(1_764_100_002));
 }
 
 fn cards_round_trip(store: &mut dyn Store) {
