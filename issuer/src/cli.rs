@@ -4,6 +4,7 @@
 //! command before it reaches a decision print `{"error": KIND, "message":
 //! TEXT}` on stdout as well and exit with status 1.
 
+mod activation;
 mod args;
 mod card;
 mod ledger;
@@ -49,12 +50,16 @@ COMMANDS
   provision [--prefix 13] [--length 18] [--funding balance,debit:BANK:1234]
             [--issuer NAME] [--period 60] [--at UNIX_SECONDS]
             [--fall-through yes|no] [--api https://ISSUER-ORIGIN]
+            [--activation https://ISSUER-ORIGIN]
       Create a card with a random token id and a new 32-byte key, store it,
       print {\"link\", \"token\", ...}. The link holds the key: hand it to the
       wallet only. --funding may be repeated or comma-separated (1 to 8).
       With --fall-through yes, a payment from an empty source is paid by the
       next source in index order instead. --api puts this issuer's origin
       in the link, for a wallet served from another origin (docs/FORMAT.md §8).
+      --activation https://ISSUER-ORIGIN prints {\"activation\", \"expires_at\",
+      ...} instead: a one-time link without the key, which a wallet redeems
+      at that origin (POST /v1/activations/redeem) within 10 minutes.
   code --link LINK [--at UNIX_SECONDS] [--swipe N] [--funding NAME|INDEX]
       The code the wallet shows at that time after N swipes (default 0),
       paying from the given source (index, or balance / debit / bank name /
@@ -279,6 +284,7 @@ fn cmd_provision(words: &[String], now: u64) -> Result<Output, Failure> {
             "at",
             "fall-through",
             "api",
+            "activation",
         ],
         &["funding"],
     )?;
@@ -317,6 +323,10 @@ fn cmd_provision(words: &[String], now: u64) -> Result<Output, Failure> {
     // The reader also writes the origin as links carry it (lower case, no `/`).
     let api = Card::from_link(&probe.to_link())?.api;
 
+    let activation_origin = a
+        .get("activation")
+        .map(activation::activation_origin)
+        .transpose()?;
     let mut store = open_store(&a)?;
     let record = provision(
         &mut store,
@@ -329,6 +339,9 @@ fn cmd_provision(words: &[String], now: u64) -> Result<Output, Failure> {
             fall_through,
         },
     )?;
+    if let Some(origin) = activation_origin {
+        return activation::activation_output(&mut store, &record, &origin, at);
+    }
     let mut card = record.to_card();
     card.api = api;
     Ok(Output::json(

@@ -150,6 +150,14 @@ const DECLARED: &[Declared] = &[
             (Method::GET, "/v1/wallet/payments/p_1/decline"),
         ],
     },
+    Declared {
+        file: "activation.rs",
+        literal: "/v1/activations/redeem",
+        requests: &[
+            (Method::POST, "/v1/activations/redeem"),
+            (Method::GET, "/v1/activations/redeem"),
+        ],
+    },
 ];
 
 /// The static side (the router's fallback service): pages, files, a

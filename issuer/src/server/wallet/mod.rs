@@ -4,7 +4,7 @@
 //! origin (`cors.rs`): the signature is what authorises.
 
 mod auth;
-mod cors;
+pub(super) mod cors;
 mod events;
 mod history;
 mod pin;
