@@ -1,4 +1,4 @@
-//! One-time activation (docs/FORMAT.md §6.2, docs/SECURITY.md
+//! One-time activation (docs/FORMAT.md §8.1, docs/SECURITY.md
 //! "Activation"): the demo route and `paycode provision --activation` hand
 //! out a link with a code and no key; `POST /v1/activations/redeem` gives
 //! the card once, then 410 `ACTIVATION_USED`; after 10 minutes (on an

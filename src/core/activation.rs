@@ -1,4 +1,4 @@
-//! Activation links (docs/FORMAT.md §6.2): how a card reaches the wallet
+//! Activation links (docs/FORMAT.md §8.1): how a card reaches the wallet
 //! without its key in the link.
 //!
 //! `paycode://activate?v=1&issuer=Demo%20Bank&url=https%3A%2F%2Fbank.example&code=…`

@@ -1,4 +1,4 @@
-// One-time activation in Chromium as a phone (docs/FORMAT.md §6.2): "Get a
+// One-time activation in Chromium as a phone (docs/FORMAT.md §8.1): "Get a
 // demo card" receives an activation link with no key, the wallet redeems
 // it, and the card's code, decoded from the screenshot by zxing-cpp, pays.
 // The used link opened again shows why it fails and loses no card. A link

@@ -20,7 +20,7 @@ pub enum RedeemError {
 }
 
 impl RedeemError {
-    /// The API's error code (docs/FORMAT.md §6.2).
+    /// The API's error code (docs/FORMAT.md §8.1).
     pub fn code(&self) -> &'static str {
         match self {
             Self::Malformed => "INVALID_REQUEST",

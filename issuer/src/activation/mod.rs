@@ -1,4 +1,4 @@
-//! One-time activation (docs/FORMAT.md §6.2): the issuer hands out a short
+//! One-time activation (docs/FORMAT.md §8.1): the issuer hands out a short
 //! lived code instead of a link with the card's key in it. The wallet
 //! redeems the code once (`POST /v1/activations/redeem`) and receives the
 //! card; a copied link is then worth nothing.

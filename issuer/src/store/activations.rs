@@ -1,4 +1,4 @@
-//! One-time activations (docs/FORMAT.md §6.2): what the store keeps of an
+//! One-time activations (docs/FORMAT.md §8.1): what the store keeps of an
 //! activation code handed out for a card. Never the code itself: only its
 //! SHA-256, so a copy of the database cannot redeem anything.
 

@@ -43,7 +43,7 @@ export function parseCardAuthorization(value) {
 /**
  * Call before the wallet asks for a demo card; resolves to the demo issuer's
  * answer with `link` added: the card's provisioning link, from the wallet's
- * redemption of the answer's activation link (docs/FORMAT.md §6.2).
+ * redemption of the answer's activation link (docs/FORMAT.md §8.1).
  */
 export function demoCardIssued(page) {
   const issued = page.waitForResponse((r) => r.url().endsWith('/api/cards') && r.request().method() === 'POST');
