@@ -67,7 +67,10 @@ fn activation(text: &str) {
         Ok(link) => {
             let again = ActivationLink::parse(&link.to_link());
             assert_eq!(again.as_ref(), Ok(&link), "to_link/parse round trip");
-            assert!(!format!("{link:?}").contains(&link.code), "Debug prints the code");
+            assert!(
+                !format!("{link:?}").contains(&link.code),
+                "Debug prints the code"
+            );
         }
         Err(error) => {
             let shown = format!("{error} {error:?} {}", error.kind());

@@ -45,7 +45,10 @@ async fn the_demo_card_comes_once_then_410_used() {
     let (link, created) = demo_activation(&mut client).await;
     assert_eq!(link.url, format!("http://{}", server.addr()));
     assert_eq!(link.issuer, "Demo Bank");
-    assert!(created.get("link").is_none(), "the demo answer holds no card link: {created}");
+    assert!(
+        created.get("link").is_none(),
+        "the demo answer holds no card link: {created}"
+    );
 
     let first = redeem_code(&mut client, &link.code).await;
     let (status, body) = answer(&first);
@@ -74,7 +77,11 @@ async fn the_demo_card_comes_once_then_410_used() {
     };
     let code = demo.next(0);
     let (status, paid) = answer(&till.pay("T-ACT-1", &code, "3.00").await);
-    assert_eq!((status, paid["status"].as_str()), (200, Some("SUCCESS")), "{paid}");
+    assert_eq!(
+        (status, paid["status"].as_str()),
+        (200, Some("SUCCESS")),
+        "{paid}"
+    );
 
     let second = redeem_code(&mut client, &link.code).await;
     assert_v1_error(&second, 410, "ACTIVATION_USED");
@@ -108,10 +115,22 @@ async fn a_code_is_dead_after_ten_minutes_on_the_issuer_clock() {
     assert_eq!(card.issued_at, start + 599);
 
     CLOCK.store(start + 600, Ordering::SeqCst);
-    assert_v1_error(&redeem_code(&mut client, &late.code).await, 410, "ACTIVATION_EXPIRED");
+    assert_v1_error(
+        &redeem_code(&mut client, &late.code).await,
+        410,
+        "ACTIVATION_EXPIRED",
+    );
     // Still expired, not "used", and the used one stays used.
-    assert_v1_error(&redeem_code(&mut client, &late.code).await, 410, "ACTIVATION_EXPIRED");
-    assert_v1_error(&redeem_code(&mut client, &in_time.code).await, 410, "ACTIVATION_USED");
+    assert_v1_error(
+        &redeem_code(&mut client, &late.code).await,
+        410,
+        "ACTIVATION_EXPIRED",
+    );
+    assert_v1_error(
+        &redeem_code(&mut client, &in_time.code).await,
+        410,
+        "ACTIVATION_USED",
+    );
     server.shutdown().await.unwrap();
 }
 
@@ -139,7 +158,11 @@ async fn redemptions_at_once_deliver_one_card() {
         }
         statuses.push(reply.status);
     }
-    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
     server.shutdown().await.unwrap();
 }
 
@@ -150,12 +173,25 @@ async fn unknown_and_malformed_codes_are_told_apart() {
     let mut client = ApiClient::new(server.addr());
     let unknown = redeem_code(&mut client, &"0".repeat(32)).await;
     assert_v1_error(&unknown, 404, "ACTIVATION_UNKNOWN");
-    for body in [json!({ "code": "zz" }), json!({ "code": 5 }), json!({}), json!({"code": "0", "x": 1})] {
-        let reply = client.post_json("/v1/activations/redeem", &body).await.unwrap();
+    for body in [
+        json!({ "code": "zz" }),
+        json!({ "code": 5 }),
+        json!({}),
+        json!({"code": "0", "x": 1}),
+    ] {
+        let reply = client
+            .post_json("/v1/activations/redeem", &body)
+            .await
+            .unwrap();
         assert_v1_error(&reply, 400, "INVALID_REQUEST");
     }
     let not_json = client
-        .request(Method::POST, "/v1/activations/redeem", Some("text/plain"), "{}")
+        .request(
+            Method::POST,
+            "/v1/activations/redeem",
+            Some("text/plain"),
+            "{}",
+        )
         .await
         .unwrap();
     assert_v1_error(&not_json, 400, "INVALID_REQUEST");
@@ -204,7 +240,9 @@ async fn a_wallet_on_another_origin_may_redeem() {
         .unwrap();
     assert_eq!(preflight.status, 200);
     assert_eq!(preflight.header("access-control-allow-origin"), Some("*"));
-    assert!(preflight.header("access-control-allow-credentials").is_none());
+    assert!(preflight
+        .header("access-control-allow-credentials")
+        .is_none());
     let (link, _) = demo_activation(&mut client).await;
     let body = json!({ "code": link.code }).to_string();
     let reply = client

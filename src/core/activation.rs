@@ -133,8 +133,14 @@ mod tests {
         assert_eq!(link.url, "https://bank.example");
         assert_eq!(link.code, CODE);
         assert_eq!(link.to_link(), LINK);
-        assert_eq!(link.redeem_url(), "https://bank.example/v1/activations/redeem");
-        let loopback = LINK.replace("https%3A%2F%2Fbank.example", "http%3A%2F%2F127.0.0.1%3A8080");
+        assert_eq!(
+            link.redeem_url(),
+            "https://bank.example/v1/activations/redeem"
+        );
+        let loopback = LINK.replace(
+            "https%3A%2F%2Fbank.example",
+            "http%3A%2F%2F127.0.0.1%3A8080",
+        );
         assert_eq!(
             ActivationLink::parse(&loopback).unwrap().url,
             "http://127.0.0.1:8080"
@@ -149,14 +155,32 @@ mod tests {
             ("paycode://provision?v=1".into(), E::WrongScheme),
             (LINK.replace("v=1", "v=2"), E::UnsupportedVersion),
             (LINK.replace("v=1&", ""), E::MissingField { field: "v" }),
-            (format!("{LINK}&code={CODE}"), E::DuplicateField { field: "code" }),
+            (
+                format!("{LINK}&code={CODE}"),
+                E::DuplicateField { field: "code" },
+            ),
             (LINK.replace("Demo+Bank", ""), E::BadIssuer),
-            (LINK.replace("https%3A%2F%2Fbank.example", "http%3A%2F%2Fbank.example"), E::BadUrl),
-            (LINK.replace("https%3A%2F%2Fbank.example", "https%3A%2F%2Fbank.example%2Fpath"), E::BadUrl),
+            (
+                LINK.replace("https%3A%2F%2Fbank.example", "http%3A%2F%2Fbank.example"),
+                E::BadUrl,
+            ),
+            (
+                LINK.replace(
+                    "https%3A%2F%2Fbank.example",
+                    "https%3A%2F%2Fbank.example%2Fpath",
+                ),
+                E::BadUrl,
+            ),
             (LINK.replace(CODE, &CODE[1..]), E::BadCode),
             (LINK.replace(CODE, &CODE.to_uppercase()), E::BadCode),
-            (LINK.replace("&code=", "&x=").replace(CODE, ""), E::MissingField { field: "code" }),
-            (format!("{LINK}&pad={}", "a".repeat(MAX_LINK_CHARS)), E::TooLong),
+            (
+                LINK.replace("&code=", "&x=").replace(CODE, ""),
+                E::MissingField { field: "code" },
+            ),
+            (
+                format!("{LINK}&pad={}", "a".repeat(MAX_LINK_CHARS)),
+                E::TooLong,
+            ),
         ];
         for (link, want) in cases {
             assert_eq!(ActivationLink::parse(&link), Err(want), "{want:?}");

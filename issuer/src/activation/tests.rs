@@ -32,7 +32,10 @@ fn a_code_delivers_its_card_once() {
     let (mut store, card) = store_with_card();
     let issued = issue_one(&mut store, card.key, NOW);
     assert_eq!(issued.expires_at, NOW + ACTIVATION_TTL_SECS);
-    assert_eq!(redeem_at(&mut store, issued.code.expose(), NOW + 1).unwrap(), card);
+    assert_eq!(
+        redeem_at(&mut store, issued.code.expose(), NOW + 1).unwrap(),
+        card
+    );
     let again = redeem_at(&mut store, issued.code.expose(), NOW + 2).unwrap_err();
     assert_eq!(again.code(), "ACTIVATION_USED");
 }
@@ -57,7 +60,10 @@ fn unknown_malformed_and_revoked_are_told_apart() {
     let unknown = redeem_at(&mut store, &"0".repeat(32), NOW).unwrap_err();
     assert_eq!(unknown.code(), "ACTIVATION_UNKNOWN");
     for bad in ["", "xyz", &"A".repeat(32), &"0".repeat(33)] {
-        assert_eq!(redeem_at(&mut store, bad, NOW).unwrap_err().code(), "INVALID_REQUEST");
+        assert_eq!(
+            redeem_at(&mut store, bad, NOW).unwrap_err().code(),
+            "INVALID_REQUEST"
+        );
     }
     let issued = issue_one(&mut store, card.key, NOW);
     let mut tx = store.begin(TxMode::Write).unwrap();

@@ -59,10 +59,16 @@ pub(crate) fn router(db: Arc<Db>, clients: Arc<RateLimiter<IpAddr>>, clock: fn()
         .with_state(state)
 }
 
-
 /// 429 in the `/v1/` shape when the address's bucket is empty.
-async fn limit(State(state): State<Arc<ActivationState>>, request: Request, next: Next) -> Response {
-    match state.clients.take(rate::client_of(&request), Instant::now()) {
+async fn limit(
+    State(state): State<Arc<ActivationState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match state
+        .clients
+        .take(rate::client_of(&request), Instant::now())
+    {
         Ok(()) => next.run(request).await,
         Err(wait) => V1Error::rate_limited(rate::retry_secs(wait), "address").into_response(),
     }

@@ -149,7 +149,11 @@ impl DemoState {
         headers
             .get(axum::http::header::HOST)
             .and_then(|h| h.to_str().ok())
-            .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)))
+            .filter(|h| {
+                !h.is_empty()
+                    && h.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+            })
             .map(|h| format!("http://{}", h.to_ascii_lowercase()))
             .ok_or_else(|| ApiError::invalid("bad_host", "the request names no usable Host"))
     }

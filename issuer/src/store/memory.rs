@@ -5,9 +5,9 @@ use std::fmt;
 use std::hash::Hash;
 
 use super::{
-    Account, ActivationRecord, CodeHash, CardKey, CardRecord, CardState, ChargeRecord, ChargeStatus, Journal, Lockout,
-    MerchantRecord, PaymentRecord, Posting, RefundRecord, Store, StoreError, StoreTx, StoredPin,
-    TxMode,
+    Account, ActivationRecord, CardKey, CardRecord, CardState, ChargeRecord, ChargeStatus,
+    CodeHash, Journal, Lockout, MerchantRecord, PaymentRecord, Posting, RefundRecord, Store,
+    StoreError, StoreTx, StoredPin, TxMode,
 };
 use crate::payments::PaymentStatus;
 

@@ -250,8 +250,7 @@ pub trait StoreTx {
     // One-time activations (crate::activation).
     /// [`StoreError::Duplicate`] if the code hash is taken.
     fn insert_activation(&mut self, activation: &ActivationRecord) -> Result<(), StoreError>;
-    fn activation(&mut self, code_hash: &CodeHash)
-        -> Result<Option<ActivationRecord>, StoreError>;
+    fn activation(&mut self, code_hash: &CodeHash) -> Result<Option<ActivationRecord>, StoreError>;
     /// Marks the activation redeemed at `at` if it is not yet: true when
     /// this call did it. One conditional update, so that of two
     /// redemptions at once exactly one gets true, on every store and node.

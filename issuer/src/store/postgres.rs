@@ -69,9 +69,9 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::NoTls;
 
 use super::{
-    Account, ActivationRecord, CodeHash, CardKey, CardRecord, CardState, ChargeRecord, ChargeStatus, Journal, Lockout,
-    MerchantRecord, PaymentRecord, Posting, RefundRecord, Store, StoreError, StoreTx, StoredPin,
-    TxMode,
+    Account, ActivationRecord, CardKey, CardRecord, CardState, ChargeRecord, ChargeStatus,
+    CodeHash, Journal, Lockout, MerchantRecord, PaymentRecord, Posting, RefundRecord, Store,
+    StoreError, StoreTx, StoredPin, TxMode,
 };
 use crate::custody::{KeyOwner, Vault};
 use crate::payments::PaymentStatus;

@@ -19,9 +19,9 @@ use std::time::Duration;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use super::{
-    Account, ActivationRecord, CodeHash, CardKey, CardRecord, CardState, ChargeRecord, ChargeStatus, Journal, Lockout,
-    MerchantRecord, PaymentRecord, Posting, RefundRecord, Store, StoreError, StoreTx, StoredPin,
-    TxMode,
+    Account, ActivationRecord, CardKey, CardRecord, CardState, ChargeRecord, ChargeStatus,
+    CodeHash, Journal, Lockout, MerchantRecord, PaymentRecord, Posting, RefundRecord, Store,
+    StoreError, StoreTx, StoredPin, TxMode,
 };
 use crate::custody::{KeyOwner, Vault};
 use crate::payments::PaymentStatus;

@@ -10,8 +10,12 @@ pub enum ActivationLinkError {
     TooLong,
     WrongScheme,
     UnsupportedVersion,
-    MissingField { field: &'static str },
-    DuplicateField { field: &'static str },
+    MissingField {
+        field: &'static str,
+    },
+    DuplicateField {
+        field: &'static str,
+    },
     BadIssuer,
     /// `url` is not an https:// origin (or http:// on a loopback host).
     BadUrl,

@@ -9,8 +9,8 @@ use crate::custody::{KeyOwner, Vault};
 use crate::money::Fen;
 use crate::payments::{ErrorCode, FundingKind, PaymentFunding, PaymentStatus};
 use crate::store::{
-    Account, ActivationRecord, CodeHash, CardKey, CardRecord, ChargeRecord, ChargeStatus, JournalKind, MerchantRecord,
-    PaymentRecord, Posting, RefundRecord, StoreError,
+    Account, ActivationRecord, CardKey, CardRecord, ChargeRecord, ChargeStatus, CodeHash,
+    JournalKind, MerchantRecord, PaymentRecord, Posting, RefundRecord, StoreError,
 };
 
 pub(super) const PAYMENT_COLUMNS: &str = "id, merchant, out_trade_no, fingerprint, amount_fen, \
@@ -204,7 +204,10 @@ pub(super) fn read_refund(row: &Row) -> Result<RefundRecord, StoreError> {
 }
 
 /// Columns prefix, token, created, expires_at, redeemed_at.
-pub(super) fn read_activation(row: &Row, code_hash: &CodeHash) -> Result<ActivationRecord, StoreError> {
+pub(super) fn read_activation(
+    row: &Row,
+    code_hash: &CodeHash,
+) -> Result<ActivationRecord, StoreError> {
     let redeemed: Option<i64> = get(row, 4)?;
     Ok(ActivationRecord {
         code_hash: *code_hash,

@@ -7,8 +7,8 @@ use crate::custody::{KeyOwner, Vault};
 use crate::money::Fen;
 use crate::payments::{ErrorCode, FundingKind, PaymentFunding, PaymentStatus};
 use crate::store::{
-    Account, ActivationRecord, CodeHash, CardKey, CardRecord, ChargeRecord, ChargeStatus, JournalKind, MerchantRecord,
-    PaymentRecord, Posting, RefundRecord, StoreError,
+    Account, ActivationRecord, CardKey, CardRecord, ChargeRecord, ChargeStatus, CodeHash,
+    JournalKind, MerchantRecord, PaymentRecord, Posting, RefundRecord, StoreError,
 };
 
 pub(super) const PAYMENT_COLUMNS: &str = "id, merchant, out_trade_no, fingerprint, amount_fen, \
