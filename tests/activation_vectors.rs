@@ -13,7 +13,10 @@ fn activation_link_vectors() {
     let vectors: Value = serde_json::from_str(VECTORS).expect("valid JSON");
     let valid = vectors["valid"].as_array().unwrap();
     let invalid = vectors["invalid"].as_array().unwrap();
-    assert!(valid.len() >= 3 && invalid.len() >= 10, "the vectors are missing");
+    assert!(
+        valid.len() >= 3 && invalid.len() >= 10,
+        "the vectors are missing"
+    );
     for case in valid {
         let name = case["name"].as_str().unwrap();
         let link = ActivationLink::parse(case["link"].as_str().unwrap())

@@ -41,10 +41,10 @@ function originOf(text) {
   return null;
 }
 
+// As core::text::is_printable_name: not blank, at most 64 characters, no control character.
 const isPrintableName = (name) => {
   const chars = [...name];
-  return chars.length >= 1 && chars.length <= MAX_ISSUER_CHARS && name.trim() === name
-    && !chars.some((c) => /\p{Cc}/u.test(c));
+  return chars.length <= MAX_ISSUER_CHARS && name.trim() !== '' && !chars.some((c) => /\p{Cc}/u.test(c));
 };
 
 /** {issuer, url, code} of an activation link; throws (kind set) when it is not a good one. */
