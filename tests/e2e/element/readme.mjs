@@ -30,7 +30,7 @@ export function pageFor(example) {
   addEventListener('error', (e) => window.uncaught.push('error: ' + e.message));
   addEventListener('unhandledrejection', (e) => window.uncaught.push('unhandledrejection: ' + (e.reason && e.reason.message || e.reason)));
   window.myIssuer = {
-    provisioningLink: async () => (await (await fetch('/api/cards', { method: 'POST' })).json()).activation,
+    provisioningLink: async () => (await (await fetch('/api/cards', { method: 'POST' })).json()).link,
   };
 </script>
 ${example}`;
