@@ -50,9 +50,11 @@ fn fixture() -> &'static Mutex<Fixture> {
             .block_on(start(common::config(&dir)))
             .expect("server starts");
         let mut client = ApiClient::new(server.addr());
-        let subject = Subject::new(|path| {
+        let subject = Subject::new(|path, json| {
+            let body = json.map(<[u8]>::to_vec).unwrap_or_default();
+            let kind = json.map(|_| "application/json");
             runtime
-                .block_on(client.request(hyper::Method::POST, path, None, Vec::new()))
+                .block_on(client.request(hyper::Method::POST, path, kind, body))
                 .expect("the set-up's request is answered")
                 .body
                 .to_vec()

@@ -92,8 +92,14 @@ fn fixture() -> &'static Mutex<Fixture> {
         let server = runtime
             .block_on(in_process(&common::config(&dir)))
             .expect("server");
-        let subject = Subject::new(|path| {
-            let request = Request::post(path).body(Body::empty()).expect("request");
+        let subject = Subject::new(|path, json| {
+            let request = match json {
+                Some(json) => Request::post(path)
+                    .header("content-type", "application/json")
+                    .body(Body::from(json.to_vec())),
+                None => Request::post(path).body(Body::empty()),
+            }
+            .expect("request");
             send(&runtime, &server, request).body
         });
         Mutex::new(Fixture {

@@ -1,15 +1,19 @@
 //! `Card::from_link` on arbitrary input: it must never panic, a link it
 //! accepts must survive a write/read round trip and make a code the
 //! verifier's parser reads back, and a refusal must never quote the secret.
+//! The same input goes to `ActivationLink::parse`: no panic, a round trip
+//! for what it accepts, and no refusal quoting the code.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use paycode_wallet::core::activation::ActivationLink;
 use paycode_wallet::core::code::ParsedCode;
 use paycode_wallet::core::link::Card;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
+    activation(&text);
     match Card::from_link(&text) {
         Ok(card) => accepted(&card),
         Err(error) => {
@@ -56,4 +60,28 @@ fn accepted(card: &Card) {
     let step = card.step_at(card.issued_at);
     assert!(parsed.mac_matches(card.secret.as_bytes(), step));
     assert_eq!(parsed.step_near(step, 1), Some(step));
+}
+
+fn activation(text: &str) {
+    match ActivationLink::parse(text) {
+        Ok(link) => {
+            let again = ActivationLink::parse(&link.to_link());
+            assert_eq!(again.as_ref(), Ok(&link), "to_link/parse round trip");
+            assert!(
+                !format!("{link:?}").contains(&link.code),
+                "Debug prints the code"
+            );
+        }
+        Err(error) => {
+            let shown = format!("{error} {error:?} {}", error.kind());
+            assert!(!error.kind().is_empty() && !error.to_string().is_empty());
+            if let Some((_, query)) = text.split_once('?') {
+                for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+                    if key == "code" && value.len() >= 16 {
+                        assert!(!shown.contains(value.as_ref()), "error quotes the code");
+                    }
+                }
+            }
+        }
+    }
 }

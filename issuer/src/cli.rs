@@ -4,6 +4,7 @@
 //! command before it reaches a decision print `{"error": KIND, "message":
 //! TEXT}` on stdout as well and exit with status 1.
 
+mod activation;
 mod admin;
 mod args;
 mod audit;
@@ -52,6 +53,7 @@ COMMANDS
             [--issuer NAME] [--period 60] [--at UNIX_SECONDS]
             [--fall-through yes|no] [--api https://ISSUER-ORIGIN]
             [--expires UNIX_SECONDS]
+            [--activation https://ISSUER-ORIGIN]
       Create a card with a random token id and a new 32-byte key, store it,
       print {\"link\", \"token\", ...}. The link holds the key: hand it to the
       wallet only. --funding may be repeated or comma-separated (1 to 8).
@@ -60,6 +62,9 @@ COMMANDS
       index order. --api puts this issuer's origin
       in the link, for a wallet served from another origin (docs/FORMAT.md §8).
       With --expires, the card's codes answer card_expired from then on.
+      --activation https://ISSUER-ORIGIN prints {\"activation\", \"expires_at\",
+      ...} instead: a one-time link without the key, which a wallet redeems
+      at that origin (POST /v1/activations/redeem) within 10 minutes.
   code --link LINK [--at UNIX_SECONDS] [--swipe N] [--funding NAME|INDEX]
       The code the wallet shows at that time after N swipes (default 0),
       paying from the given source (index, or balance / debit / bank name /
@@ -300,6 +305,7 @@ fn cmd_provision(words: &[String], now: u64) -> Result<Output, Failure> {
             "fall-through",
             "api",
             "expires",
+            "activation",
         ],
         &["funding"],
     )?;
@@ -339,6 +345,10 @@ fn cmd_provision(words: &[String], now: u64) -> Result<Output, Failure> {
     let api = Card::from_link(&probe.to_link())?.api;
 
     let expires = card::expires_option(&a)?;
+    let activation_origin = a
+        .get("activation")
+        .map(activation::activation_origin)
+        .transpose()?;
     let mut store = open_store(&a)?;
     let record = provision_expiring(
         &mut store,
@@ -352,6 +362,9 @@ fn cmd_provision(words: &[String], now: u64) -> Result<Output, Failure> {
         },
         expires,
     )?;
+    if let Some(origin) = activation_origin {
+        return activation::activation_output(&mut store, &record, &origin, at);
+    }
     let mut card = record.to_card();
     card.api = api;
     Ok(Output::json(

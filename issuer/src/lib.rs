@@ -14,6 +14,7 @@
 //! - [`till`]: the native merchant client (`paycode till`).
 //! - [`cli`]: the `paycode` command line; the binary is a thin `main`.
 
+pub mod activation;
 pub mod allowance;
 pub mod bank;
 pub mod cli;

@@ -114,6 +114,7 @@ async fn paycode_audit_lists_the_events_of_a_run_in_order() {
         kinds,
         [
             "card_created",
+            "card_activated",
             "code_lockout",
             "card_revoked",
             "card_reprovisioned",
@@ -125,25 +126,26 @@ async fn paycode_audit_lists_the_events_of_a_run_in_order() {
     );
     let seqs: Vec<i64> = events.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
     assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
-    assert!(events[..4].iter().all(|e| e["card"] == word.as_str()));
-    assert_eq!(events[1]["merchant"], till.merchant.as_str());
-    assert_eq!(events[2]["detail"], "by cli");
-    assert!(events[3]["detail"]
+    assert!(events[..5].iter().all(|e| e["card"] == word.as_str()));
+    assert_eq!(events[1]["detail"], "by activation code");
+    assert_eq!(events[2]["merchant"], till.merchant.as_str());
+    assert_eq!(events[3]["detail"], "by cli");
+    assert!(events[4]["detail"]
         .as_str()
         .unwrap()
         .contains("key version 2"));
-    let claimed = events[4..6]
+    let claimed = events[5..7]
         .iter()
         .find(|e| e["merchant"] == till.merchant.as_str())
         .expect("the 401s that claimed the till's merchant");
     assert_eq!(claimed["count"], 2);
     assert_eq!(claimed["address"], "127.0.0.1");
-    let unnamed = events[4..6]
+    let unnamed = events[5..7]
         .iter()
         .find(|e| e["merchant"].is_null())
         .unwrap();
     assert_eq!(unnamed["count"], 1);
-    assert_eq!(events[6]["count"], rekeyed["resealed"]);
+    assert_eq!(events[7]["count"], rekeyed["resealed"]);
 
     // The text form: one line per event, in the same order.
     let (status, text) = run(&["audit", "--db", &db_arg]);
@@ -158,7 +160,7 @@ async fn paycode_audit_lists_the_events_of_a_run_in_order() {
         "audit",
         "--json",
         "--after",
-        &seqs[1].to_string(),
+        &seqs[2].to_string(),
         "--limit",
         "2",
         "--db",

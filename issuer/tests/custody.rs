@@ -57,7 +57,7 @@ async fn the_database_holds_no_key_in_any_form() {
             .request(hyper::Method::POST, "/api/cards", None, "")
             .await
             .unwrap();
-        let link = reply.json()["link"].as_str().unwrap().to_owned();
+        let link = redeem(&mut client, reply.json()["activation"].as_str().unwrap()).await;
         let card = paycode_wallet::core::link::Card::from_link(&link).unwrap();
         keys.push(forms(card.secret.as_bytes(), Some(&base32_of(&link))));
     }

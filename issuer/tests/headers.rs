@@ -177,6 +177,14 @@ const DECLARED: &[Declared] = &[
         literal: "/v1/admin/{*rest}",
         requests: &[(Method::POST, "/v1/admin/cards/nothing")],
     },
+    Declared {
+        file: "activation.rs",
+        literal: "/v1/activations/redeem",
+        requests: &[
+            (Method::POST, "/v1/activations/redeem"),
+            (Method::GET, "/v1/activations/redeem"),
+        ],
+    },
 ];
 
 /// The static side (the router's fallback service): pages, files, a

@@ -25,8 +25,9 @@ async fn card_with_pin(c: &mut ApiClient, pin: &str) -> DemoCard {
         body.get("pin").is_none(),
         "a chosen PIN was sent back: {body}"
     );
+    let link = redeem(c, body["activation"].as_str().unwrap()).await;
     DemoCard {
-        card: Card::from_link(body["link"].as_str().unwrap()).unwrap(),
+        card: Card::from_link(&link).unwrap(),
         token: body["token"].as_u64().unwrap(),
         prefix: body["prefix"].as_u64().unwrap(),
         last: None,

@@ -241,7 +241,7 @@ const MAX_API_CHARS: usize = 200;
 /// and a host name (letters, digits, `.` and `-`), or `http://` and a
 /// loopback host; then an optional `:port`. Nothing else: no path, query,
 /// fragment or user name, so the origin is all a page's CSP has to allow.
-fn api_origin(text: &str) -> Option<String> {
+pub(crate) fn api_origin(text: &str) -> Option<String> {
     if text.len() > MAX_API_CHARS {
         return None;
     }
@@ -265,7 +265,7 @@ fn api_origin(text: &str) -> Option<String> {
 }
 
 /// Plain decimal digits only (no sign, no spaces), at most 20 of them.
-fn number(text: &str) -> Option<u64> {
+pub(crate) fn number(text: &str) -> Option<u64> {
     if text.is_empty() || text.len() > 20 || !text.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }

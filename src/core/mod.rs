@@ -1,5 +1,6 @@
 //! The pure-Rust room: everything that can be computed without a browser.
 
+pub mod activation;
 pub mod channel;
 pub mod code;
 pub mod error;

@@ -16,6 +16,7 @@ import { startServe } from './lib/serve.mjs';
 import { revealDigits, waitForCode } from './lib/fixture.mjs';
 import { chargeAtTill, nextCode, openTill, recentRows, waitForVerdict } from './lib/cashier.mjs';
 import { dumpBrowserState, secretForms } from './lib/secrets.mjs';
+import { demoCardIssued } from './lib/phone.mjs';
 
 /** Waits for the result sheet a live result opens (it covers the bottom of the page), then closes it. */
 async function closeSheet(phone) {
@@ -54,9 +55,9 @@ test('chosen PIN and recent payments: the payer sets a PIN on the phone, past 30
     phone.on('request', (request) => sent.push(`${request.method()} ${request.url()} ${request.postData() ?? ''}`));
     await phone.goto(serve.url);
     await phone.waitForSelector('html[data-ready="true"]', { timeout: 15_000 });
-    const issued = phone.waitForResponse((response) => response.url().endsWith('/api/cards'));
+    const issued = demoCardIssued(phone);
     await phone.click('#demo');
-    const card = await (await issued).json();
+    const card = await issued;
     await waitForCode(phone);
 
     // The payer chooses the card's PIN on the phone; the issuer never sends one.

@@ -19,7 +19,7 @@ import { startServe } from './lib/serve.mjs';
 import { run } from './lib/issuer.mjs';
 import { ensureTimeLeft, waitForCode } from './lib/fixture.mjs';
 import { decodeImages } from './lib/decoders.mjs';
-import { demoTill, phoneWithCard, tillPay } from './lib/phone.mjs';
+import { demoCardLink, demoTill, phoneWithCard, tillPay } from './lib/phone.mjs';
 import { nextCode } from './lib/cashier.mjs';
 
 const B_ISSUER = 'River Bank';
@@ -178,7 +178,7 @@ test('a version 1 wallet (one card under "card") moves to the new layout and kee
   const browser = await launch();
   try {
     const till = await demoTill(a.url);
-    const made = await (await fetch(`${a.url}/api/cards`, { method: 'POST' })).json();
+    const made = await demoCardLink(a.url);
     const context = await phoneContext(browser, { locale: 'en-US' });
     const page = await context.newPage();
     await page.goto(`${a.url}/`);

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { launch, phoneContext } from './lib/browser.mjs';
 import { startServe } from './lib/serve.mjs';
 import { waitForCode } from './lib/fixture.mjs';
-import { cardAuthorization, channelKeyOfLink, parseCardAuthorization, phoneWithCard } from './lib/phone.mjs';
+import { cardAuthorization, channelKeyOfLink, demoCardIssued, parseCardAuthorization, phoneWithCard } from './lib/phone.mjs';
 
 /** The wallet's first history request and its answer. */
 async function firstHistory(context, url) {
@@ -20,9 +20,9 @@ async function firstHistory(context, url) {
   await page.waitForSelector('html[data-ready="true"]', { timeout: 15_000 });
   const asked = page.waitForRequest((r) => r.url().includes('/v1/wallet/history'));
   const answered = page.waitForResponse((r) => r.url().includes('/v1/wallet/history'));
-  const issued = page.waitForResponse((r) => r.url().endsWith('/api/cards') && r.request().method() === 'POST');
+  const issued = demoCardIssued(page);
   await page.click('#demo');
-  const card = await (await issued).json();
+  const card = await issued;
   await waitForCode(page);
   return { page, card, request: await asked, response: await answered };
 }

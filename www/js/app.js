@@ -20,16 +20,17 @@ import { createLiveResults } from './live-results.js';
 import { createResultSheet } from './result-sheet.js';
 import { createSwitcher } from './switcher.js';
 import { createFundingOrder } from './funding-order.js';
+import { isActivationLink, parseActivationLink, redeemActivation } from './activation.js';
+import { askToReplace } from './replace-prompt.js';
 
 // First of all: a link in the fragment leaves the address bar before anything can leak it.
 const fragmentLink = takeFragmentLink();
 // Started at once and side by side: the first code waits for both. A link
-// in the fragment is drawn before the stored cards are read: reading them
-// would first create the database on a first visit, work the first code
-// would share the machine with.
+// in the fragment waits for the stored cards too: it may replace one, which
+// the payer is asked about first.
 const wasmLoading = loadWasm();
-let storedLoading = fragmentLink === null ? storage.loadCards() : null;
-storedLoading?.catch(() => {}); // handled in listStoredCards
+let storedLoading = storage.loadCards();
+storedLoading.catch(() => {}); // handled in listStoredCards
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -445,24 +446,60 @@ function announce(text) {
 }
 
 /**
- * Add the card of `rawLink` to the wallet and show it. The same card
- * provisioned again (same prefix, token and issuer) takes the place of the
- * old one; a bad link changes nothing.
+ * The provisioning link of `link`: itself, or for an activation link the
+ * card's link, redeemed from its issuer (once: the code is dead after).
+ * Throws (kind set) without touching any card.
+ */
+async function cardLinkOf(link) {
+  if (!isActivationLink(link)) return link;
+  const activation = parseActivationLink(link);
+  showMessage({ key: 'activating', args: [activation.issuer] }, false);
+  return redeemActivation(activation);
+}
+
+/** Declining a replacement: the old card stays, the caller is told why. */
+function keepOldCard(old) {
+  showMessage({ key: 'replaceKept', args: [old.info.issuer] }, false);
+  const message = errorMessage('replace_declined');
+  emit({ type: 'error', kind: 'replace_declined', message });
+  const error = new Error(message);
+  error.kind = 'replace_declined';
+  return error;
+}
+
+/**
+ * Add the card of `rawLink` (a provisioning or activation link) to the
+ * wallet and show it. The same card provisioned again (same prefix, token
+ * and issuer) takes the place of the stored one only if the payer agrees
+ * (the same link again is no replacement and asks nothing); a bad link, a
+ * failed redemption or a "keep" changes nothing.
  */
 async function provision(rawLink) {
-  const link = String(rawLink ?? '').trim();
+  let link = String(rawLink ?? '').trim();
   if (!wasm) throw fail('wasm_failed');
   if (!link) throw fail('empty_link');
+  let parsed;
+  try {
+    link = await cardLinkOf(link);
+    parsed = wasm.parseLink(link);
+  } catch (error) {
+    throw fail(kindOf(error)); // a bad link or a failed redemption never removes a card
+  }
+  await listStoredCards();
+  const stored = entries.find((other) => other.id && isSameCard(other.info, parsed));
+  if (stored && stored.link !== link) {
+    const replace = await askToReplace({ dialog: $('confirm-replace'), which: $('replace-card') }, t('replaceWhich', stored.info.issuer));
+    if (!replace) throw keepOldCard(stored);
+  }
   let opened;
   try {
     opened = openCard(link, { fundingIndex: 0 });
   } catch (error) {
-    throw fail(kindOf(error)); // a bad link never removes a card
+    throw fail(kindOf(error));
   }
   const entry = { id: null, link, info: opened.parsed, fundingIndex: 0, clockOffsetMs: undefined };
-  swapIn(opened, entry); // drawn first; the stored list is read after
+  swapIn(opened, entry);
   showMessage({ key: 'added', args: [info.issuer] }, false);
-  await listStoredCards();
   const old = entries.find((other) => other !== entry && isSameCard(other.info, entry.info));
   if (old) {
     entry.id = old.id;
@@ -610,7 +647,7 @@ function wireControls() {
   });
   document.addEventListener('keydown', (event) => {
     if (!card || event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return;
-    if (els.confirm.open) return;
+    if (els.confirm.open || $('confirm-replace').open) return;
     // Keys typed into a control, or activating a focused button, are theirs.
     if (event.target.closest?.('button, select, textarea, input, a[href], [contenteditable]')) return;
     if (event.key === ' ' || event.key === 'Enter' || event.key === 'r' || event.key === 'R') {
@@ -657,8 +694,8 @@ async function start() {
   await enqueue(async () => {
     wasm = await wasmLoading;
     if (!wasm) return;
-    // A link in the fragment joins the stored cards and is shown: its code is
-    // drawn without waiting for IndexedDB. A bad one leaves the stored cards as they were.
+    // A link in the fragment joins the stored cards and is shown. A bad one,
+    // a failed redemption or a declined replacement leaves them as they were.
     if (fragmentLink !== null) {
       try {
         await provision(fragmentLink);

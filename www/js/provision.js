@@ -1,20 +1,23 @@
-// Where a provisioning link can come from besides the paste box: the URL
-// fragment (never sent to a server, and wiped from the address bar at once)
-// and the demo issuer's POST /api/cards.
+// Where a provisioning or activation link can come from besides the paste
+// box: the URL fragment (never sent to a server, and wiped from the address
+// bar when this script starts) and the demo issuer's POST /api/cards.
 
 const FRAGMENT_KEY = 'provision';
 const DEMO_TIMEOUT_MS = 8000;
 
 /**
- * The link in `#provision=<encodeURIComponent(link)>`, or null. The fragment is
+ * The link in `#provision=<encodeURIComponent(link)>` or `#paycode://…`, or null. The fragment is
  * removed from the address bar and history entry before anything else happens.
  */
 export function takeFragmentLink() {
   const hash = window.location.hash;
-  if (!hash.startsWith(`#${FRAGMENT_KEY}=`)) return null;
+  // `#provision=<encoded link>`, or a link as it is (`#paycode://activate?…`).
+  const bare = hash.slice(0, 11).toLowerCase() === '#paycode://';
+  if (!bare && !hash.startsWith(`#${FRAGMENT_KEY}=`)) return null;
   const url = new URL(window.location.href);
   url.hash = '';
   window.history.replaceState(window.history.state, '', url.pathname + url.search);
+  if (bare) return hash.slice(1);
   const raw = hash.slice(FRAGMENT_KEY.length + 2);
   try {
     return decodeURIComponent(raw);
@@ -31,8 +34,10 @@ function failure(kind) {
 }
 
 /**
- * Ask the demo issuer serving this page for a card; resolves to {link}. The
- * card comes without a PIN: the payer chooses one on the wallet page.
+ * Ask the demo issuer serving this page for a card; resolves to {link}: its
+ * activation link (one-time, no key), or from an older demo issuer the
+ * provisioning link itself. The card comes without a PIN: the payer
+ * chooses one on the wallet page.
  */
 export async function fetchDemoLink() {
   let response;
@@ -57,6 +62,7 @@ export async function fetchDemoLink() {
   } catch {
     throw failure('demo_failed');
   }
-  if (typeof body?.link !== 'string') throw failure('demo_failed');
-  return { link: body.link };
+  const link = body?.activation ?? body?.link;
+  if (typeof link !== 'string') throw failure('demo_failed');
+  return { link };
 }

@@ -31,6 +31,7 @@ use paycode_issuer::lockout::LockoutPolicy;
 use paycode_issuer::server::admin::AdminKey;
 use paycode_issuer::server::{RateLimit, ServerConfig, BODY_LIMIT};
 use paycode_issuer::signing::{authorization, card_authorization, CardSigner, RequestParts};
+use paycode_wallet::core::activation::ActivationLink;
 use paycode_wallet::core::channel::channel_key;
 use paycode_wallet::core::code::ParsedCode;
 use paycode_wallet::core::link::Card;
@@ -112,12 +113,20 @@ pub struct Subject {
 }
 
 impl Subject {
-    /// Makes the card and the till through `post(path)`, which posts an
-    /// empty body without a type and gives back the answer's body.
-    pub fn new(mut post: impl FnMut(&str) -> Vec<u8>) -> Subject {
-        let created: Value = serde_json::from_slice(&post("/api/cards")).expect("card JSON");
-        let card = Card::from_link(created["link"].as_str().expect("link")).expect("card link");
-        let till: Value = serde_json::from_slice(&post("/api/demo/till")).expect("till JSON");
+    /// Makes the card and the till through `post(path, json)`, which posts
+    /// `json` as application/json (or, given none, an empty body without a
+    /// type) and gives back the answer's body. The card comes as the wallet
+    /// gets it: an activation link, redeemed.
+    pub fn new(mut post: impl FnMut(&str, Option<&[u8]>) -> Vec<u8>) -> Subject {
+        let created: Value = serde_json::from_slice(&post("/api/cards", None)).expect("card JSON");
+        let activation = ActivationLink::parse(created["activation"].as_str().expect("activation"))
+            .expect("activation link");
+        let redeem = serde_json::json!({ "code": activation.code }).to_string();
+        let redeemed: Value =
+            serde_json::from_slice(&post("/v1/activations/redeem", Some(redeem.as_bytes())))
+                .expect("redeemed JSON");
+        let card = Card::from_link(redeemed["link"].as_str().expect("link")).expect("card link");
+        let till: Value = serde_json::from_slice(&post("/api/demo/till", None)).expect("till JSON");
         let key_hex = till["key"].as_str().expect("key").to_owned();
         let b32 = card.secret.to_base32();
         let channel = channel_key(&card.secret).to_vec();
@@ -303,12 +312,13 @@ pub fn case(subject: &Subject, shapes: Shapes, selector: u8, rest: &[u8]) -> Cas
         // the admin API with any body and the input as its signature.
         6 => {
             let pick = rest.first().copied().unwrap_or(0);
-            let (method, path) = match pick % 5 {
+            let (method, path) = match pick % 6 {
                 0 => (Method::POST, "/api/demo/till".to_owned()),
                 1 => (Method::POST, "/api/cards".to_owned()),
                 2 => (Method::PUT, format!("/v1/{}", encoded(rest))),
                 3 => (Method::PUT, format!("/api/{}", encoded(rest))),
-                _ => (Method::POST, "/v1/admin/cards/revoke".to_owned()),
+                4 => (Method::POST, "/v1/admin/cards/revoke".to_owned()),
+                _ => (Method::POST, "/v1/activations/redeem".to_owned()),
             };
             let body = rest.get(1..).unwrap_or_default().to_vec();
             let authorization = (pick % 5 == 4).then(|| {

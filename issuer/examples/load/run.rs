@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use paycode_issuer::signing::{authorization, RequestParts};
 use paycode_issuer::store::postgres::{self, Traffic};
+use paycode_wallet::core::activation::ActivationLink;
 use paycode_wallet::core::link::Card;
 use rand::Rng;
 use serde_json::json;
@@ -203,12 +204,23 @@ async fn join<T>(handle: tokio::task::JoinHandle<T>) -> Result<T, ClientError> {
         .map_err(|e| ClientError(format!("worker failed: {e}")))
 }
 
+/// A demo card, as the wallet gets one: its activation link, redeemed.
 async fn new_card(client: &mut ApiClient) -> Result<Card, ClientError> {
     let reply = client.post_json("/api/cards", &json!({})).await?;
     let body = reply.json();
-    let link = body["link"]
+    let activation = body["activation"]
         .as_str()
         .ok_or_else(|| ClientError(format!("provisioning answered {}", reply.status)))?;
+    let code = ActivationLink::parse(activation)
+        .map_err(|e| ClientError(format!("bad activation link: {e}")))?
+        .code;
+    let reply = client
+        .post_json("/v1/activations/redeem", &json!({ "code": code }))
+        .await?;
+    let body = reply.json();
+    let link = body["link"]
+        .as_str()
+        .ok_or_else(|| ClientError(format!("redemption answered {}", reply.status)))?;
     Card::from_link(link).map_err(|e| ClientError(format!("bad link: {e}")))
 }
 

@@ -18,6 +18,7 @@ use super::error::ApiError;
 use super::handlers::stored_funding;
 use super::pin;
 use super::request::{is_json, RawBody};
+use crate::activation;
 use crate::ledger::topup;
 use crate::money::Fen;
 use crate::provision::{provision, NewCard, ProvisionError};
@@ -32,8 +33,6 @@ const DEMO_FUNDING: [&str; 2] = ["balance", "debit:ICBC:1234"];
 const DEMO_MONEY: [Fen; 2] = [Fen::from_yuan(1000, 0), Fen::from_yuan(5000, 0)];
 const DEMO_SHOP: &str = "Demo shop";
 const MAX_NAME_CHARS: usize = 64;
-
-type AppDb = State<Arc<Db>>;
 
 fn store_error(e: StoreError) -> ApiError {
     ApiError::from(e)
@@ -50,9 +49,10 @@ pub(crate) struct CardBody {
 /// `POST /api/cards [{"pin"}]`: a new demo card and its money, with the
 /// PIN the payer chose in the wallet, or without a PIN (the wallet then
 /// sets one over the card channel, `POST /v1/wallet/pin`). The PIN is never
-/// sent back.
+/// sent back, nor the card's key: the answer's `activation` link carries a
+/// one-time code the wallet redeems (`POST /v1/activations/redeem`).
 pub(crate) async fn create_card(
-    State(db): AppDb,
+    State(demo): State<Arc<DemoState>>,
     headers: HeaderMap,
     body: RawBody,
 ) -> Result<Json<Value>, ApiError> {
@@ -63,6 +63,7 @@ pub(crate) async fn create_card(
     } else {
         super::request::decode(&body.0)?
     };
+    let url = demo.redeem_origin(&headers)?;
     let stored = match body.pin.map(Zeroizing::new) {
         Some(pin) => {
             pin::check_pin(&pin).map_err(|e| ApiError::invalid("bad_pin", e.to_string()))?;
@@ -73,8 +74,9 @@ pub(crate) async fn create_card(
         }
         None => None,
     };
-    let now = super::now();
-    let created = db
+    let now = (demo.clock)();
+    let (created, issued) = demo
+        .db
         .with_store(move |store| -> Result<_, ProvisionError> {
             let funding = DEMO_FUNDING
                 .iter()
@@ -92,8 +94,8 @@ pub(crate) async fn create_card(
                     fall_through: false,
                 },
             )?;
-            // A crash between the two commits leaves a card without a PIN
-            // or money; its link was never handed out.
+            // A crash between the two commits leaves a card without a PIN,
+            // money or activation; no code for it was ever handed out.
             let mut tx = store.begin(TxMode::Write)?;
             if let Some(stored) = &stored {
                 tx.insert_pin(record.key, stored)?;
@@ -104,8 +106,9 @@ pub(crate) async fn create_card(
                         .map_err(|e| ProvisionError::Store(StoreError::Database(e.to_string())))?;
                 }
             }
+            let issued = activation::issue(tx.as_mut(), record.key, now)?;
             tx.commit()?;
-            Ok(record)
+            Ok((record, issued))
         })
         .await
         .map_err(|_| ApiError::internal("the writer did not answer"))?
@@ -113,18 +116,47 @@ pub(crate) async fn create_card(
             ProvisionError::Store(e) => store_error(e),
             other => ApiError::internal(other),
         })?;
-    let card = created.to_card();
     Ok(Json(json!({
-        "link": card.to_link(),
+        "activation": issued.link(&created.issuer, &url),
+        "expires_at": issued.expires_at,
         "token": created.key.token,
         "prefix": created.key.prefix,
         "length": created.length,
         "period": created.period,
-        "issued_at": created.created,
         "funding": (0..created.funding.len())
             .map(|i| stored_funding(&created.funding, i as u8))
             .collect::<Vec<_>>(),
     })))
+}
+
+/// What the demo routes need besides the database.
+pub(crate) struct DemoState {
+    pub db: Arc<Db>,
+    /// `--public-url`'s origin, where the wallet redeems.
+    pub public: Option<String>,
+    /// Issuer unix seconds for activations.
+    pub clock: fn() -> u64,
+}
+
+impl DemoState {
+    /// The origin the activation link sends the wallet to: `--public-url`,
+    /// else this request's Host (already on the allowlist) over http, which
+    /// wallets accept for a loopback host or their own origin.
+    fn redeem_origin(&self, headers: &HeaderMap) -> Result<String, ApiError> {
+        if let Some(public) = &self.public {
+            return Ok(public.clone());
+        }
+        headers
+            .get(axum::http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .filter(|h| {
+                !h.is_empty()
+                    && h.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+            })
+            .map(|h| format!("http://{}", h.to_ascii_lowercase()))
+            .ok_or_else(|| ApiError::invalid("bad_host", "the request names no usable Host"))
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -138,7 +170,7 @@ pub(crate) struct TillBody {
 /// demo merchant and its API key, for the cashier page to import as a
 /// non-extractable WebCrypto key. The key is in this answer only.
 pub(crate) async fn create_till(
-    State(db): AppDb,
+    State(demo): State<Arc<DemoState>>,
     headers: HeaderMap,
     body: RawBody,
 ) -> Result<Json<Value>, ApiError> {
@@ -168,7 +200,8 @@ pub(crate) async fn create_till(
     };
     let key_hex = hex::encode(merchant.api_key.as_bytes());
     let (id, name) = (merchant.id.clone(), merchant.name.clone());
-    db.write(move |tx, _| tx.insert_merchant(&merchant).map_err(ApiError::from))
+    demo.db
+        .write(move |tx, _| tx.insert_merchant(&merchant).map_err(ApiError::from))
         .await?;
     Ok(Json(
         json!({ "merchant": id, "name": name, "key": key_hex }),

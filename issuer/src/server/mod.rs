@@ -6,7 +6,8 @@
 //! |---|---|
 //! | `POST /v1/payments`, `GET /v1/payments/{out_trade_no}`, `POST /v1/payments/{out_trade_no}/reverse`, `POST /v1/refunds` | signed; see docs/MERCHANT_API.md |
 //! | `GET /v1/wallet/history[?limit=20]` | signed by the card (docs/FORMAT.md §11); `{"token", "prefix", "time", "charges": [{"charge_id", "status", "amount", "merchant", "time", "result", "funding"}]}`: the card's payments, newest first |
-//! | `POST /api/cards` (demo) | `{"link", "token", "prefix", "pin", "funding"}`: a new demo card with money on it. The link holds the card's key: it appears in this answer only, never in a URL or a log. |
+//! | `POST /api/cards` (demo) | `{"activation", "expires_at", "token", "prefix", "funding"}`: a new demo card with money on it, and a one-time activation link for it (no key) |
+//! | `POST /v1/activations/redeem {"code"}` | the card once, `{"link", ...}` with its key; see [`activation`] |
 //! | `POST /api/demo/till [{"name"}]` (demo) | `{"merchant", "name", "key"}`: a new demo merchant and its API key |
 //!
 //! `/v1/` refusals are `{"error": {"code", "message"}}`; `/api/` ones are
@@ -16,6 +17,7 @@
 //! writer thread that commits in groups ([`db`]), reads use a small pool
 //! of read-only connections on blocking threads.
 
+mod activation;
 pub mod admin;
 mod db;
 mod demo;
@@ -104,6 +106,9 @@ pub struct ServerConfig {
     /// `--admin-key-file`: the key `/v1/admin/` requests are signed with.
     /// `None`: the admin routes refuse every request.
     pub admin_key: Option<Arc<admin::AdminKey>>,
+    /// Issuer unix seconds for issuing and redeeming activations; tests
+    /// give their own clock to reach the 10-minute limit without waiting.
+    pub activation_clock: fn() -> u64,
 }
 
 impl ServerConfig {
@@ -124,6 +129,7 @@ impl ServerConfig {
             connect_origins: Vec::new(),
             public_url: None,
             admin_key: None,
+            activation_clock: now,
         }
     }
 }
@@ -443,7 +449,7 @@ async fn serve_until(
 }
 
 /// Issuer time: unix seconds from the system clock.
-pub(crate) fn now() -> u64 {
+pub fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())

@@ -17,7 +17,7 @@ use super::db::Db;
 use super::error::ApiError;
 use super::headers::{self, SecurityHeaders};
 use super::rate::{self, RateLimiter};
-use super::{demo, handlers, log, statics, v1, wallet, ServerConfig, BODY_LIMIT};
+use super::{activation, demo, handlers, log, statics, v1, wallet, ServerConfig, BODY_LIMIT};
 use crate::payments::events::PaymentEvents;
 
 /// `events` carries the phones' live results; `closing` turns true when
@@ -33,6 +33,11 @@ pub(crate) fn router(
     // One bucket per address for everything not authenticated: failed
     // signatures on /v1/ and the demo routes.
     let clients = Arc::new(RateLimiter::new(config.client_rate));
+    let demo_state = Arc::new(demo::DemoState {
+        db: Arc::clone(&db),
+        public: config.public_url.as_ref().map(|p| p.origin().to_string()),
+        clock: config.activation_clock,
+    });
     let mut api = Router::new();
     if config.demo {
         let mut demo_api = Router::new()
@@ -60,9 +65,15 @@ pub(crate) fn router(
         Arc::clone(&clients),
         Arc::clone(&failures),
     );
+    let mut activation_api = activation::router(
+        Arc::clone(&db),
+        Arc::clone(&clients),
+        config.activation_clock,
+    );
     let mut merchant_api =
         v1::router(config, Arc::clone(&db), clients, events, failures).merge(admin_api);
     if config.request_log {
+        activation_api = activation_api.route_layer(middleware::from_fn(log::requests));
         wallet_api = wallet_api.route_layer(middleware::from_fn(log::requests));
         merchant_api = merchant_api.route_layer(middleware::from_fn(log::requests));
     }
@@ -71,7 +82,7 @@ pub(crate) fn router(
     let api = api
         .fallback(handlers::api_not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
-        .with_state(Arc::clone(&db));
+        .with_state(demo_state);
     guard(
         Arc::new(SecurityHeaders::new(config)),
         Router::new()
@@ -81,6 +92,7 @@ pub(crate) fn router(
             .route("/api/", axum::routing::any(handlers::api_not_found))
             .merge(merchant_api)
             .merge(wallet_api)
+            .merge(activation_api)
             .fallback_service(statics::service(&config.www)),
     )
 }

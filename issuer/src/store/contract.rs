@@ -48,6 +48,7 @@ pub(crate) fn check_all(make: &mut dyn FnMut() -> Box<dyn Store>) {
     keys_are_replaced_in_place(make().as_mut());
     the_audit_trail_keeps_order_and_rolls_back(make().as_mut());
     funding_orders_round_trip(make().as_mut());
+    activations_redeem_once(make().as_mut());
 }
 
 fn keys_are_replaced_in_place(store: &mut dyn Store) {
@@ -134,6 +135,38 @@ fn the_audit_trail_keeps_order_and_rolls_back(store: &mut dyn Store) {
     let after = tx.audit_events(all[0].seq, 1).unwrap();
     assert_eq!(after.len(), 1);
     assert_eq!(after[0], all[1]);
+}
+
+fn activations_redeem_once(store: &mut dyn Store) {
+    let card = sample_card(13, 55);
+    let a = ActivationRecord {
+        code_hash: [7; 32],
+        card: card.key,
+        created: 1_764_100_000,
+        expires_at: 1_764_100_600,
+        redeemed_at: None,
+    };
+    let mut tx = store.begin(TxMode::Write).unwrap();
+    tx.insert_card(&card).unwrap();
+    tx.insert_activation(&a).unwrap();
+    assert_eq!(tx.insert_activation(&a), Err(StoreError::Duplicate));
+    tx.commit().unwrap();
+
+    let mut tx = store.begin(TxMode::Write).unwrap();
+    assert_eq!(tx.activation(&a.code_hash).unwrap(), Some(a.clone()));
+    assert_eq!(tx.activation(&[8; 32]).unwrap(), None);
+    {
+        // A savepoint's redemption vanishes with it.
+        let mut sp = tx.nested().unwrap();
+        assert!(sp.redeem_activation(&a.code_hash, 1_764_100_001).unwrap());
+    }
+    assert!(tx.redeem_activation(&a.code_hash, 1_764_100_002).unwrap());
+    assert!(!tx.redeem_activation(&a.code_hash, 1_764_100_003).unwrap());
+    assert!(!tx.redeem_activation(&[8; 32], 1_764_100_003).unwrap());
+    tx.commit().unwrap();
+    let mut tx = store.begin(TxMode::Read).unwrap();
+    let back = tx.activation(&a.code_hash).unwrap().unwrap();
+    assert_eq!(back.redeemed_at, Some(1_764_100_002));
 }
 
 fn cards_round_trip(store: &mut dyn Store) {

@@ -5,9 +5,9 @@ use std::fmt;
 use std::hash::Hash;
 
 use super::{
-    audit, Account, AuditEvent, AuditRecord, CardKey, CardRecord, CardState, ChargeRecord,
-    ChargeStatus, Journal, Lockout, MerchantRecord, PaymentRecord, Posting, RefundRecord, Store,
-    StoreError, StoreTx, StoredPin, TxMode,
+    audit, Account, ActivationRecord, AuditEvent, AuditRecord, CardKey, CardRecord, CardState,
+    ChargeRecord, ChargeStatus, CodeHash, Journal, Lockout, MerchantRecord, PaymentRecord, Posting,
+    RefundRecord, Store, StoreError, StoreTx, StoredPin, TxMode,
 };
 use crate::payments::PaymentStatus;
 use crate::secret::SecretKey;
@@ -34,6 +34,7 @@ struct Data {
     payment_ids: HashMap<(String, String), String>,
     refunds: BTreeMap<String, RefundRecord>,
     refund_ids: HashMap<(String, String), String>,
+    activations: HashMap<CodeHash, ActivationRecord>,
 }
 
 /// Puts a value back as it was before a write.
@@ -518,6 +519,30 @@ impl StoreTx for MemoryTx<'_> {
 
     fn refunds(&mut self) -> Result<Vec<RefundRecord>, StoreError> {
         Ok(self.data.refunds.values().cloned().collect())
+    }
+
+    fn insert_activation(&mut self, a: &ActivationRecord) -> Result<(), StoreError> {
+        if self.data.activations.contains_key(&a.code_hash) {
+            return Err(StoreError::Duplicate);
+        }
+        self.put(|d| &mut d.activations, a.code_hash, a.clone());
+        Ok(())
+    }
+
+    fn activation(&mut self, code_hash: &CodeHash) -> Result<Option<ActivationRecord>, StoreError> {
+        Ok(self.data.activations.get(code_hash).cloned())
+    }
+
+    fn redeem_activation(&mut self, code_hash: &CodeHash, at: u64) -> Result<bool, StoreError> {
+        match self.data.activations.get(code_hash) {
+            Some(a) if a.redeemed_at.is_none() => {
+                let mut redeemed = a.clone();
+                redeemed.redeemed_at = Some(at);
+                self.put(|d| &mut d.activations, *code_hash, redeemed);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 }
 

@@ -16,6 +16,7 @@
 //! account's append-only postings (indexed by account), so payments to one
 //! busy merchant only ever insert rows (docs/LEDGER.md).
 
+mod activations;
 mod any;
 pub mod audit;
 mod funding_order;
@@ -30,6 +31,7 @@ use crate::custody::CustodyError;
 use crate::money::Fen;
 use crate::secret::SecretKey;
 
+pub use activations::{ActivationRecord, CodeHash};
 pub use any::{AnyStore, DbLocation, DB_ENV, DEFAULT_DB};
 pub use audit::{AuditEvent, AuditKind, AuditRecord};
 pub use funding_order::{check_funding_order, FundingOrderError};
@@ -271,6 +273,15 @@ pub trait StoreTx {
     fn refunds_of(&mut self, payment_id: &str) -> Result<Vec<RefundRecord>, StoreError>;
     /// Every refund (for `ledger check`).
     fn refunds(&mut self) -> Result<Vec<RefundRecord>, StoreError>;
+
+    // One-time activations (crate::activation).
+    /// [`StoreError::Duplicate`] if the code hash is taken.
+    fn insert_activation(&mut self, activation: &ActivationRecord) -> Result<(), StoreError>;
+    fn activation(&mut self, code_hash: &CodeHash) -> Result<Option<ActivationRecord>, StoreError>;
+    /// Marks the activation redeemed at `at` if it is not yet: true when
+    /// this call did it. One conditional update, so that of two
+    /// redemptions at once exactly one gets true, on every store and node.
+    fn redeem_activation(&mut self, code_hash: &CodeHash, at: u64) -> Result<bool, StoreError>;
 }
 
 #[cfg(test)]

@@ -73,9 +73,9 @@ use tokio_postgres::NoTls;
 
 use super::funding_order::{order_from_text, order_text};
 use super::{
-    Account, AuditEvent, AuditRecord, CardKey, CardRecord, CardState, ChargeRecord, ChargeStatus,
-    Journal, Lockout, MerchantRecord, PaymentRecord, Posting, RefundRecord, Store, StoreError,
-    StoreTx, StoredPin, TxMode,
+    Account, ActivationRecord, AuditEvent, AuditRecord, CardKey, CardRecord, CardState,
+    ChargeRecord, ChargeStatus, CodeHash, Journal, Lockout, MerchantRecord, PaymentRecord, Posting,
+    RefundRecord, Store, StoreError, StoreTx, StoredPin, TxMode,
 };
 use crate::custody::{KeyOwner, Vault};
 use crate::payments::PaymentStatus;
@@ -1227,6 +1227,42 @@ impl StoreTx for PgTx<'_> {
             &[],
             read_refund,
         )
+    }
+
+    fn insert_activation(&mut self, a: &ActivationRecord) -> Result<(), StoreError> {
+        let (p, t) = key_params(&a.card);
+        self.insert(
+            "INSERT INTO activations (code_hash, prefix, token, created, expires_at, redeemed_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                &&a.code_hash[..],
+                &p,
+                &t,
+                &clamp_i64(a.created),
+                &clamp_i64(a.expires_at),
+                &a.redeemed_at.map(clamp_i64),
+            ],
+        )
+    }
+
+    fn activation(&mut self, code_hash: &CodeHash) -> Result<Option<ActivationRecord>, StoreError> {
+        self.first(
+            "SELECT prefix, token, created, expires_at, redeemed_at FROM activations
+             WHERE code_hash = $1",
+            &[&&code_hash[..]],
+            |r| rows::read_activation(r, code_hash),
+        )
+    }
+
+    fn redeem_activation(&mut self, code_hash: &CodeHash, at: u64) -> Result<bool, StoreError> {
+        // READ COMMITTED: a second redemption waits for the first's row
+        // lock, then finds redeemed_at set and updates nothing.
+        let n = self.exec(
+            "UPDATE activations SET redeemed_at = $2
+             WHERE code_hash = $1 AND redeemed_at IS NULL",
+            &[&&code_hash[..], &clamp_i64(at)],
+        )?;
+        Ok(n == 1)
     }
 }
 

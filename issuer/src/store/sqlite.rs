@@ -20,9 +20,9 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBeha
 
 use super::funding_order::{order_from_text, order_text};
 use super::{
-    audit, Account, AuditEvent, AuditRecord, CardKey, CardRecord, CardState, ChargeRecord,
-    ChargeStatus, Journal, Lockout, MerchantRecord, PaymentRecord, Posting, RefundRecord, Store,
-    StoreError, StoreTx, StoredPin, TxMode,
+    audit, Account, ActivationRecord, AuditEvent, AuditRecord, CardKey, CardRecord, CardState,
+    ChargeRecord, ChargeStatus, CodeHash, Journal, Lockout, MerchantRecord, PaymentRecord, Posting,
+    RefundRecord, Store, StoreError, StoreTx, StoredPin, TxMode,
 };
 use crate::custody::{KeyOwner, Vault};
 use crate::payments::PaymentStatus;
@@ -779,6 +779,40 @@ impl StoreTx for SqliteTx<'_> {
             [],
             read_refund,
         )
+    }
+
+    fn insert_activation(&mut self, a: &ActivationRecord) -> Result<(), StoreError> {
+        self.exec(
+            "INSERT INTO activations (code_hash, prefix, token, created, expires_at, redeemed_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                &a.code_hash[..],
+                a.card.prefix,
+                a.card.token,
+                clamp_i64(a.created),
+                clamp_i64(a.expires_at),
+                a.redeemed_at.map(clamp_i64),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn activation(&mut self, code_hash: &CodeHash) -> Result<Option<ActivationRecord>, StoreError> {
+        self.first(
+            "SELECT prefix, token, created, expires_at, redeemed_at FROM activations
+             WHERE code_hash = ?1",
+            [&code_hash[..]],
+            |r| rows::read_activation(r, code_hash),
+        )
+    }
+
+    fn redeem_activation(&mut self, code_hash: &CodeHash, at: u64) -> Result<bool, StoreError> {
+        let n = self.exec(
+            "UPDATE activations SET redeemed_at = ?2
+             WHERE code_hash = ?1 AND redeemed_at IS NULL",
+            params![&code_hash[..], clamp_i64(at)],
+        )?;
+        Ok(n == 1)
     }
 }
 

@@ -89,6 +89,21 @@ pub fn card_signed(card: &Card, method: &str, target: &str, body: &[u8]) -> Stri
     card_authorization(&channel_key(&card.secret)[..], me, &parts)
 }
 
+/// Redeems the code of an activation link as the wallet does; the card's
+/// provisioning link.
+pub async fn redeem(client: &mut ApiClient, activation: &str) -> String {
+    let parsed = paycode_wallet::core::activation::ActivationLink::parse(activation).unwrap();
+    let reply = client
+        .post_json(
+            "/v1/activations/redeem",
+            &serde_json::json!({ "code": parsed.code }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    reply.json()["link"].as_str().unwrap().to_owned()
+}
+
 pub async fn new_card(addr: SocketAddr) -> DemoCard {
     let mut client = ApiClient::new(addr);
     // Like the wallet page: a bare POST, no body and no content type.
@@ -98,8 +113,9 @@ pub async fn new_card(addr: SocketAddr) -> DemoCard {
         .unwrap();
     assert_eq!(reply.status, 200, "{:?}", reply.body);
     let body = reply.json();
+    let link = redeem(&mut client, body["activation"].as_str().unwrap()).await;
     DemoCard {
-        card: Card::from_link(body["link"].as_str().unwrap()).unwrap(),
+        card: Card::from_link(&link).unwrap(),
         token: body["token"].as_u64().unwrap(),
         prefix: body["prefix"].as_u64().unwrap(),
         last: None,

@@ -5,12 +5,14 @@
 //! plain-words message built without `core::fmt`, so the wasm bundle
 //! carries no formatting code for them.
 
+mod activation;
 mod code;
 mod link;
 mod otp;
 mod rotation;
 mod symbol;
 
+pub use activation::ActivationLinkError;
 pub use code::CodeError;
 pub use link::LinkError;
 pub use otp::OtpError;

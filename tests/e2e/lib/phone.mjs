@@ -40,14 +40,38 @@ export function parseCardAuthorization(value) {
   return Object.fromEntries(match[1].split(',').map((part) => part.split('=')));
 }
 
+/**
+ * Call before the wallet asks for a demo card; resolves to the demo issuer's
+ * answer with `link` added: the card's provisioning link, from the wallet's
+ * redemption of the answer's activation link (docs/FORMAT.md §8.1).
+ */
+export function demoCardIssued(page) {
+  const issued = page.waitForResponse((r) => r.url().endsWith('/api/cards') && r.request().method() === 'POST');
+  const redeemed = page.waitForResponse((r) => r.url().endsWith('/v1/activations/redeem') && r.request().method() === 'POST');
+  return (async () => ({ ...(await (await issued).json()), link: (await (await redeemed).json()).link }))();
+}
+
+/** A demo card's provisioning link, asked for and redeemed from Node, as a wallet would. */
+export async function demoCardLink(url) {
+  const made = await (await fetch(`${url}/api/cards`, { method: 'POST' })).json();
+  const code = new URLSearchParams(made.activation.slice(made.activation.indexOf('?') + 1)).get('code');
+  const redeemed = await fetch(`${url}/v1/activations/redeem`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ code }),
+  });
+  if (!redeemed.ok) throw new Error(`redeem: ${redeemed.status}`);
+  return { ...made, link: (await redeemed.json()).link };
+}
+
 /** A phone with a demo card from `url`; resolves to {page, card} where card is the issuer's answer (link included). */
 export async function phoneWithCard(context, url) {
   const page = await context.newPage();
   await page.goto(url);
   await page.waitForSelector('html[data-ready="true"]', { timeout: 15_000 });
-  const issued = page.waitForResponse((r) => r.url().endsWith('/api/cards') && r.request().method() === 'POST');
+  const issued = demoCardIssued(page);
   await page.click('#demo');
-  const card = await (await issued).json();
+  const card = await issued;
   return { page, card };
 }
 

@@ -15,7 +15,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 /// How long a browser may reuse a preflight answer (Chromium caps it at 2 h).
 const PREFLIGHT_CACHE: Duration = Duration::from_secs(600);
 
-pub(super) fn layer() -> CorsLayer {
+pub(in crate::server) fn layer() -> CorsLayer {
     CorsLayer::new()
         .allow_origin(AllowOrigin::any())
         .allow_methods([Method::GET, Method::POST, Method::PUT])

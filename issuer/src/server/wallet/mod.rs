@@ -5,7 +5,7 @@
 //! what authorises.
 
 mod auth;
-mod cors;
+pub(super) mod cors;
 mod events;
 mod funding_order;
 mod history;

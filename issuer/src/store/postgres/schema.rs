@@ -152,7 +152,20 @@ CREATE TABLE refunds (
 CREATE INDEX refunds_by_payment ON refunds (payment);
 ";
 
-pub(super) const STEPS: [&str; 4] = [V1, V2, V3, V4];
+pub(super) const STEPS: [&str; 5] = [V1, V2, V3, V4, V5];
+
+/// Version 5: one-time activation codes, kept as their SHA-256 only.
+pub(super) const V5: &str = "
+CREATE TABLE activations (
+    code_hash   BYTEA  PRIMARY KEY CHECK (length(code_hash) = 32),
+    prefix      BIGINT NOT NULL,
+    token       BIGINT NOT NULL,
+    created     BIGINT NOT NULL,
+    expires_at  BIGINT NOT NULL,
+    redeemed_at BIGINT,
+    FOREIGN KEY (prefix, token) REFERENCES cards (prefix, token)
+);
+";
 
 /// Version 2: `cards.secret` and `merchants.api_key` hold sealed keys
 /// (crate::custody), no longer the keys themselves. No table changes; the

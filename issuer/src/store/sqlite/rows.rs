@@ -7,8 +7,9 @@ use crate::custody::{KeyOwner, Vault};
 use crate::money::Fen;
 use crate::payments::{ErrorCode, FundingKind, PaymentFunding, PaymentStatus};
 use crate::store::{
-    Account, AuditEvent, AuditKind, AuditRecord, CardKey, CardRecord, ChargeRecord, ChargeStatus,
-    JournalKind, MerchantRecord, PaymentRecord, Posting, RefundRecord, StoreError,
+    Account, ActivationRecord, AuditEvent, AuditKind, AuditRecord, CardKey, CardRecord,
+    ChargeRecord, ChargeStatus, CodeHash, JournalKind, MerchantRecord, PaymentRecord, Posting,
+    RefundRecord, StoreError,
 };
 
 pub(super) const PAYMENT_COLUMNS: &str = "id, merchant, out_trade_no, fingerprint, amount_fen, \
@@ -225,5 +226,25 @@ pub(super) fn read_audit(row: &Row<'_>) -> Result<AuditRecord, StoreError> {
             count: get_u64(row, 7)?,
             detail: get(row, 8)?,
         },
+    })
+}
+
+/// Columns prefix, token, created, expires_at, redeemed_at.
+pub(super) fn read_activation(
+    row: &Row<'_>,
+    code_hash: &CodeHash,
+) -> Result<ActivationRecord, StoreError> {
+    let redeemed: Option<i64> = get(row, 4)?;
+    Ok(ActivationRecord {
+        code_hash: *code_hash,
+        card: CardKey {
+            prefix: get(row, 0)?,
+            token: get(row, 1)?,
+        },
+        created: get_u64(row, 2)?,
+        expires_at: get_u64(row, 3)?,
+        redeemed_at: redeemed
+            .map(|v| u64::try_from(v).map_err(|_| corrupt("a negative time")))
+            .transpose()?,
     })
 }

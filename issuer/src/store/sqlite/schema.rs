@@ -194,5 +194,18 @@ pub(super) const KEYS_SEALED: i64 = 3;
 /// array of indices (store/funding_order.rs); NULL for index order.
 pub(super) const V5: &str = "ALTER TABLE cards ADD COLUMN funding_order TEXT;";
 
+/// Version 6: one-time activation codes, kept as their SHA-256 only.
+pub(super) const V6: &str = "
+CREATE TABLE activations (
+    code_hash   BLOB    PRIMARY KEY CHECK (length(code_hash) = 32),
+    prefix      INTEGER NOT NULL,
+    token       INTEGER NOT NULL,
+    created     INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    redeemed_at INTEGER,
+    FOREIGN KEY (prefix, token) REFERENCES cards (prefix, token)
+);
+";
+
 /// `STEPS[i]` brings a file from version `i` to `i + 1`.
-pub(super) const STEPS: [&str; 5] = [V1, V2, V3, V4, V5];
+pub(super) const STEPS: [&str; 6] = [V1, V2, V3, V4, V5, V6];
