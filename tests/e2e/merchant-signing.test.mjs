@@ -208,7 +208,12 @@ test('a timed-out payment is queried until it is found', async () => {
 });
 
 test('USERPAYING shows as waiting and is polled until the payer confirms', async () => {
-  const { result, routes, progress } = await scripted((i) => payment(i < 2 ? 'USERPAYING' : 'SUCCESS'));
+  // The script confirms on the second query; a poll window far longer than
+  // that keeps a slow machine from reaching the reverse first.
+  const { result, routes, progress } = await scripted(
+    (i) => payment(i < 2 ? 'USERPAYING' : 'SUCCESS'),
+    { rule: { ...RULE, pollForMs: 60_000 } },
+  );
   assert.equal(result.payment.status, 'SUCCESS');
   assert.deepEqual(routes, [PAY, QUERY, QUERY]);
   assert.deepEqual(progress, ['waiting', 'waiting']);
