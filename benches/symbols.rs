@@ -20,6 +20,13 @@ mod native {
         });
         c.bench_function("qr (18 digits)", |b| b.iter(|| qr(black_box(CODE))));
         c.bench_function("qr (24 digits)", |b| b.iter(|| qr(black_box(LONGEST))));
+        // The same symbol made wholly by qrcode, its own mask choice
+        // included: what src/core/symbol/qr_mask.rs saves.
+        c.bench_function("qrcode's QrCode (18 digits)", |b| {
+            b.iter(|| {
+                qrcode::QrCode::with_error_correction_level(black_box(CODE), qrcode::EcLevel::M)
+            })
+        });
 
         // A 320 × 90 CSS px barcode and a 232 px QR at DPR 3.
         let bars = code128(CODE).expect("valid digits");

@@ -3,8 +3,13 @@
 //! and alignment patterns, and the format information (level M, a valid
 //! BCH code word, the same in both copies). Decoding by foreign readers is
 //! in symbol_decode.rs.
+//!
+//! The wallet picks the mask itself (src/core/symbol/qr_mask.rs, for
+//! speed); every symbol is checked here to equal the one qrcode's own
+//! `QrCode::with_error_correction_level` makes.
 
 use paycode_wallet::core::symbol::{qr, Bitmap, MAX_DIGITS, QR_QUIET_ZONE};
+use qrcode::{Color, EcLevel, QrCode};
 
 /// The symbol without its quiet zone, which is checked to be light.
 struct Modules<'a> {
@@ -174,8 +179,8 @@ fn format_information_says_level_m_in_both_copies() {
         assert_eq!(data >> 3, 0b00, "{code}: level M is 00 (table 12)");
         masks[usize::from(data & 0b111)] = true;
     }
-    // The library scores all eight masks and takes the best; across many
-    // codes each one wins somewhere.
+    // The eight masks are scored and the best one taken; across many codes
+    // each one wins somewhere.
     assert_eq!(masks, [true; 8]);
 }
 
@@ -185,4 +190,51 @@ fn the_quiet_zone_is_four_modules() {
     let symbol = qr("134512345678901268").expect("valid digits");
     assert_eq!(symbol.quiet_zone(), 4);
     assert_eq!(symbol.bitmap().width, 21 + 2 * 4);
+}
+
+/// qrcode's own symbol for `digits`, with the quiet zone, as a bitmap's
+/// rows of dark flags.
+fn qrcode_reference(digits: &str) -> Vec<Vec<bool>> {
+    let code = QrCode::with_error_correction_level(digits, EcLevel::M).expect("qrcode encodes");
+    let side = code.width();
+    let q = QR_QUIET_ZONE as usize;
+    let colors = code.into_colors();
+    (0..side + 2 * q)
+        .map(|y| {
+            (0..side + 2 * q)
+                .map(|x| {
+                    let inside = (q..side + q).contains(&x) && (q..side + q).contains(&y);
+                    inside && colors[(y - q) * side + (x - q)] == Color::Dark
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn rows(bitmap: &Bitmap) -> Vec<Vec<bool>> {
+    (0..bitmap.height).map(|y| bitmap.row(y).to_vec()).collect()
+}
+
+#[test]
+fn every_symbol_is_the_one_qrcode_itself_makes() {
+    // 18-digit payment codes, and every length up to MAX_DIGITS (versions
+    // 1 to 3), a few seeds each.
+    let codes = (0..3000u64)
+        .map(|n| {
+            format!(
+                "13{:016}",
+                n.wrapping_mul(0x9E37_79B9_7F4A_7C15) % 10u64.pow(16)
+            )
+        })
+        .chain((1..=MAX_DIGITS).flat_map(|len| (0..8).map(move |seed| digits(len, seed))));
+    let mut checked = 0;
+    for code in codes {
+        let ours = qr(&code).expect("valid digits");
+        assert!(
+            rows(ours.bitmap()) == qrcode_reference(&code),
+            "{code}: differs from qrcode's QrCode::with_error_correction_level"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 3000 + 8 * MAX_DIGITS);
 }

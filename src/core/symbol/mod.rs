@@ -9,6 +9,7 @@
 mod bitmap;
 mod code128;
 mod qr;
+mod qr_mask;
 
 pub use super::error::SymbolError;
 pub use bitmap::Bitmap;
