@@ -44,6 +44,18 @@ function summary(batchMeans, singles) {
 
 const nextFrame = () => new Promise((resolve) => requestAnimationFrame(() => resolve()));
 
+/**
+ * After the frame between batches, how long to wait before the next batch.
+ * The rAF callback runs before the frame is rastered and composited, on
+ * other threads; without the wait that work overlaps the first refreshes
+ * of the next batch on this 2-core machine (docs/BENCHMARKS.md).
+ */
+const FRAME_SETTLE_MS = 20;
+const settleFrame = async () => {
+  await nextFrame();
+  await new Promise((resolve) => setTimeout(resolve, FRAME_SETTLE_MS));
+};
+
 /** The smallest step performance.now() shows here (it is coarsened). */
 function timerResolution() {
   let smallest = Infinity;
@@ -175,7 +187,7 @@ async function measure(env, { n, batch, warmup, settle }) {
       }
       last[name] = digits;
     }
-    await nextFrame(); // let the page paint between batches, outside the timed region
+    await settleFrame(); // let the page paint between batches, outside the timed region
   }
   const out = {};
   for (const [name, stack] of Object.entries(stacks)) {

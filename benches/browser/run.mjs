@@ -103,6 +103,15 @@ async function sizes(pkg) {
 
 const PHONE = { viewport: { width: 360, height: 740 }, hasTouch: true, isMobile: true };
 
+// The machine's CPU time in ticks: all, and stolen by the hypervisor (the
+// 8th field of /proc/stat's "cpu" line). Stolen time stalls a refresh for
+// a whole slice; the share is printed with each run, for reading its tail.
+async function cpuTicks() {
+  const stat = await readFile('/proc/stat', 'utf8').catch(() => '');
+  const fields = (stat.match(/^cpu\s+(.+)$/m)?.[1] ?? '').trim().split(/\s+/).map(Number);
+  return { total: fields.reduce((a, b) => a + b, 0), steal: fields[7] ?? 0 };
+}
+
 async function refreshBench(browser, base, dpr, o) {
   const context = await browser.newContext({ ...PHONE, deviceScaleFactor: dpr });
   const page = await context.newPage();
@@ -115,8 +124,15 @@ async function refreshBench(browser, base, dpr, o) {
       (args) => window.runBench(args),
       { n: o.n, batch: o.batch, warmup: o.warmup, settle },
     );
-    const settled = await run(true);
-    const calls = await run(false);
+    const measured = async (settle) => {
+      const before = await cpuTicks();
+      const result = await run(settle);
+      const after = await cpuTicks();
+      const total = after.total - before.total;
+      return { ...result, stealShare: total > 0 ? (after.steal - before.steal) / total : null };
+    };
+    const settled = await measured(true);
+    const calls = await measured(false);
     if (errors.length) throw new Error(errors.join('; '));
     return { dpr, settled, calls };
   } finally {
@@ -212,7 +228,8 @@ function printRefresh(run, o) {
     const { ours: store, screen } = r.canvasSizes;
     const bar = `barcode ${screen.ours.barcode.join('×')} px (ours stores ${store.barcode.join('×')})`;
     console.log(`\n${title}; DPR ${run.dpr}; ${bar}, QR ${screen.ours.qr.join('×')} px`);
-    console.log(`  N = ${o.n} per stack, batches of ${o.batch}, stacks alternating; timer step ${r.timerResolutionMs.toFixed(3)} ms`);
+    const steal = r.stealShare === null ? 'unknown' : `${(r.stealShare * 100).toFixed(1)} %`;
+    console.log(`  N = ${o.n} per stack, batches of ${o.batch}, stacks alternating; timer step ${r.timerResolutionMs.toFixed(3)} ms; CPU stolen by the hypervisor ${steal}`);
     console.log('  stack                        mean ms   p50 ms   p99 ms   max ms | single p50  p99 ms');
     for (const [name, t] of [['wasm PaymentCode.refresh()', ours], ['JS otpauth+jsbarcode+qrcode', js]]) {
       console.log(`  ${name.padEnd(27)} ${ms(t.mean)}  ${ms(t.p50)}  ${ms(t.p99)}  ${ms(t.max)} |   ${ms(t.single.p50)} ${ms(t.single.p99)}`);
