@@ -245,13 +245,19 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_finder_line_with_dark_on_both_sides_scores_nothing() {
-        let grid = Grid {
-            side: 21,
+    /// A grid for the per-line rules, which look only at `side` and the
+    /// line they are given.
+    fn blank_grid(side: usize) -> Grid {
+        Grid {
+            side,
             rows: [0; MAX_SIDE],
             columns: [0; MAX_SIDE],
-        };
+        }
+    }
+
+    #[test]
+    fn a_finder_line_with_dark_on_both_sides_scores_nothing() {
+        let grid = blank_grid(21);
         // A finder line at columns 7 to 13, light all round.
         let line: u64 = 0b101_1101 << 7;
         assert_eq!(grid.finders(line), 40, "light both sides");
@@ -279,11 +285,7 @@ mod tests {
 
     #[test]
     fn runs_of_five_and_more_score_three_and_up() {
-        let grid = Grid {
-            side: 21,
-            rows: [0; MAX_SIDE],
-            columns: [0; MAX_SIDE],
-        };
+        let grid = blank_grid(21);
         assert_eq!(grid.runs(0), 19, "one light run of 21");
         assert_eq!(grid.runs(span(0, 21)), 19, "one dark run of 21");
         assert_eq!(grid.runs(0b0101_0101_0101_0101_0101), 0, "no run of 5");
