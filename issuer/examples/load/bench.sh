@@ -57,7 +57,7 @@ pg_ticks() {
 pg_kinds() {
     local pid title
     for pid in $(pgrep -P "$postmaster"); do
-        title=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || continue
+        title=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") || continue
         case $title in
         *"127.0.0.1("*) title=backends ;;
         *) title=${title#postgres: } ;;
