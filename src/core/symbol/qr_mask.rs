@@ -8,9 +8,9 @@
 //! two fifths of a wallet refresh in the browser (docs/BENCHMARKS.md). Its
 //! scoring functions are private, so this module computes the same scores,
 //! by the rules and the integer arithmetic of qrcode 0.14's
-//! `compute_total_penalty_scores`, on a plain grid of booleans. `qrcode`
-//! still masks and draws the format information (`Canvas::apply_mask`);
-//! this module only says which mask. tests/symbol_qr.rs checks, over
+//! `compute_total_penalty_scores`, over the rows and columns as bit sets.
+//! `qrcode` still masks and draws the format information
+//! (`Canvas::apply_mask`); this module only says which mask. tests/symbol_qr.rs checks, over
 //! thousands of payloads, that every symbol equals the one
 //! `QrCode::with_error_correction_level` makes.
 
